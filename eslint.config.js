@@ -1,0 +1,56 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { linterOptions: { reportUnusedDisableDirectives: 'error' } },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The host seam: only src/host/linux may touch the machine (files, processes).
+    files: ['src/**/*.ts'],
+    ignores: ['src/host/linux/**', 'src/host/sim/fixture-loader.ts', 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node:child_process', message: 'Only src/host/linux spawns processes (the host seam).' },
+            { name: 'child_process', message: 'Only src/host/linux spawns processes (the host seam).' },
+            { name: 'node:fs', message: 'Only src/host touches the machine; go through the Host seam.' },
+            { name: 'fs', message: 'Only src/host touches the machine; go through the Host seam.' },
+            { name: 'node:fs/promises', message: 'Only src/host touches the machine; go through the Host seam.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Logic never imports a surface.
+    files: ['src/inventory/**', 'src/doctor/**', 'src/host/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/cli/**', '**/api/**', '**/console/**'], message: 'Logic must not import a surface.' }],
+          paths: [
+            { name: 'node:child_process', message: 'Only src/host/linux spawns processes (the host seam).' },
+            { name: 'node:fs', message: 'Only src/host touches the machine; go through the Host seam.' },
+            { name: 'node:fs/promises', message: 'Only src/host touches the machine; go through the Host seam.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/host/linux/**', 'src/host/sim/fixture-loader.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,135 @@
+/** The inventory snapshot: everything discovery learned about a host in one pass, as plain data. */
+import type {
+  EswitchMode,
+  HostDescription,
+  VfCounters,
+  VfLinkState,
+  VlanProto,
+} from '../host/host.js';
+import type { PciAddress } from '../host/names.js';
+
+/** Which tool other than sriovctl configures a PF, and the evidence (a file path). */
+export interface NetworkManagerClaim {
+  manager: 'NetworkManager' | 'netplan' | 'systemd-networkd';
+  evidence: string;
+}
+
+export interface IommuFacts {
+  /** ACPI DMAR (Intel) or IVRS (AMD) table present: the platform can do it. */
+  acpiTable: 'DMAR' | 'IVRS' | null;
+  /** /sys/class/iommu units (dmar0, ivhd0, ...). */
+  units: string[];
+  /** Number of /sys/kernel/iommu_groups entries: > 0 means the kernel is translating. */
+  groupCount: number;
+  /** Default domain type of the groups (DMA, DMA-FQ, identity, ...), when readable. */
+  defaultDomainType: string | null;
+  /** Interrupt remapping, from the Intel `ecap` IR bit or AMD features; null when unknown. */
+  interruptRemapping: boolean | null;
+}
+
+export interface HostFacts {
+  description: HostDescription;
+  hostname: string;
+  kernelRelease: string;
+  kernelCmdline: string;
+  /** `vmx`, `svm` or null from /proc/cpuinfo flags. */
+  cpuVirtualization: 'vmx' | 'svm' | null;
+  cpuVendor: string;
+  iommu: IommuFacts;
+  /** vfio-pci is loaded (driver dir exists) or can be loaded (module file / builtin). */
+  vfioPci: { loaded: boolean; available: boolean; evidence: string };
+  /** Interfaces that carry a default route. */
+  defaultRouteIfnames: string[];
+}
+
+/** A problem found while reading the host: the path, what was expected, what was there. */
+export interface DiscoveryIssue {
+  path: string;
+  message: string;
+}
+
+export interface VfSnapshot {
+  vfIndex: number;
+  pciAddress: PciAddress;
+  /** The VF's own PCI device ID, hex without 0x (`154c`). */
+  deviceId: string;
+  driver: string | null;
+  driverOverride: string | null;
+  netdev: string | null;
+  iommuGroup: number | null;
+  numaNode: number;
+  /**
+   * The PF's view of the VF (netlink). `null` when the PF's VF list was truncated by the kernel and
+   * this VF was not in it: its settings are unknown, not unset.
+   */
+  config: VfConfig | null;
+}
+
+export interface VfConfig {
+  mac: string;
+  vlan: number;
+  qos: number;
+  vlanProto: VlanProto;
+  minTxRate: number;
+  maxTxRate: number;
+  spoofchk: boolean | null;
+  trust: boolean | null;
+  linkState: VfLinkState;
+  counters: VfCounters | null;
+}
+
+export interface FirmwareInfo {
+  /** The version string users compare: ethtool firmware-version or devlink's running fw. */
+  version: string | null;
+  /** devlink running/stored versions when the driver reports them. */
+  running: Record<string, string>;
+  stored: Record<string, string>;
+  source: 'devlink' | 'ethtool' | 'none';
+}
+
+export interface PfSnapshot {
+  pciAddress: PciAddress;
+  vendorId: string;
+  deviceId: string;
+  subsystemVendorId: string | null;
+  subsystemDeviceId: string | null;
+  vendorName: string;
+  deviceName: string;
+  vfDeviceId: string | null;
+  driver: string | null;
+  /** The driver implements sriov_configure (numVfs can be changed through sysfs). */
+  sriovConfigurable: boolean | null;
+  driverVersion: string | null;
+  firmware: FirmwareInfo;
+  netdev: string | null;
+  mac: string | null;
+  mtu: number | null;
+  adminUp: boolean | null;
+  /** Carrier: operstate up. */
+  linkUp: boolean | null;
+  /** Mbit/s; null when down or unknown. */
+  speedMbps: number | null;
+  numaNode: number;
+  iommuGroup: number | null;
+  totalVfs: number;
+  numVfs: number;
+  vfOffset: number;
+  vfStride: number;
+  driversAutoprobe: boolean;
+  eswitchMode: EswitchMode | null;
+  carriesDefaultRoute: boolean;
+  managedBy: NetworkManagerClaim[];
+  /** True when the kernel's VF list from netlink did not cover every VF. */
+  vfListTruncated: boolean;
+  /** VF indexes whose netlink settings could not be read (not in the truncated list). */
+  unreadableVfs: number[];
+  vfs: VfSnapshot[];
+}
+
+export interface Inventory {
+  takenAt: string;
+  host: HostFacts;
+  pfs: PfSnapshot[];
+  /** Non-fatal problems: a VF whose link is dangling, a value that did not parse, ... */
+  issues: DiscoveryIssue[];
+}
