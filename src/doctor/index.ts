@@ -1,0 +1,4 @@
+/** Preflight checks (id, status, evidence, fix) as pure functions of an inventory snapshot. */
+export { runDoctor, hostChecks, pfChecks, NO_SRIOV_DEVICES } from './run.js';
+export { worstOf, worse } from './result.js';
+export type { CheckResult, CheckStatus, DoctorReport } from './types.js';

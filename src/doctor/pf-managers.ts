@@ -1,0 +1,62 @@
+/**
+ * Double management: another host tool also configures SR-IOV on this PF and will undo or fight
+ * sriovctl's changes (NetworkManager enforces sriov.total-vfs on activation and resets it on
+ * deactivation; netplan and systemd-networkd re-apply their VF count when the link appears).
+ */
+import type { NetworkManagerClaim, PfSnapshot } from '../inventory/types.js';
+import { ifnameOf } from './pf-common.js';
+import { result } from './result.js';
+import type { CheckResult } from './types.js';
+
+function fixFor(claim: NetworkManagerClaim, ifname: string): string {
+  switch (claim.manager) {
+    case 'NetworkManager':
+      return (
+        `NetworkManager: run \`nmcli device set ${ifname} managed no\` (persist it with ` +
+        `\`unmanaged-devices=interface-name:${ifname}\` under [keyfile] in /etc/NetworkManager/conf.d/), ` +
+        `or remove the sriov setting from the connection in ${claim.evidence}.`
+      );
+    case 'netplan':
+      return (
+        `netplan: remove the SR-IOV settings for ${ifname} (virtual-function-count, embedded-switch-mode, ` +
+        `VF entries with \`link: ${ifname}\`) from ${claim.evidence}, then run \`netplan apply\`.`
+      );
+    case 'systemd-networkd':
+      return (
+        `systemd-networkd: remove SR-IOVVirtualFunctions= and the [SR-IOV] sections from ${claim.evidence}, ` +
+        'then run `networkctl reload`.'
+      );
+  }
+}
+
+const WHY: Record<NetworkManagerClaim['manager'], string> = {
+  NetworkManager:
+    'NetworkManager enforces sriov.total-vfs on activation and resets it on deactivation',
+  netplan: 'netplan re-applies its VF count at boot and whenever the PF appears',
+  'systemd-networkd':
+    'udev/networkd re-apply SR-IOVVirtualFunctions= and [SR-IOV] whenever the link appears',
+};
+
+/** `pf.managed-by`: warn per manager claiming the PF, with the manager-specific way to let go. */
+export function checkManagedBy(pf: PfSnapshot): CheckResult {
+  const base = { id: 'pf.managed-by', scope: pf.pciAddress };
+  if (pf.managedBy.length === 0) {
+    return result({
+      ...base,
+      title: 'No other network manager configures SR-IOV on this PF',
+      status: 'pass',
+      evidence: ['NetworkManager, netplan, systemd-networkd: no SR-IOV settings for this PF'],
+    });
+  }
+  const ifname = ifnameOf(pf);
+  const names = pf.managedBy.map((c) => c.manager).join(', ');
+  return result({
+    ...base,
+    title: `Also managed by ${names}: double management (${pf.managedBy.map((c) => WHY[c.manager]).join('; ')})`,
+    status: 'warn',
+    evidence: pf.managedBy.map(
+      (c) => `${c.evidence}: SR-IOV settings for ${ifname} (${c.manager})`,
+    ),
+    fix: pf.managedBy.map((c) => fixFor(c, ifname)).join('\n'),
+  });
+}
