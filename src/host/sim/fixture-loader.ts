@@ -1,0 +1,132 @@
+/**
+ * Loads a simulated host description (YAML) and validates it at the boundary: every error names the
+ * file, line, column and field, what was expected and what was found.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { MalformedHostError } from '../errors.js';
+import { fixtureSchema, type Fixture } from './fixture-schema.js';
+import { DEVICE_MODELS } from './models.js';
+
+/** The fixtures folder that ships with sriovctl (works from src/ under tsx and from dist/). */
+export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/hosts');
+export const DEFAULT_FIXTURE = 'dual-socket-e810-cx6';
+
+/** Names of the shipped fixtures. */
+export function listFixtures(): string[] {
+  if (!existsSync(FIXTURES_DIR)) return [];
+  return readdirSync(FIXTURES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => basename(f, '.yaml'))
+    .sort();
+}
+
+/** Resolves a fixture name (`small-82599`) or a path to a YAML file. */
+export function resolveFixturePath(nameOrPath: string): string {
+  if (/^[a-z0-9][a-z0-9-]*$/.test(nameOrPath)) {
+    const p = join(FIXTURES_DIR, `${nameOrPath}.yaml`);
+    if (existsSync(p)) return p;
+    throw new MalformedHostError(
+      nameOrPath,
+      `a shipped fixture (${listFixtures().join(', ')}) or a path to a YAML file`,
+      'no such fixture',
+    );
+  }
+  return resolve(nameOrPath);
+}
+
+function position(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): string {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) {
+      const { line, col } = lc.linePos(node.range[0]);
+      return `${line}:${col}`;
+    }
+  }
+  return '1:1';
+}
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`))
+    .join('');
+}
+
+/** Parses and validates fixture text; `file` is only used in messages. */
+export function parseFixture(text: string, file: string): Fixture {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, col } = lc.linePos(e.pos[0]);
+    throw new MalformedHostError(`${file}:${line}:${col}`, 'valid YAML', e.message.split('\n')[0]!);
+  }
+  if (!isMap(doc.contents)) throw new MalformedHostError(`${file}:1:1`, 'a YAML mapping (name, hostname, devices, ...)', typeof doc.toJS());
+  const raw: unknown = doc.toJS();
+  const parsed = fixtureSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const found = (() => {
+      const v = doc.getIn(issue.path as unknown[]);
+      return v === undefined ? 'nothing' : JSON.stringify(v);
+    })();
+    throw new MalformedHostError(
+      `${file}:${position(doc, lc, issue.path)}: ${fieldName(issue.path) || '(top level)'}`,
+      issue.message,
+      found,
+    );
+  }
+  const fx = parsed.data;
+  checkSemantics(fx, (path, expected, found) => {
+    throw new MalformedHostError(`${file}:${position(doc, lc, path)}: ${fieldName(path)}`, expected, found);
+  });
+  return fx;
+}
+
+type Fail = (path: (string | number)[], expected: string, found: string) => never;
+
+/** Cross-field rules a schema cannot express: unique addresses and names, VF counts within limits. */
+function checkSemantics(fx: Fixture, fail: Fail): void {
+  const addrs = new Map<string, number>();
+  const names = new Map<string, number>();
+  fx.devices.forEach((d, i) => {
+    const prev = addrs.get(d.address);
+    if (prev !== undefined) fail(['devices', i, 'address'], `a PCI address not used by devices[${prev}]`, d.address);
+    addrs.set(d.address, i);
+    if (d.netdev) {
+      const p = names.get(d.netdev);
+      if (p !== undefined) fail(['devices', i, 'netdev'], `a name not used by devices[${p}]`, d.netdev);
+      names.set(d.netdev, i);
+    }
+    const model = DEVICE_MODELS[d.model]!;
+    const total = d.totalVfs ?? model.sriov?.totalVfs ?? 0;
+    if (!model.sriov && (d.numVfs > 0 || d.totalVfs !== undefined)) {
+      fail(['devices', i, 'numVfs'], `0 (model ${d.model} has no SR-IOV capability)`, String(d.numVfs));
+    }
+    if (d.numVfs > total) fail(['devices', i, 'numVfs'], `at most totalVfs (${total})`, String(d.numVfs));
+    if (d.numVfs > 0 && !d.sriovEnabled) fail(['devices', i, 'numVfs'], '0 when sriovEnabled is false', String(d.numVfs));
+  });
+  const allNames = new Set(names.keys());
+  fx.defaultRoutes.forEach((r, i) => {
+    if (!allNames.has(r.dev)) fail(['defaultRoutes', i, 'dev'], `the netdev of a device in this fixture (${[...allNames].join(', ')})`, r.dev);
+  });
+  for (const mgr of ['NetworkManager', 'netplan', 'networkd'] as const) {
+    fx.managers[mgr].forEach((n, i) => {
+      if (!allNames.has(n)) fail(['managers', mgr, i], `the netdev of a device in this fixture`, n);
+    });
+  }
+}
+
+/** Reads and validates a fixture file by name or path. */
+export function loadFixture(nameOrPath: string): { fixture: Fixture; path: string } {
+  const path = resolveFixturePath(nameOrPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new MalformedHostError(path, 'a readable fixture file', (e as NodeJS.ErrnoException).code ?? String(e));
+  }
+  return { fixture: parseFixture(text, path), path };
+}

@@ -1,0 +1,220 @@
+/**
+ * rtnetlink as seen through iproute2 on the simulated kernel: the link dump (with the VF list
+ * overflow a real kernel has above ~220 VFs) and `ip -force -batch -` semantics for changes
+ * (client-side checks, the kernel's fixed attribute order, and the lines ip never reaches after it
+ * exits mid-batch).
+ */
+import { STRERROR, type ErrnoName } from '../errors.js';
+import type { LinkDump, LinkInfo, NetlinkChange, NetlinkResult, VfChange, VfInfo } from '../host.js';
+import type { IfName } from '../names.js';
+import { DRIVERS } from './drivers.js';
+import type { SimKernel, SimNetdev, SimPciDevice } from './kernel.js';
+
+/** Bytes one IFLA_VF_INFO takes in a dump with stats (rtnl_fill_vfinfo on x86_64). */
+export const VF_INFO_BYTES = 296;
+const NEST_HEADER = 4;
+const NLA_LEN_MAX = 0xffff;
+
+/**
+ * How many VFs user space can parse when the kernel nests `numVfs` entries: the nest's u16
+ * nla_len wraps, so 256 VFs show as 34.
+ */
+export function visibleVfCount(numVfs: number): number {
+  const len = NEST_HEADER + VF_INFO_BYTES * numVfs;
+  if (len <= NLA_LEN_MAX) return numVfs;
+  const wrapped = len % 0x10000;
+  return Math.max(0, Math.floor((wrapped - NEST_HEADER) / VF_INFO_BYTES));
+}
+
+function operstateUpper(k: SimKernel, nd: SimNetdev): string {
+  return k.operstate(nd).toUpperCase();
+}
+
+function vfInfo(k: SimKernel, pf: SimPciDevice, i: number): VfInfo {
+  const st = pf.sriov!.vfState[i]!;
+  const def = pf.driver ? DRIVERS[pf.driver] : undefined;
+  const info: VfInfo = {
+    vf: i,
+    mac: st.mac,
+    vlan: st.vlan,
+    qos: st.qos,
+    vlanProto: st.vlanProto,
+    minTxRate: st.minTxRate,
+    maxTxRate: st.maxTxRate,
+    linkState: st.linkState,
+    counters: def?.vfOps?.stats
+      ? k.vfCounters(st)
+      : { rxBytes: 0, rxPackets: 0, rxMulticast: 0, rxBroadcast: 0, rxDropped: 0, txBytes: 0, txPackets: 0, txDropped: 0 },
+  };
+  if (st.spoofchk !== null) info.spoofchk = st.spoofchk;
+  if (st.trust !== null) info.trust = st.trust;
+  if (st.queryRss !== null) info.queryRss = st.queryRss;
+  return info;
+}
+
+/** What `ip -j -d -s link show` returns on the simulated kernel. */
+export function dumpLinks(k: SimKernel): LinkDump {
+  const warnings: string[] = [];
+  const links: LinkInfo[] = [];
+  const netdevs = [...k.netdevs.values()].sort((a, b) => a.ifindex - b.ifindex);
+  for (const nd of netdevs) {
+    const oper = operstateUpper(k, nd);
+    const link: LinkInfo = {
+      ifindex: nd.ifindex,
+      ifname: nd.name as IfName,
+      adminUp: nd.adminUp,
+      lowerUp: nd.role === 'other' ? true : oper === 'UP',
+      operstate: oper,
+      mtu: nd.mtu,
+      mac: nd.mac,
+    };
+    if (nd.role !== 'other') {
+      link.minMtu = nd.minMtu;
+      link.maxMtu = nd.maxMtu;
+    }
+    if (nd.device) {
+      link.parentBus = 'pci';
+      link.parentDev = nd.device.address;
+    }
+    const pf = nd.role === 'pf' ? nd.device : null;
+    const def = pf?.driver ? DRIVERS[pf.driver] : undefined;
+    if (pf?.sriov && def?.vfOps) {
+      const n = pf.sriov.numVfs;
+      const visible = visibleVfCount(n);
+      link.vfs = [];
+      for (let i = 0; i < visible; i++) link.vfs.push(vfInfo(k, pf, i));
+      if (visible < n) {
+        link.vfListTruncated = true;
+        warnings.push(`Truncated VF list: ${nd.name}`);
+      }
+    }
+    links.push(link);
+  }
+  return { links, warnings };
+}
+
+/** A failed line's result, with the errno when the kernel answered. */
+function kernelNo(errno: ErrnoName): NetlinkResult {
+  return { ok: false, errno, message: `RTNETLINK answers: ${STRERROR[errno]}` };
+}
+
+/** ip exited (invarg, "Cannot find VF"): this line and every later one fail. */
+class IpExit extends Error {}
+
+/** Applies one VF change as do_setvfinfo would: MAC, VLAN, rate, spoofchk, state, trust; stop at the first error. */
+function applyVf(k: SimKernel, c: VfChange, dump: () => LinkDump, nthFault: (c: VfChange) => ErrnoName | null): NetlinkResult {
+  const nd = k.netdevs.get(c.pf);
+  if (!nd) return { ok: false, message: `Cannot find device "${c.pf}"` };
+  if (c.vlan && c.vlan.vlan > 4095) throw new IpExit(`Error: argument "${c.vlan.vlan}" is wrong: Invalid "vlan" value`);
+  let min = c.rate?.minTxRate;
+  let max = c.rate?.maxTxRate;
+  if (c.rate && (min === undefined || max === undefined)) {
+    // iproute2 fills the missing side from a fresh dump, and exits if the VF is not in it.
+    const link = dump().links.find((l) => l.ifname === c.pf);
+    const found = link?.vfs?.find((v) => v.vf === c.vf);
+    if (!found) throw new IpExit(`Cannot find VF ${c.vf}`);
+    min ??= found.minTxRate;
+    max ??= found.maxTxRate;
+  }
+  if (min !== undefined && max !== undefined && max !== 0 && min > max) {
+    return { ok: false, message: `Invalid min_tx_rate ${min} - must be <= max_tx_rate ${max}` };
+  }
+  const injected = nthFault(c);
+  if (injected) return kernelNo(injected);
+  const pf = nd.role === 'pf' ? nd.device : null;
+  const def = pf?.driver ? DRIVERS[pf.driver] : undefined;
+  const ops = def?.vfOps;
+  if (!pf?.sriov || !ops) return kernelNo('EOPNOTSUPP');
+  const sr = pf.sriov;
+  const st = sr.vfState[c.vf];
+  const ctx = {
+    vf: c.vf,
+    numVfs: sr.numVfs,
+    pfLinkUp: k.operstate(nd) === 'up',
+    pfSpeedMbps: pf.board.speedMbps,
+    eswitchMode: pf.board.eswitchMode,
+    vfInReset: st ? k.config.clock() < st.readyAt : false,
+    doubleVlanMode: pf.board.doubleVlanMode,
+  };
+  const noVf = c.vf >= sr.numVfs || !st;
+  if (c.mac !== undefined) {
+    const e = ops.setMac(ctx, c.mac);
+    if (e) return kernelNo(e);
+    if (noVf) return kernelNo('EINVAL');
+    st.mac = c.mac;
+    const vfDev = sr.vfs[c.vf];
+    if (vfDev?.netdev && c.mac !== '00:00:00:00:00:00') vfDev.netdev.mac = c.mac;
+  }
+  if (c.vlan !== undefined) {
+    // The core truncates to u16/u8 before the driver sees the values.
+    const e = ops.setVlan(ctx, c.vlan.vlan & 0xffff, c.vlan.qos & 0xff, c.vlan.proto);
+    if (e) return kernelNo(e);
+    if (noVf) return kernelNo('EINVAL');
+    st.vlan = c.vlan.vlan;
+    st.qos = c.vlan.qos;
+    st.vlanProto = c.vlan.vlan === 0 && c.vlan.qos === 0 ? '802.1Q' : c.vlan.proto;
+  }
+  if (min !== undefined && max !== undefined) {
+    if (max !== 0 && max < min) return kernelNo('EINVAL');
+    const r = ops.setRate(ctx, min, max);
+    if (typeof r === 'string') return kernelNo(r);
+    if (noVf) return kernelNo('EINVAL');
+    st.minTxRate = r.min;
+    st.maxTxRate = r.max;
+  }
+  if (c.spoofchk !== undefined) {
+    const e = ops.setSpoofchk ? ops.setSpoofchk(ctx, c.spoofchk) : noVf ? 'EINVAL' : undefined;
+    if (e) return kernelNo(e);
+    if (noVf) return kernelNo('EINVAL');
+    st.spoofchk = c.spoofchk;
+  }
+  if (c.linkState !== undefined) {
+    if (noVf) return kernelNo('EINVAL');
+    st.linkState = c.linkState;
+  }
+  if (c.trust !== undefined) {
+    const e = ops.setTrust ? ops.setTrust(ctx, c.trust) : noVf ? 'EINVAL' : undefined;
+    if (e) return kernelNo(e);
+    if (noVf) return kernelNo('EINVAL');
+    st.trust = c.trust;
+  }
+  return { ok: true };
+}
+
+/** Runs changes the way `ip -force -batch -` does: failed lines are reported, later lines still run, unless ip exits. */
+export function applyNetlink(
+  k: SimKernel,
+  changes: readonly NetlinkChange[],
+  fault: (c: NetlinkChange) => ErrnoName | null,
+): NetlinkResult[] {
+  const results: NetlinkResult[] = [];
+  for (let i = 0; i < changes.length; i++) {
+    const c = changes[i]!;
+    try {
+      if (c.kind === 'vf') {
+        results.push(applyVf(k, c, () => dumpLinks(k), (vc) => fault(vc)));
+      } else {
+        const nd = k.netdevs.get(c.ifname);
+        if (!nd) {
+          results.push({ ok: false, message: `Cannot find device "${c.ifname}"` });
+          continue;
+        }
+        const injected = fault(c);
+        if (injected) {
+          results.push(kernelNo(injected));
+          continue;
+        }
+        const e = k.setLink(nd, c.up, c.mtu);
+        results.push(e ? kernelNo(e) : { ok: true });
+      }
+    } catch (e) {
+      if (!(e instanceof IpExit)) throw e;
+      results.push({ ok: false, message: e.message });
+      for (let j = i + 1; j < changes.length; j++) {
+        results.push({ ok: false, message: `not applied: ip exited at batch line ${i + 1} (${e.message})` });
+      }
+      break;
+    }
+  }
+  return results;
+}

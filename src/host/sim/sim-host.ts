@@ -1,0 +1,287 @@
+/**
+ * The simulated host: the Host seam over a SimKernel, with fault injection, a journal of every
+ * change (for ordering assertions) and controls a test or demo uses to move the world (traffic,
+ * link loss, a VM holding a VF).
+ */
+import { KernelError, UnsafeInputError, type ErrnoName } from '../errors.js';
+import type {
+  DefaultRoute,
+  DevlinkInfo,
+  EntryKind,
+  EswitchMode,
+  EthtoolDriverInfo,
+  Host,
+  HostDescription,
+  LinkDump,
+  NetlinkChange,
+  NetlinkResult,
+  WriteOptions,
+} from '../host.js';
+import { safeAbsPath, type IfName, type PciAddress } from '../names.js';
+import { withTimeout } from '../timeout.js';
+import { DRIVERS } from './drivers.js';
+import { FaultInjector } from './faults.js';
+import type { SimKernel, SimPciDevice, TrafficRates } from './kernel.js';
+import { applyNetlink, dumpLinks } from './netlink.js';
+import { VfsError } from './vfs.js';
+
+/** One change the simulated host accepted or refused, in order. */
+export interface JournalEntry {
+  seq: number;
+  at: number;
+  op: 'write' | 'netlink' | 'devlink';
+  target: string;
+  value: string;
+  result: 'ok' | ErrnoName | 'error';
+}
+
+function describeChange(c: NetlinkChange): { target: string; value: string } {
+  if (c.kind === 'link') {
+    const parts = [c.mtu !== undefined ? `mtu ${c.mtu}` : '', c.up === undefined ? '' : c.up ? 'up' : 'down'];
+    return { target: c.ifname, value: parts.filter(Boolean).join(' ') };
+  }
+  const parts: string[] = [];
+  if (c.mac) parts.push(`mac ${c.mac}`);
+  if (c.vlan) parts.push(`vlan ${c.vlan.vlan} qos ${c.vlan.qos} proto ${c.vlan.proto}`);
+  if (c.rate?.minTxRate !== undefined) parts.push(`min_tx_rate ${c.rate.minTxRate}`);
+  if (c.rate?.maxTxRate !== undefined) parts.push(`max_tx_rate ${c.rate.maxTxRate}`);
+  if (c.spoofchk !== undefined) parts.push(`spoofchk ${c.spoofchk ? 'on' : 'off'}`);
+  if (c.linkState) parts.push(`state ${c.linkState}`);
+  if (c.trust !== undefined) parts.push(`trust ${c.trust ? 'on' : 'off'}`);
+  return { target: `${c.pf} vf ${c.vf}`, value: parts.join(' ') };
+}
+
+/** ice reports its NVM as `fw.psid.api`, EETRACK as `fw.bundle_id`, OROM as `fw.undi` (abi §6). */
+function iceVersions(fw: string): Record<string, string> {
+  const [nvm = '', eetrack = '', orom = ''] = fw.split(' ');
+  return {
+    'fw.mgmt': '7.3.4',
+    'fw.mgmt.api': '1.7.11',
+    'fw.mgmt.build': '0x3e9a7a01',
+    'fw.undi': orom,
+    'fw.psid.api': nvm,
+    'fw.bundle_id': eetrack,
+    'fw.app.name': 'ICE OS Default Package',
+    'fw.app': '1.3.30.0',
+    'fw.netlist': '4.1.3000-1.9.0.a5e6c3b4',
+  };
+}
+
+export class SimHost implements Host {
+  readonly faults = new FaultInjector();
+  readonly journal: JournalEntry[] = [];
+  private seq = 0;
+
+  constructor(
+    readonly kernel: SimKernel,
+    readonly description: HostDescription,
+    private readonly routes: DefaultRoute[],
+  ) {}
+
+  private record(op: JournalEntry['op'], target: string, value: string, result: JournalEntry['result']): void {
+    this.journal.push({ seq: ++this.seq, at: this.kernel.config.clock(), op, target, value, result });
+  }
+
+  private node(path: string, follow: boolean, op: KernelError['op']) {
+    const p = safeAbsPath(path);
+    try {
+      return { path: p, node: this.kernel.vfs.lookup(p, follow) };
+    } catch (e) {
+      if (e instanceof VfsError) throw new KernelError(e.errno, op, p);
+      throw e;
+    }
+  }
+
+  async readFile(path: string): Promise<string> {
+    const { path: p, node } = this.node(path, true, 'read');
+    if (node.kind === 'dir') throw new KernelError('EISDIR', 'read', p);
+    if (node.kind !== 'file' || !node.read) throw new KernelError('EACCES', 'read', p);
+    return node.read();
+  }
+
+  async readLink(path: string): Promise<string> {
+    const { path: p, node } = this.node(path, false, 'readlink');
+    if (node.kind !== 'link') throw new KernelError('EINVAL', 'readlink', p);
+    return node.target;
+  }
+
+  async readDir(path: string): Promise<string[]> {
+    const { path: p, node } = this.node(path, true, 'readdir');
+    if (node.kind !== 'dir') throw new KernelError('ENOTDIR', 'readdir', p);
+    return [...node.children.keys()].sort();
+  }
+
+  async entryKind(path: string): Promise<EntryKind | null> {
+    const p = safeAbsPath(path);
+    const n = this.kernel.vfs.peek(p);
+    return n ? n.kind : null;
+  }
+
+  async writeFile(path: string, value: string, opts?: WriteOptions): Promise<void> {
+    const p = safeAbsPath(path);
+    if (!p.startsWith('/sys/')) throw new UnsafeInputError('path', path, 'a path under /sys (the only place sriovctl writes)');
+    return withTimeout(this.doWrite(p, value), opts?.timeoutMs, p);
+  }
+
+  private async doWrite(p: string, value: string): Promise<void> {
+    const fault = this.faults.check('write', p);
+    if (fault.kind === 'hang') await fault.released;
+    if (fault.kind === 'fail') {
+      this.record('write', p, value, fault.errno);
+      throw new KernelError(fault.errno, 'write', p, 'injected fault');
+    }
+    try {
+      const { node } = this.node(p, true, 'write');
+      if (node.kind === 'dir') throw new KernelError('EISDIR', 'write', p);
+      if (node.kind !== 'file' || !node.write) throw new KernelError('EACCES', 'write', p);
+      await node.write(value);
+      this.record('write', p, value, 'ok');
+    } catch (e) {
+      this.record('write', p, value, e instanceof KernelError ? e.errno : 'error');
+      throw e;
+    }
+  }
+
+  async linkDump(): Promise<LinkDump> {
+    return dumpLinks(this.kernel);
+  }
+
+  async linkApply(changes: readonly NetlinkChange[], opts?: WriteOptions): Promise<NetlinkResult[]> {
+    const run = async () => {
+      let hang: Promise<void> | null = null;
+      const results = applyNetlink(this.kernel, changes, (c) => {
+        const { target } = describeChange(c);
+        const f = this.faults.check('netlink', target);
+        if (f.kind === 'hang') hang = f.released;
+        return f.kind === 'fail' ? f.errno : null;
+      });
+      if (hang) await hang;
+      changes.forEach((c, i) => {
+        const { target, value } = describeChange(c);
+        const r = results[i]!;
+        this.record('netlink', target, value, r.ok ? 'ok' : (r.errno ?? 'error'));
+      });
+      return results;
+    };
+    return withTimeout(run(), opts?.timeoutMs, 'ip -batch');
+  }
+
+  async defaultRoutes(): Promise<DefaultRoute[]> {
+    return this.routes.map((r) => ({ ...r }));
+  }
+
+  private pci(addr: PciAddress, op: KernelError['op']): SimPciDevice {
+    const dev = this.kernel.devices.get(addr);
+    if (!dev) throw new KernelError('ENODEV', op, `pci/${addr}`);
+    return dev;
+  }
+
+  async devlinkEswitchMode(pci: PciAddress): Promise<EswitchMode | null> {
+    const dev = this.pci(pci, 'devlink');
+    const def = dev.driver ? DRIVERS[dev.driver] : undefined;
+    return def?.eswitch ? dev.board.eswitchMode : null;
+  }
+
+  async devlinkSetEswitchMode(pci: PciAddress, mode: EswitchMode, opts?: WriteOptions): Promise<void> {
+    const target = `pci/${pci}`;
+    const run = async () => {
+      const f = this.faults.check('devlink', target);
+      if (f.kind === 'hang') await f.released;
+      if (f.kind === 'fail') {
+        this.record('devlink', target, `eswitch ${mode}`, f.errno);
+        throw new KernelError(f.errno, 'devlink', target, 'injected fault');
+      }
+      try {
+        this.kernel.setEswitchMode(this.pci(pci, 'devlink'), mode);
+        this.record('devlink', target, `eswitch ${mode}`, 'ok');
+      } catch (e) {
+        this.record('devlink', target, `eswitch ${mode}`, e instanceof KernelError ? e.errno : 'error');
+        throw e;
+      }
+    };
+    return withTimeout(run(), opts?.timeoutMs, `devlink ${target}`);
+  }
+
+  async devlinkInfo(pci: PciAddress): Promise<DevlinkInfo | null> {
+    const dev = this.pci(pci, 'devlink');
+    const handle = `pci/${pci}`;
+    const fw = dev.board.firmware;
+    switch (dev.driver) {
+      case 'ice': {
+        const v = iceVersions(fw);
+        return { handle, driver: 'ice', serialNumber: dev.board.serial, fixed: { 'board.id': 'K91258-000' }, running: v, stored: { ...v } };
+      }
+      case 'mlx5_core':
+        if (dev.pf) return null;
+        return {
+          handle,
+          driver: 'mlx5_core',
+          serialNumber: dev.board.serial,
+          fixed: { 'fw.psid': 'MT_0000000359' },
+          running: { 'fw.version': fw, fw: fw },
+          stored: { 'fw.version': fw, fw: fw },
+        };
+      case 'bnxt_en': {
+        const main = fw.split('/')[0] ?? fw;
+        return {
+          handle,
+          driver: 'bnxt_en',
+          serialNumber: dev.board.serial,
+          fixed: { 'board.id': 'BCM957414A4142CC', asic: '14e4:16d7' },
+          running: { fw: main, 'fw.psid': '0.0.6', 'fw.mgmt': main, 'fw.mgmt.api': '1.10.2', 'fw.roce': main },
+          stored: { fw: main, 'fw.psid': '0.0.6' },
+        };
+      }
+      default:
+        return null;
+    }
+  }
+
+  async ethtoolDriverInfo(ifname: IfName): Promise<EthtoolDriverInfo> {
+    const nd = this.kernel.netdevs.get(ifname);
+    if (!nd) throw new KernelError('ENODEV', 'ethtool', ifname);
+    const dev = nd.device;
+    if (!dev || !dev.driver) throw new KernelError('EOPNOTSUPP', 'ethtool', ifname);
+    const def = DRIVERS[dev.driver];
+    let firmwareVersion = dev.board.firmware;
+    if (dev.pf) firmwareVersion = dev.driver === 'iavf' ? 'N/A' : dev.driver === 'ixgbevf' ? '' : dev.board.firmware;
+    else if (dev.driver === 'mlx5_core') firmwareVersion = `${dev.board.firmware} (MT_0000000359)`;
+    return { driver: dev.driver, version: def?.version ?? '', firmwareVersion, busInfo: dev.address };
+  }
+
+  // ---------------------------------------------------------------- controls for tests and demos
+
+  /** The PF device with this PCI address or netdev name. */
+  pf(ref: string): SimPciDevice {
+    const dev = this.kernel.devices.get(ref) ?? this.kernel.pfByNetdev(ref);
+    if (!dev || !dev.sriov) throw new Error(`sim: no SR-IOV PF ${ref}`);
+    return dev;
+  }
+
+  /** Starts (or stops, with null) traffic on a VF; counters then move on every dump. */
+  setTraffic(pfRef: string, vf: number, rates: TrafficRates | null): void {
+    this.kernel.setTraffic(this.pf(pfRef), vf, rates);
+  }
+
+  /** Pulls or plugs the PF's cable. */
+  setCarrier(pfRef: string, up: boolean): void {
+    this.kernel.setCarrier(this.pf(pfRef), up);
+  }
+
+  /** Makes a VF look held by a running VM (vfio user), as pci_vfs_assigned sees it. */
+  setVfAssigned(pfRef: string, vf: number, assigned: boolean): void {
+    const dev = this.pf(pfRef).sriov!.vfs[vf];
+    if (!dev) throw new Error(`sim: ${pfRef} has no VF ${vf}`);
+    this.kernel.setAssigned(dev, assigned);
+  }
+
+  /** Changes applied out of band (another tool): a VF setting, bypassing sriovctl. */
+  outOfBand(changes: NetlinkChange[]): NetlinkResult[] {
+    return applyNetlink(this.kernel, changes, () => null);
+  }
+
+  /** Stops background timers. */
+  close(): void {
+    this.kernel.dispose();
+  }
+}
