@@ -232,9 +232,11 @@ export class SimKernel {
   /** pci_match_device(): driver_override first, then dynamic IDs, then the static table. */
   private matches(def: DriverDef, dev: SimPciDevice): boolean {
     if (dev.driverOverride !== null) return dev.driverOverride === def.name;
+    const same = (id: { vendor: number; device: number }) => id.vendor === dev.vendorId && id.device === dev.deviceId;
+    if ((this.dynIds.get(def.name) ?? []).some(same)) return true;
+    // Override-only tables (vfio-pci) match nothing without driver_override.
     if (def.overrideOnly) return false;
-    const ids = [...(this.dynIds.get(def.name) ?? []), ...def.ids];
-    if (ids.some((id) => id.vendor === dev.vendorId && id.device === dev.deviceId)) return true;
+    if (def.ids.some(same)) return true;
     return def.classMatch !== undefined && def.classMatch === dev.classCode;
   }
 

@@ -1,0 +1,122 @@
+// Fault injection, the write journal, seam input safety and fixture validation on the simulator.
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostTimeoutError, MalformedHostError, UnsafeInputError } from '../../../src/host/errors.js';
+import { ifName } from '../../../src/host/names.js';
+import { listFixtures, loadSimHost, parseFixture, simHostFromYaml, type SimHost } from '../../../src/host/sim/index.js';
+
+const hosts: SimHost[] = [];
+afterEach(() => {
+  for (const h of hosts.splice(0)) h.close();
+});
+async function boot(name = 'dual-socket-e810-cx6') {
+  const h = await loadSimHost(name, { timing: 'off' });
+  hosts.push(h);
+  return h;
+}
+const NUMVFS = '/sys/bus/pci/devices/0000:3b:00.1/sriov_numvfs';
+
+describe('fault injection', () => {
+  it('fails the Nth matching write with the chosen errno and leaves the state untouched', async () => {
+    const h = await boot();
+    h.faults.add({ op: 'write', target: /sriov_numvfs$/, nth: 2, errno: 'ENOMEM' });
+    await h.writeFile(NUMVFS, '2');
+    await expect(h.writeFile(NUMVFS, '0')).rejects.toMatchObject({ errno: 'ENOMEM' });
+    expect(await h.readFile(NUMVFS)).toBe('2\n');
+    // Only the second matching write failed; the third goes through.
+    await h.writeFile(NUMVFS, '0');
+    expect(await h.readFile(NUMVFS)).toBe('0\n');
+    expect(h.faults.fired).toHaveLength(1);
+  });
+
+  it('makes a write hang until released; a timeout surfaces as HostTimeoutError', async () => {
+    const h = await boot();
+    h.faults.add({ op: 'write', target: NUMVFS.replace('/sys/bus/pci/devices', '/sys/bus/pci/devices'), hang: true });
+    const err = await h.writeFile(NUMVFS, '2', { timeoutMs: 30 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HostTimeoutError);
+    h.faults.releaseHangs();
+    await new Promise((r) => setTimeout(r, 5));
+    // The hung write completed after release, as a real one eventually would.
+    expect(await h.readFile(NUMVFS)).toBe('2\n');
+  });
+
+  it('fails a netlink change for one VF', async () => {
+    const h = await boot();
+    h.faults.add({ op: 'netlink', target: 'ens1f0 vf 2', errno: 'EIO' });
+    const r = await h.linkApply([
+      { kind: 'vf', pf: ifName('ens1f0'), vf: 1, trust: true },
+      { kind: 'vf', pf: ifName('ens1f0'), vf: 2, trust: true },
+    ]);
+    expect(r.map((x) => x.ok)).toEqual([true, false]);
+  });
+
+  it('journals every write with its result, in order', async () => {
+    const h = await boot();
+    await h.writeFile(NUMVFS, '2');
+    await h.writeFile(NUMVFS, '3').catch(() => undefined);
+    expect(h.journal.map((j) => [j.op, j.value, j.result])).toEqual([
+      ['write', '2', 'ok'],
+      ['write', '3', 'EBUSY'],
+    ]);
+  });
+});
+
+describe('seam input safety', () => {
+  it('refuses traversal and writes outside /sys', async () => {
+    const h = await boot();
+    await expect(h.readFile('/sys/bus/pci/devices/../../../etc/shadow')).rejects.toBeInstanceOf(UnsafeInputError);
+    await expect(h.writeFile('/etc/passwd', 'x')).rejects.toBeInstanceOf(UnsafeInputError);
+    await expect(h.readFile('relative/path')).rejects.toBeInstanceOf(UnsafeInputError);
+    expect(() => ifName('eth0\nlink set dev lo down')).toThrow(UnsafeInputError);
+    expect(() => ifName('a b')).toThrow(UnsafeInputError);
+    expect(() => ifName('..')).toThrow(UnsafeInputError);
+  });
+});
+
+describe('fixtures', () => {
+  it('ships the documented fixtures and boots each of them', async () => {
+    expect(listFixtures()).toEqual(
+      expect.arrayContaining(['dual-socket-e810-cx6', 'small-82599', 'iommu-off', 'mixed-firmware', 'e810-8x256']),
+    );
+    for (const name of listFixtures()) {
+      const h = await boot(name);
+      expect(h.description).toMatchObject({ kind: 'sim', name });
+    }
+  });
+
+  it('names file, line, column and field of a bad value', () => {
+    const text = ['name: bad', 'hostname: h1', 'devices:', '  - model: intel-82599-sfp', '    address: 04:00.0'].join('\n');
+    try {
+      parseFixture(text, 'bad.yaml');
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(MalformedHostError);
+      expect((e as Error).message).toBe(
+        'bad.yaml:5:14: devices[0].address: expected a PCI address like 0000:3b:00.0 (lowercase hex), found "04:00.0"',
+      );
+    }
+  });
+
+  it('reports a YAML syntax error with its position', () => {
+    expect(() => parseFixture('name: [unclosed\nhostname: x\n', 'syntax.yaml')).toThrow(/^syntax\.yaml:\d+:\d+: expected valid YAML/);
+  });
+
+  it('refuses an unknown model, an unknown key, numVfs beyond totalVfs and duplicate addresses', () => {
+    const base = ['name: t', 'hostname: h1', 'devices:'];
+    expect(() => parseFixture([...base, '  - { model: intel-9999, address: "0000:01:00.0" }'].join('\n'), 'f.yaml')).toThrow(/devices\[0\]\.model: expected one of intel-82599-sfp/);
+    expect(() => parseFixture([...base, '  - { model: intel-82599-sfp, address: "0000:01:00.0", colour: red }'].join('\n'), 'f.yaml')).toThrow(/devices\[0\]/);
+    expect(() => parseFixture([...base, '  - { model: mellanox-cx6dx, address: "0000:01:00.0", totalVfs: 8, numVfs: 9 }'].join('\n'), 'f.yaml')).toThrow(/devices\[0\]\.numVfs: expected at most totalVfs \(8\), found 9/);
+    expect(() =>
+      parseFixture([...base, '  - { model: intel-i210, address: "0000:01:00.0" }', '  - { model: intel-i210, address: "0000:01:00.0" }'].join('\n'), 'f.yaml'),
+    ).toThrow(/devices\[1\]\.address: expected a PCI address not used by devices\[0\]/);
+  });
+
+  it('gives an mlx5 with SR-IOV disabled in firmware no sriov files at all', async () => {
+    const h = await simHostFromYaml(
+      ['name: t', 'hostname: h1', 'devices:', '  - { model: mellanox-cx6dx, address: "0000:5e:00.0", sriovEnabled: false }'].join('\n'),
+      { timing: 'off' },
+    );
+    hosts.push(h);
+    expect(await h.entryKind('/sys/bus/pci/devices/0000:5e:00.0/sriov_totalvfs')).toBeNull();
+    expect(await h.entryKind('/sys/bus/pci/devices/0000:5e:00.0/vendor')).toBe('file');
+  });
+});
