@@ -1,0 +1,94 @@
+/** The rtnetlink half of the Linux host, through iproute2's `ip` (JSON dumps, `-batch` for changes). */
+import { UnsafeInputError } from '../errors.js';
+import type {
+  DefaultRoute,
+  LinkDump,
+  NetlinkChange,
+  NetlinkResult,
+  WriteOptions,
+} from '../host.js';
+import { buildBatchScript, parseBatchResults } from './batch-results.js';
+import { commandFailed, runCommand } from './exec.js';
+import { parseIpLinkJson } from './parse-ip-link.js';
+import { parseIpRouteJson } from './parse-ip-route.js';
+import { renderBatchLine } from './render-batch.js';
+
+export const IPROUTE2_HINT = 'install iproute2 (apt-get install iproute2)';
+
+// Names under /run/netns; a leading '-' would read as an option to ip, and '/' or '..' as a path.
+const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+
+/** Validates a network namespace name before it reaches `ip -n`. */
+export function netnsName(value: string): string {
+  if (!NETNS_RE.test(value) || value.includes('..')) {
+    throw new UnsafeInputError(
+      'netns',
+      value,
+      'a network namespace name like blue or sriovctl-test-1',
+    );
+  }
+  return value;
+}
+
+/** Runs `ip` in one network namespace (or the caller's own). */
+export class Iproute2 {
+  private readonly prefix: readonly string[];
+
+  constructor(
+    readonly ipPath: string,
+    netns?: string,
+  ) {
+    this.prefix = netns === undefined ? [ipPath] : [ipPath, '-n', netnsName(netns)];
+  }
+
+  /** The full argv for `ip [-n NS] ARGS...`. */
+  argv(...args: string[]): string[] {
+    return [...this.prefix, ...args];
+  }
+
+  /** `ip -j -d -s link show`. */
+  async linkDump(): Promise<LinkDump> {
+    const argv = this.argv('-j', '-d', '-s', 'link', 'show');
+    const r = await runCommand(argv, { missingHint: IPROUTE2_HINT });
+    if (r.code !== 0) throw commandFailed(argv, r);
+    return parseIpLinkJson(r.stdout, r.stderr);
+  }
+
+  /** `ip -force -batch -` with one rendered line per change (see batch-results.ts for the framing). */
+  async linkApply(
+    changes: readonly NetlinkChange[],
+    opts?: WriteOptions,
+  ): Promise<NetlinkResult[]> {
+    // Render everything first: one unsafe value refuses the whole batch before anything is applied.
+    const lines = changes.map(renderBatchLine);
+    if (lines.length === 0) return [];
+    const argv = this.argv('-force', '-batch', '-');
+    const r = await runCommand(argv, {
+      input: buildBatchScript(lines),
+      missingHint: IPROUTE2_HINT,
+      target: `ip -batch (${lines.length} changes; some may have been applied)`,
+      ...(opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    });
+    const results = parseBatchResults(r.stderr, lines.length);
+    if (!results) throw commandFailed(argv, r);
+    return results;
+  }
+
+  /** `ip -j route show default` and `ip -j -6 route show default`. */
+  async defaultRoutes(): Promise<DefaultRoute[]> {
+    const v4 = this.argv('-j', 'route', 'show', 'default');
+    const v6 = this.argv('-j', '-6', 'route', 'show', 'default');
+    const [r4, r6] = await Promise.all([
+      runCommand(v4, { missingHint: IPROUTE2_HINT }),
+      runCommand(v6, { missingHint: IPROUTE2_HINT }),
+    ]);
+    if (r4.code !== 0) throw commandFailed(v4, r4);
+    // A kernel booted with ipv6.disable=1 has no IPv6 routing table: that is "no IPv6 default route".
+    const noIpv6 = r6.code !== 0 && /Address family not supported/.test(r6.stderr);
+    if (r6.code !== 0 && !noIpv6) throw commandFailed(v6, r6);
+    return [
+      ...parseIpRouteJson(r4.stdout, 'inet'),
+      ...(noIpv6 ? [] : parseIpRouteJson(r6.stdout, 'inet6')),
+    ];
+  }
+}
