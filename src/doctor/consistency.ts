@@ -27,13 +27,26 @@ function firmwareTool(vendorId: string): string {
   }
 }
 
+/**
+ * devlink keys whose running value differs between the siblings. The headline `firmware.version`
+ * can hide an NVM difference (for ice, fw.mgmt is often equal while fw.psid.api/fw.bundle_id differ).
+ */
+function differingRunningKeys(siblings: readonly PfSnapshot[]): string[] {
+  const keys = new Set(siblings.flatMap((p) => Object.keys(p.firmware.running)));
+  return [...keys]
+    .filter((k) => distinct(siblings.map((p) => p.firmware.running[k] ?? null)) > 1)
+    .sort();
+}
+
 /** `pf.firmware-consistency`: same vendorId:deviceId PFs report the same firmware and driver versions. */
 export function checkFirmwareConsistency(pf: PfSnapshot, inv: Inventory): CheckResult {
   const siblings = inv.pfs.filter((p) => modelKey(p) === modelKey(pf));
   const base = { id: 'pf.firmware-consistency', scope: pf.pciAddress };
+  const diffKeys = differingRunningKeys(siblings);
   const line = (p: PfSnapshot) =>
-    `${p.pciAddress}${p.netdev ? ` (${p.netdev})` : ''}: firmware ${p.firmware.version ?? 'unknown'}, ` +
-    `driver ${p.driver ?? 'none'} ${p.driverVersion ?? 'unknown'}${p === pf ? ' (this PF)' : ''}`;
+    `${p.pciAddress}${p.netdev ? ` (${p.netdev})` : ''}: firmware ${p.firmware.version ?? 'unknown'}` +
+    diffKeys.map((k) => `, ${k} ${p.firmware.running[k] ?? 'unknown'}`).join('') +
+    `, driver ${p.driver ?? 'none'} ${p.driverVersion ?? 'unknown'}${p === pf ? ' (this PF)' : ''}`;
   const evidence = siblings.map(line);
   if (siblings.length < 2) {
     return result({
@@ -43,7 +56,7 @@ export function checkFirmwareConsistency(pf: PfSnapshot, inv: Inventory): CheckR
       evidence,
     });
   }
-  const fwDiffers = distinct(siblings.map((p) => p.firmware.version)) > 1;
+  const fwDiffers = distinct(siblings.map((p) => p.firmware.version)) > 1 || diffKeys.length > 0;
   const drvDiffers = distinct(siblings.map((p) => p.driverVersion)) > 1;
   if (!fwDiffers && !drvDiffers) {
     return result({

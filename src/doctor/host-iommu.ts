@@ -149,7 +149,8 @@ function irqEvidence(h: HostFacts, vendor: PlatformVendor | null): string {
 /** `iommu.interrupt-remapping`: vfio refuses assignment without it unless unsafe interrupts are allowed. */
 export function checkInterruptRemapping(h: HostFacts): CheckResult {
   const vendor = platformVendor(h);
-  const evidence = [irqEvidence(h, vendor)];
+  // With the IOMMU off there are no units to read the capability from; cite that instead.
+  const evidence = [iommuActive(h) ? irqEvidence(h, vendor) : '/sys/kernel/iommu_groups: 0 groups'];
   const intremap = parseCmdline(h.kernelCmdline).get('intremap');
   if (intremap !== undefined) evidence.push(`/proc/cmdline: ... intremap=${intremap}`);
   const base = { id: 'iommu.interrupt-remapping', scope: 'host' as const, evidence };

@@ -37,6 +37,20 @@ const WHY: Record<NetworkManagerClaim['manager'], string> = {
     'udev/networkd re-apply SR-IOVVirtualFunctions= and [SR-IOV] whenever the link appears',
 };
 
+/**
+ * One claim per manager: discovery may cite several files for the same manager (a connection
+ * profile and the runtime device state); the fix should name the configuration file under /etc.
+ */
+function byManager(claims: readonly NetworkManagerClaim[]): NetworkManagerClaim[] {
+  const picked = new Map<NetworkManagerClaim['manager'], NetworkManagerClaim>();
+  for (const c of claims) {
+    const prev = picked.get(c.manager);
+    if (!prev || (!prev.evidence.startsWith('/etc/') && c.evidence.startsWith('/etc/')))
+      picked.set(c.manager, c);
+  }
+  return [...picked.values()];
+}
+
 /** `pf.managed-by`: warn per manager claiming the PF, with the manager-specific way to let go. */
 export function checkManagedBy(pf: PfSnapshot): CheckResult {
   const base = { id: 'pf.managed-by', scope: pf.pciAddress };
@@ -49,14 +63,14 @@ export function checkManagedBy(pf: PfSnapshot): CheckResult {
     });
   }
   const ifname = ifnameOf(pf);
-  const names = pf.managedBy.map((c) => c.manager).join(', ');
+  const managers = byManager(pf.managedBy);
   return result({
     ...base,
-    title: `Also managed by ${names}: double management (${pf.managedBy.map((c) => WHY[c.manager]).join('; ')})`,
+    title:
+      `Also managed by ${managers.map((c) => c.manager).join(', ')}: double management ` +
+      `(${managers.map((c) => WHY[c.manager]).join('; ')})`,
     status: 'warn',
-    evidence: pf.managedBy.map(
-      (c) => `${c.evidence}: SR-IOV settings for ${ifname} (${c.manager})`,
-    ),
-    fix: pf.managedBy.map((c) => fixFor(c, ifname)).join('\n'),
+    evidence: pf.managedBy.map((c) => `${c.evidence}: claims ${ifname} (${c.manager})`),
+    fix: managers.map((c) => fixFor(c, ifname)).join('\n'),
   });
 }

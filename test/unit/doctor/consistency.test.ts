@@ -45,3 +45,25 @@ describe('pf.firmware-consistency', () => {
     expect(r.fix).toBe('Load the same ice build for all 8086:1592 ports.');
   });
 });
+
+describe('pf.firmware-consistency with devlink details', () => {
+  it('catches an NVM difference hidden behind an equal headline version (ice fw.mgmt)', () => {
+    const fw = (psid: string) => ({
+      version: '7.3.4',
+      running: { 'fw.mgmt': '7.3.4', 'fw.psid.api': psid },
+      stored: {},
+      source: 'devlink' as const,
+    });
+    const a = e810('0000:41:00.0', 'ens4f0', { firmware: fw('4.20') });
+    const b = e810('0000:81:00.0', 'ens5f0', { firmware: fw('4.01') });
+    const r = checkFirmwareConsistency(a, inventory([a, b]));
+    expect(r.status).toBe('warn');
+    expect(r.evidence).toEqual([
+      '0000:41:00.0 (ens4f0): firmware 7.3.4, fw.psid.api 4.20, driver ice 6.1.0-18-amd64 (this PF)',
+      '0000:81:00.0 (ens5f0): firmware 7.3.4, fw.psid.api 4.01, driver ice 6.1.0-18-amd64',
+    ]);
+    expect(r.fix).toBe(
+      "Update the NVM/firmware with Intel's NVM Update Utility (nvmupdate64e) so all 8086:1592 ports run the same version, then reboot.",
+    );
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * `sriovctl` with no command (what `npm start` runs): a quick tour on the simulated host unless a
+ * host was chosen: banner, inventory, doctor summary with the problems, and the commands to try next.
+ */
+import type { Command } from 'commander';
+import { NO_SRIOV_DEVICES, runDoctor } from '../../doctor/index.js';
+import { statusMark, styleFor } from '../format.js';
+import { println } from '../io.js';
+import { simFixtures } from '../open-host.js';
+import { renderSummary } from '../render-doctor.js';
+import { renderInventory } from '../render-inventory.js';
+import { loadInventory, printIssues } from '../session.js';
+import type { CommandContext } from './context.js';
+
+/** Registers `overview` as the default command. */
+export function overviewCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('overview', { isDefault: true })
+    .description(
+      'inventory and doctor summary (the default; runs on the simulated host unless --sim/--sysfs-root is given)',
+    )
+    .action(async (_flags: unknown, cmd: Command) => {
+      const out = ctx.io.stdout;
+      const style = styleFor(out, ctx.io.env);
+      const { c } = style;
+      const inv = await loadInventory(ctx.io, ctx.hostFlags(cmd), 'sim');
+      printIssues(ctx.io, inv);
+      println(
+        out,
+        c.bold(`sriovctl overview: ${inv.host.hostname} (kernel ${inv.host.kernelRelease})`),
+      );
+      println(out);
+      println(
+        out,
+        inv.pfs.length === 0 ? NO_SRIOV_DEVICES : renderInventory(inv, { wide: false }, style),
+      );
+      const report = runDoctor(inv);
+      println(out);
+      println(out, `Doctor: ${renderSummary(report, style)}`);
+      for (const r of report.results.filter((x) => x.status === 'warn' || x.status === 'fail')) {
+        const where = r.scope === 'host' ? '' : ` ${c.dim(`[${r.scope}]`)}`;
+        println(out, `  ${statusMark(r.status, style)} ${r.title}${where}`);
+      }
+      println(out);
+      println(out, 'Next:');
+      for (const [cmdline, what] of [
+        ['sriovctl --sim inventory --wide', 'VF details: IOMMU groups, NUMA, counters'],
+        ['sriovctl --sim doctor', 'every check with its evidence and exact fix'],
+        ['sriovctl --sim iommu-off doctor', `another simulated host (${simFixtures().join(', ')})`],
+        [
+          'sriovctl inventory',
+          'this machine, read-only (or --sysfs-root <dir> for a captured tree)',
+        ],
+        ['sriovctl --help', 'all commands, flags and exit codes'],
+      ] as const) {
+        println(out, `  ${cmdline.padEnd(34)} ${c.dim(what)}`);
+      }
+    });
+}

@@ -1,0 +1,18 @@
+/** The streams and environment a CLI run writes to and reads, injectable so tests capture them. */
+
+/** The part of a Node writable stream the CLI uses. */
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface CliIo {
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Writes one line (adds the newline). */
+export function println(out: OutStream, line = ''): void {
+  out.write(`${line}\n`);
+}

@@ -1,0 +1,108 @@
+/**
+ * The sriovctl command line: parses argv with commander, hands each command to its module, and
+ * turns every failure into one `sriovctl: <message>` line plus a hint and a sysexits-style code.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { SriovctlError } from '../host/errors.js';
+import { doctorCommand } from './commands/doctor.js';
+import type { CommandContext } from './commands/context.js';
+import { fixturesCommand } from './commands/fixtures.js';
+import { inventoryCommand } from './commands/inventory.js';
+import { overviewCommand } from './commands/overview.js';
+import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
+import { println, type CliIo } from './io.js';
+import type { HostFlags } from './open-host.js';
+
+const COMMANDS = ['overview', 'inventory', 'doctor', 'fixtures', 'help'];
+
+/**
+ * `--sim` takes an optional fixture name, so commander would read `--sim doctor` as fixture
+ * "doctor". A bare `--sim` directly before a command name therefore means the default fixture.
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  return argv.map((a, i) => (a === '--sim' && COMMANDS.includes(argv[i + 1] ?? '') ? '--sim=' : a));
+}
+
+function version(): string {
+  // package.json is two levels up from both src/cli and dist/cli.
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return pkg.version;
+}
+
+function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
+  const program = new Command('sriovctl');
+  program
+    .description('SR-IOV control plane for Linux hosts: inventory and preflight checks')
+    .version(version())
+    .option(
+      '--sim [fixture]',
+      'use the simulated kernel (default fixture dual-socket-e810-cx6; env SRIOVCTL_SIM)',
+    )
+    .option('--sysfs-root <dir>', 'read a Linux host with sysfs mounted at <dir> (default /sys)')
+    .option('--debug', 'print stack traces for errors')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`sriovctl: ${s.replace(/^error: /, '')}`),
+    })
+    .addHelpText('after', EXIT_CODES_HELP);
+  const ctx: CommandContext = {
+    io,
+    setExitCode,
+    hostFlags: (cmd: Command): HostFlags => {
+      const g = cmd.optsWithGlobals<{ sim?: string | boolean; sysfsRoot?: string }>();
+      return {
+        ...(g.sim !== undefined ? { sim: g.sim } : {}),
+        ...(g.sysfsRoot !== undefined ? { sysfsRoot: g.sysfsRoot } : {}),
+      };
+    },
+  };
+  overviewCommand(program, ctx);
+  inventoryCommand(program, ctx);
+  doctorCommand(program, ctx);
+  fixturesCommand(program, ctx);
+  return program;
+}
+
+/** Prints an error as the user should see it and returns the exit code. */
+function reportError(err: unknown, io: CliIo, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its message (help and --version exit 0).
+    if (err.exitCode === 0) return EXIT.ok;
+    println(io.stderr, 'hint: run `sriovctl --help` (or `sriovctl <command> --help`) for usage');
+    return EXIT.usage;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  const known = err instanceof SriovctlError;
+  println(io.stderr, `sriovctl: ${known ? message : `internal error: ${message}`}`);
+  if (known && err.hint) println(io.stderr, `hint: ${err.hint}`);
+  if (!known && !debug)
+    println(io.stderr, 'hint: rerun with --debug for the stack trace and report it');
+  if (debug && err instanceof Error && err.stack) println(io.stderr, err.stack);
+  return err instanceof UsageError ? EXIT.usage : EXIT.software;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (n) => {
+    exitCode = n;
+  });
+  try {
+    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    return reportError(err, io, argv.includes('--debug'));
+  }
+}
+
+/** The process entry used by bin/sriovctl.js. */
+export async function runFromProcess(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+}
