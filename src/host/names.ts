@@ -96,6 +96,8 @@ export function driverName(value: string, field = 'driver'): DriverName {
  * control characters. Returns the normalised path.
  */
 export function safeAbsPath(path: string, field = 'path'): string {
+  // Control characters (newline above all) never belong in a path we open.
+  // eslint-disable-next-line no-control-regex
   if (!path.startsWith('/') || /[\0-\x1f\x7f]/.test(path)) {
     throw new UnsafeInputError(field, path, 'an absolute path without control characters');
   }

@@ -1,12 +1,19 @@
-/** Deadline for a host operation that may hang in the kernel (a driver stuck in probe or reset). */
-import { HostTimeoutError } from './errors.js';
+/** A deadline for host operations that may block in the kernel (sysfs writes, iproute2 runs). */
 
-/** Resolves like `work`, or rejects with HostTimeoutError after `timeoutMs` (the work may still finish later). */
-export function withTimeout<T>(work: Promise<T>, timeoutMs: number | undefined, target: string): Promise<T> {
-  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return work;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * Settles like `work`, or rejects with `onTimeout()` after `timeoutMs`. The work is not cancelled:
+ * a kernel write in flight still completes, so its late outcome is swallowed here on purpose.
+ */
+export function withTimeout<T>(
+  work: Promise<T>,
+  timeoutMs: number | undefined,
+  onTimeout: () => Error,
+): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HostTimeoutError(target, timeoutMs)), timeoutMs);
+    timer = setTimeout(() => reject(onTimeout()), timeoutMs);
   });
+  work.catch(() => undefined);
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }

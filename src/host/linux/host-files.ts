@@ -12,7 +12,7 @@ import { KernelError, HostTimeoutError } from '../errors.js';
 import type { EntryKind, WriteOptions } from '../host.js';
 import { fsError } from './fs-errors.js';
 import { mapSeamPath, type PathRoots } from './paths.js';
-import { withTimeout } from './timeout.js';
+import { withTimeout } from '../timeout.js';
 
 // No O_CREAT: a missing attribute must fail with ENOENT as on sysfs, not appear as a new file. O_TRUNC
 // is what the shell's `>` does; sysfs ignores it, and it keeps fake trees honest.

@@ -2,7 +2,7 @@
 export { LinuxHost, createLinuxHost, type LinuxHostOptions } from './linux-host.js';
 export { parseIpLinkJson } from './parse-ip-link.js';
 export { parseIpRouteJson } from './parse-ip-route.js';
-export { renderBatchLine } from './render-batch.js';
+export { renderBatchLine } from '../batch-line.js';
 export { buildBatchScript, parseBatchResults } from './batch-results.js';
 export { parseDevlinkEswitchJson, parseDevlinkInfoJson } from './devlink.js';
 export { parseEthtoolDriverInfo } from './ethtool.js';

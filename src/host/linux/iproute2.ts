@@ -11,7 +11,7 @@ import { buildBatchScript, parseBatchResults } from './batch-results.js';
 import { commandFailed, runCommand } from './exec.js';
 import { parseIpLinkJson } from './parse-ip-link.js';
 import { parseIpRouteJson } from './parse-ip-route.js';
-import { renderBatchLine } from './render-batch.js';
+import { renderBatchLine } from '../batch-line.js';
 
 export const IPROUTE2_HINT = 'install iproute2 (apt-get install iproute2)';
 

@@ -211,7 +211,7 @@ export function applyNetlink(
       if (!(e instanceof IpExit)) throw e;
       results.push({ ok: false, message: e.message });
       for (let j = i + 1; j < changes.length; j++) {
-        results.push({ ok: false, message: `not applied: ip exited at batch line ${i + 1} (${e.message})` });
+        results.push({ ok: false, message: `not attempted: ip -batch stopped at change ${i + 1} of ${changes.length}` });
       }
       break;
     }

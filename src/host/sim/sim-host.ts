@@ -3,7 +3,6 @@
  * change (for ordering assertions) and controls a test or demo uses to move the world (traffic,
  * link loss, a VM holding a VF).
  */
-import { KernelError, UnsafeInputError, type ErrnoName } from '../errors.js';
 import type {
   DefaultRoute,
   DevlinkInfo,
@@ -18,6 +17,8 @@ import type {
   WriteOptions,
 } from '../host.js';
 import { safeAbsPath, type IfName, type PciAddress } from '../names.js';
+import { renderBatchLine } from '../batch-line.js';
+import { HostTimeoutError, KernelError, UnsafeInputError, type ErrnoName } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 import { DRIVERS } from './drivers.js';
 import { FaultInjector } from './faults.js';
@@ -35,20 +36,9 @@ export interface JournalEntry {
   result: 'ok' | ErrnoName | 'error';
 }
 
+/** The journal's view of a change: the PF/VF it targets and the exact `ip -batch` line. */
 function describeChange(c: NetlinkChange): { target: string; value: string } {
-  if (c.kind === 'link') {
-    const parts = [c.mtu !== undefined ? `mtu ${c.mtu}` : '', c.up === undefined ? '' : c.up ? 'up' : 'down'];
-    return { target: c.ifname, value: parts.filter(Boolean).join(' ') };
-  }
-  const parts: string[] = [];
-  if (c.mac) parts.push(`mac ${c.mac}`);
-  if (c.vlan) parts.push(`vlan ${c.vlan.vlan} qos ${c.vlan.qos} proto ${c.vlan.proto}`);
-  if (c.rate?.minTxRate !== undefined) parts.push(`min_tx_rate ${c.rate.minTxRate}`);
-  if (c.rate?.maxTxRate !== undefined) parts.push(`max_tx_rate ${c.rate.maxTxRate}`);
-  if (c.spoofchk !== undefined) parts.push(`spoofchk ${c.spoofchk ? 'on' : 'off'}`);
-  if (c.linkState) parts.push(`state ${c.linkState}`);
-  if (c.trust !== undefined) parts.push(`trust ${c.trust ? 'on' : 'off'}`);
-  return { target: `${c.pf} vf ${c.vf}`, value: parts.join(' ') };
+  return { target: c.kind === 'vf' ? `${c.pf} vf ${c.vf}` : c.ifname, value: renderBatchLine(c) };
 }
 
 /** ice reports its NVM as `fw.psid.api`, EETRACK as `fw.bundle_id`, OROM as `fw.undi` (abi §6). */
@@ -120,7 +110,8 @@ export class SimHost implements Host {
   async writeFile(path: string, value: string, opts?: WriteOptions): Promise<void> {
     const p = safeAbsPath(path);
     if (!p.startsWith('/sys/')) throw new UnsafeInputError('path', path, 'a path under /sys (the only place sriovctl writes)');
-    return withTimeout(this.doWrite(p, value), opts?.timeoutMs, p);
+    const ms = opts?.timeoutMs;
+    return withTimeout(this.doWrite(p, value), ms, () => new HostTimeoutError(p, ms ?? 0));
   }
 
   private async doWrite(p: string, value: string): Promise<void> {
@@ -147,6 +138,9 @@ export class SimHost implements Host {
   }
 
   async linkApply(changes: readonly NetlinkChange[], opts?: WriteOptions): Promise<NetlinkResult[]> {
+    // The same validation as the Linux implementation: a change that could not be rendered as a
+    // batch line is refused before anything is applied.
+    for (const c of changes) renderBatchLine(c);
     const run = async () => {
       let hang: Promise<void> | null = null;
       const results = applyNetlink(this.kernel, changes, (c) => {
@@ -163,7 +157,8 @@ export class SimHost implements Host {
       });
       return results;
     };
-    return withTimeout(run(), opts?.timeoutMs, 'ip -batch');
+    const ms = opts?.timeoutMs;
+    return withTimeout(run(), ms, () => new HostTimeoutError('ip -batch', ms ?? 0));
   }
 
   async defaultRoutes(): Promise<DefaultRoute[]> {
@@ -199,7 +194,8 @@ export class SimHost implements Host {
         throw e;
       }
     };
-    return withTimeout(run(), opts?.timeoutMs, `devlink ${target}`);
+    const ms = opts?.timeoutMs;
+    return withTimeout(run(), ms, () => new HostTimeoutError(`devlink ${target}`, ms ?? 0));
   }
 
   async devlinkInfo(pci: PciAddress): Promise<DevlinkInfo | null> {
@@ -275,7 +271,10 @@ export class SimHost implements Host {
     this.kernel.setAssigned(dev, assigned);
   }
 
-  /** Changes applied out of band (another tool): a VF setting, bypassing sriovctl. */
+  /**
+   * Changes applied out of band (another tool, or a raw `ip` call), bypassing the seam's own input
+   * checks, so kernel-side refusals such as qos > 7 can be exercised.
+   */
   outOfBand(changes: NetlinkChange[]): NetlinkResult[] {
     return applyNetlink(this.kernel, changes, () => null);
   }

@@ -2,6 +2,7 @@
 // refusals, the fixed attribute order, the VF-list overflow above ~220 VFs, and ip's batch exits.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NetlinkChange, VfChange } from '../../../src/host/host.js';
+import { UnsafeInputError } from '../../../src/host/errors.js';
 import { ifName, macAddress } from '../../../src/host/names.js';
 import { loadSimHost, visibleVfCount, type SimHost } from '../../../src/host/sim/index.js';
 
@@ -113,12 +114,11 @@ describe('VF settings', () => {
 
   it('refuses qos above 7, a VF index beyond numvfs and a multicast MAC with EINVAL', async () => {
     const h = await boot('dual-socket-e810-cx6');
-    const r = await h.linkApply([
-      vf('ens1f0', 0, { vlan: { vlan: 10, qos: 8, proto: '802.1Q' } }),
-      vf('ens1f0', 8, { trust: true }),
-      vf('ens1f0', 1, { mac: macAddress('01:00:5e:00:00:01') }),
-    ]);
-    expect(r.map((x) => (x.ok ? 'ok' : x.errno))).toEqual(['EINVAL', 'EINVAL', 'EINVAL']);
+    // The seam refuses qos > 7 before it reaches a batch line; the kernel refuses it too (raw ip).
+    await expect(h.linkApply([vf('ens1f0', 0, { vlan: { vlan: 10, qos: 8, proto: '802.1Q' } })])).rejects.toBeInstanceOf(UnsafeInputError);
+    const raw = h.outOfBand([vf('ens1f0', 0, { vlan: { vlan: 10, qos: 8, proto: '802.1Q' } })]);
+    const r = await h.linkApply([vf('ens1f0', 8, { trust: true }), vf('ens1f0', 1, { mac: macAddress('01:00:5e:00:00:01') })]);
+    expect([...raw, ...r].map((x) => (x.ok ? 'ok' : x.errno))).toEqual(['EINVAL', 'EINVAL', 'EINVAL']);
   });
 
   it('applies attributes in the kernel order and stops at the first refusal, keeping what was applied', async () => {
@@ -134,7 +134,7 @@ describe('VF settings', () => {
   it('keeps going after a failed line in a batch (ip -force) but not after ip exits', async () => {
     const h = await boot('e810-8x256');
     const r = await h.linkApply([
-      vf('ens1f0', 0, { vlan: { vlan: 10, qos: 9, proto: '802.1Q' } }),
+      vf('ens1f0', 0, { rate: { minTxRate: 0, maxTxRate: 200000 } }),
       vf('ens1f0', 1, { trust: true }),
       // VF 200 is beyond the truncated dump, so ip cannot fill in the missing min rate and exits.
       vf('ens1f0', 200, { rate: { maxTxRate: 1000 } }),
@@ -178,7 +178,9 @@ describe('VF settings', () => {
     expect(await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 9000, up: false }])).toEqual([{ ok: true }]);
     expect(await h.readFile('/sys/class/net/ens1f0/mtu')).toBe('9000\n');
     expect(await h.readFile('/sys/class/net/ens1f0v1/operstate')).toBe('down\n');
-    expect((await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 20 }]))[0]).toMatchObject({ errno: 'EINVAL' });
+    await expect(h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 20 }])).rejects.toBeInstanceOf(UnsafeInputError);
+    // Above the driver's max_mtu (9702 on E810) the kernel says EINVAL.
+    expect((await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 10000 }]))[0]).toMatchObject({ errno: 'EINVAL' });
     expect((await h.linkApply([{ kind: 'link', ifname: ifName('nope0'), up: true }]))[0]).toEqual({ ok: false, message: 'Cannot find device "nope0"' });
   });
 });

@@ -3,9 +3,9 @@
  * moment before it becomes text: the branded types say "validated once", but a batch line is parsed
  * by iproute2's own word splitter, so a stray space or newline would change what gets applied.
  */
-import { UnsafeInputError } from '../errors.js';
-import type { LinkChange, NetlinkChange, VfChange, VfLinkState, VlanProto } from '../host.js';
-import { ifName, macAddress } from '../names.js';
+import { UnsafeInputError } from './errors.js';
+import type { LinkChange, NetlinkChange, VfChange, VfLinkState, VlanProto } from './host.js';
+import { ifName, macAddress } from './names.js';
 
 // iproute2 stores an unset min/max rate as (u32)-1 and fills it from a dump, so 2^32-1 can never be
 // sent as a real value; the kernel's rate fields are u32 Mbit/s otherwise.
