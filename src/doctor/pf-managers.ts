@@ -8,7 +8,7 @@ import { ifnameOf } from './pf-common.js';
 import { result } from './result.js';
 import type { CheckResult } from './types.js';
 
-function fixFor(claim: NetworkManagerClaim, ifname: string): string {
+function fixFor(claim: NetworkManagerClaim, ifname: string, alsoNetplan: boolean): string {
   switch (claim.manager) {
     case 'NetworkManager':
       return (
@@ -21,11 +21,16 @@ function fixFor(claim: NetworkManagerClaim, ifname: string): string {
         `netplan: remove the SR-IOV settings for ${ifname} (virtual-function-count, embedded-switch-mode, ` +
         `VF entries with \`link: ${ifname}\`) from ${claim.evidence}, then run \`netplan apply\`.`
       );
-    case 'systemd-networkd':
-      return (
-        `systemd-networkd: remove SR-IOVVirtualFunctions= and the [SR-IOV] sections from ${claim.evidence}, ` +
-        'then run `networkctl reload`.'
-      );
+    case 'systemd-networkd': {
+      if (alsoNetplan) {
+        return "systemd-networkd: renders netplan's configuration on this host; the netplan change above is enough.";
+      }
+      // Runtime state under /run/systemd/netif names no config file; networkctl shows which one applies.
+      const file = /\.(link|network)$/.test(claim.evidence)
+        ? claim.evidence
+        : `the .link/.network file that matches ${ifname} (\`networkctl status ${ifname}\` shows it)`;
+      return `systemd-networkd: remove SR-IOVVirtualFunctions= and the [SR-IOV] sections from ${file}, then run \`networkctl reload\`.`;
+    }
   }
 }
 
@@ -71,6 +76,14 @@ export function checkManagedBy(pf: PfSnapshot): CheckResult {
       `(${managers.map((c) => WHY[c.manager]).join('; ')})`,
     status: 'warn',
     evidence: pf.managedBy.map((c) => `${c.evidence}: claims ${ifname} (${c.manager})`),
-    fix: managers.map((c) => fixFor(c, ifname)).join('\n'),
+    fix: managers
+      .map((c) =>
+        fixFor(
+          c,
+          ifname,
+          managers.some((m) => m.manager === 'netplan'),
+        ),
+      )
+      .join('\n'),
   });
 }

@@ -79,20 +79,32 @@ describe('pf.managed-by', () => {
     );
   });
 
-  it('gives one fix line per manager for netplan and networkd', () => {
+  it('gives one fix line per manager; networkd only renders netplan, so fixing netplan is enough', () => {
     const r = checkManagedBy(
-      e810('0000:3b:00.0', 'ens1f0', {
+      e810('0000:04:00.0', 'enp4s0f0', {
         managedBy: [
-          { manager: 'netplan', evidence: '/etc/netplan/50-sriov.yaml' },
-          { manager: 'systemd-networkd', evidence: '/etc/systemd/network/30-ens1f0.link' },
+          { manager: 'netplan', evidence: '/etc/netplan/50-cloud-init.yaml' },
+          { manager: 'netplan', evidence: '/run/systemd/network/10-netplan-enp4s0f0.network' },
+          { manager: 'systemd-networkd', evidence: '/run/systemd/netif/links/2' },
         ],
       }),
     );
     expect(r.fix?.split('\n')).toEqual([
-      'netplan: remove the SR-IOV settings for ens1f0 (virtual-function-count, embedded-switch-mode, VF entries ' +
-        'with `link: ens1f0`) from /etc/netplan/50-sriov.yaml, then run `netplan apply`.',
+      'netplan: remove the SR-IOV settings for enp4s0f0 (virtual-function-count, embedded-switch-mode, VF entries ' +
+        'with `link: enp4s0f0`) from /etc/netplan/50-cloud-init.yaml, then run `netplan apply`.',
+      "systemd-networkd: renders netplan's configuration on this host; the netplan change above is enough.",
+    ]);
+  });
+
+  it('names the .link file for systemd-networkd, or asks networkctl when only runtime state is known', () => {
+    const fix = (evidence: string) =>
+      checkManagedBy(
+        e810('0000:3b:00.0', 'ens1f0', { managedBy: [{ manager: 'systemd-networkd', evidence }] }),
+      ).fix;
+    expect(fix('/etc/systemd/network/30-ens1f0.link')).toBe(
       'systemd-networkd: remove SR-IOVVirtualFunctions= and the [SR-IOV] sections from ' +
         '/etc/systemd/network/30-ens1f0.link, then run `networkctl reload`.',
-    ]);
+    );
+    expect(fix('/run/systemd/netif/links/7')).toContain('`networkctl status ens1f0` shows it');
   });
 });
