@@ -44,8 +44,10 @@ function describeChange(c: NetlinkChange): { target: string; value: string } {
 /** ice reports its NVM as `fw.psid.api`, EETRACK as `fw.bundle_id`, OROM as `fw.undi` (abi §6). */
 function iceVersions(fw: string): Record<string, string> {
   const [nvm = '', eetrack = '', orom = ''] = fw.split(' ');
+  // Each NVM release bundles its own management firmware; older NVMs carry older fw.mgmt.
+  const mgmt: Record<string, string> = { '4.20': '7.3.4', '4.10': '7.1.2', '4.01': '6.1.5', '3.20': '5.5.17' };
   return {
-    'fw.mgmt': '7.3.4',
+    'fw.mgmt': mgmt[nvm] ?? `${nvm.split('.')[0] ?? '0'}.0.0`,
     'fw.mgmt.api': '1.7.11',
     'fw.mgmt.build': '0x3e9a7a01',
     'fw.undi': orom,
