@@ -42,10 +42,38 @@ export interface HostFacts {
   defaultRouteIfnames: string[];
 }
 
+/** What kind of problem a DiscoveryIssue reports, so checks can match on it without parsing text. */
+export type DiscoveryIssueCode =
+  /** A file held something that is not what Linux prints there. */
+  | 'malformed-value'
+  /** A file or link Linux always provides was absent. */
+  | 'missing-entry'
+  /** A link points at something that does not exist. */
+  | 'dangling-link'
+  /** A read failed for a reason other than absence (EACCES, EIO, ...). */
+  | 'read-failed'
+  /** A netlink, devlink or ethtool query failed. */
+  | 'command-failed'
+  /** A PF was left out of the snapshot because its identity could not be read. */
+  | 'pf-skipped'
+  /** A VF was left out of the snapshot (its virtfn link led nowhere usable). */
+  | 'vf-skipped'
+  /** The kernel truncated the PF's netlink VF list: some VFs' settings are unknown. */
+  | 'vf-list-truncated'
+  /** Some VFs' netlink settings could not be read for another reason. */
+  | 'vf-config-unreadable'
+  /** sriov_numvfs and the virtfn links disagree (usually a change in progress). */
+  | 'vf-count-mismatch'
+  /** A virtfn link disagrees with the address sriov_offset/sriov_stride predict. */
+  | 'vf-address-mismatch';
+
 /** A problem found while reading the host: the path, what was expected, what was there. */
 export interface DiscoveryIssue {
   path: string;
   message: string;
+  code?: DiscoveryIssueCode;
+  /** The PF the issue is about, when it is about one. */
+  pciAddress?: PciAddress;
 }
 
 export interface VfSnapshot {
@@ -95,8 +123,12 @@ export interface PfSnapshot {
   subsystemDeviceId: string | null;
   vendorName: string;
   deviceName: string;
+  /** PCI class code, 6 hex digits without 0x (`020000` Ethernet, `010802` NVMe). */
+  classCode?: string | null;
   vfDeviceId: string | null;
   driver: string | null;
+  /** The PF's own driver_override (null when unset). */
+  driverOverride?: string | null;
   /** The driver implements sriov_configure (numVfs can be changed through sysfs). */
   sriovConfigurable: boolean | null;
   driverVersion: string | null;

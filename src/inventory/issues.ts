@@ -1,0 +1,69 @@
+/** Building DiscoveryIssues: one shape for every problem discovery reports instead of crashing. */
+import { MalformedHostError } from '../host/errors.js';
+import type { PciAddress } from '../host/names.js';
+import type { Outcome } from './seam-reads.js';
+import type { DiscoveryIssue, DiscoveryIssueCode } from './types.js';
+
+/** An issue about `path`, optionally scoped to a PF. */
+export function issue(
+  code: DiscoveryIssueCode,
+  path: string,
+  message: string,
+  pciAddress?: PciAddress,
+): DiscoveryIssue {
+  return pciAddress === undefined ? { code, path, message } : { code, path, message, pciAddress };
+}
+
+/** The issue for a value parser's error (MalformedHostError carries the path and expectation). */
+export function malformedIssue(
+  err: unknown,
+  path: string,
+  pciAddress?: PciAddress,
+): DiscoveryIssue {
+  if (err instanceof MalformedHostError) {
+    return issue(
+      'malformed-value',
+      err.path,
+      `expected ${err.expected}, found ${err.found}`,
+      pciAddress,
+    );
+  }
+  return issue(
+    'malformed-value',
+    path,
+    err instanceof Error ? err.message : String(err),
+    pciAddress,
+  );
+}
+
+/** The issue for a failed read: `missing-entry` when absent, `read-failed` otherwise. */
+export function failedReadIssue(
+  path: string,
+  o: Outcome<unknown> & { ok: false },
+  pciAddress?: PciAddress,
+): DiscoveryIssue {
+  if (o.errno === 'ENOENT') {
+    return issue('missing-entry', path, 'expected this entry to exist; it is missing', pciAddress);
+  }
+  return issue('read-failed', path, `could not read: ${o.message}`, pciAddress);
+}
+
+/**
+ * Runs a value parser; on failure records an issue and returns the fallback. Keeps the callers
+ * free of try/catch while still naming the path of every bad value.
+ */
+export function parseOr<T, F>(
+  issues: DiscoveryIssue[],
+  parse: (text: string, path: string) => T,
+  text: string,
+  path: string,
+  fallback: F,
+  pciAddress?: PciAddress,
+): T | F {
+  try {
+    return parse(text, path);
+  } catch (err) {
+    issues.push(malformedIssue(err, path, pciAddress));
+    return fallback;
+  }
+}
