@@ -3,14 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**'] },
   { linterOptions: { reportUnusedDisableDirectives: 'error' } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -22,11 +25,23 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            { name: 'node:child_process', message: 'Only src/host/linux spawns processes (the host seam).' },
-            { name: 'child_process', message: 'Only src/host/linux spawns processes (the host seam).' },
-            { name: 'node:fs', message: 'Only src/host touches the machine; go through the Host seam.' },
+            {
+              name: 'node:child_process',
+              message: 'Only src/host/linux spawns processes (the host seam).',
+            },
+            {
+              name: 'child_process',
+              message: 'Only src/host/linux spawns processes (the host seam).',
+            },
+            {
+              name: 'node:fs',
+              message: 'Only src/host touches the machine; go through the Host seam.',
+            },
             { name: 'fs', message: 'Only src/host touches the machine; go through the Host seam.' },
-            { name: 'node:fs/promises', message: 'Only src/host touches the machine; go through the Host seam.' },
+            {
+              name: 'node:fs/promises',
+              message: 'Only src/host touches the machine; go through the Host seam.',
+            },
           ],
         },
       ],
@@ -39,11 +54,25 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['**/cli/**', '**/api/**', '**/console/**'], message: 'Logic must not import a surface.' }],
+          patterns: [
+            {
+              group: ['**/cli/**', '**/api/**', '**/console/**'],
+              message: 'Logic must not import a surface.',
+            },
+          ],
           paths: [
-            { name: 'node:child_process', message: 'Only src/host/linux spawns processes (the host seam).' },
-            { name: 'node:fs', message: 'Only src/host touches the machine; go through the Host seam.' },
-            { name: 'node:fs/promises', message: 'Only src/host touches the machine; go through the Host seam.' },
+            {
+              name: 'node:child_process',
+              message: 'Only src/host/linux spawns processes (the host seam).',
+            },
+            {
+              name: 'node:fs',
+              message: 'Only src/host touches the machine; go through the Host seam.',
+            },
+            {
+              name: 'node:fs/promises',
+              message: 'Only src/host touches the machine; go through the Host seam.',
+            },
           ],
         },
       ],

@@ -54,7 +54,11 @@ export async function compare(
   }
   const subjectSample = { name: subject.name, runsMs: s, medianMs: median(s) };
   const baselineSample = { name: baseline.name, runsMs: b, medianMs: median(b) };
-  return { subject: subjectSample, baseline: baselineSample, ratio: subjectSample.medianMs / baselineSample.medianMs };
+  return {
+    subject: subjectSample,
+    baseline: baselineSample,
+    ratio: subjectSample.medianMs / baselineSample.medianMs,
+  };
 }
 
 export function fmtMs(ms: number): string {

@@ -85,10 +85,7 @@ export class KernelError extends SriovctlError {
     readonly detail?: string,
     hint?: string,
   ) {
-    super(
-      `${op} ${target}: ${STRERROR[errno]} (${errno})${detail ? `: ${detail}` : ''}`,
-      hint,
-    );
+    super(`${op} ${target}: ${STRERROR[errno]} (${errno})${detail ? `: ${detail}` : ''}`, hint);
   }
 }
 
@@ -114,7 +111,10 @@ export class HostCommandError extends SriovctlError {
     message?: string,
     hint?: string,
   ) {
-    super(message ?? `${argv.join(' ')} exited ${exitCode ?? 'abnormally'}: ${stderr.trim()}`, hint);
+    super(
+      message ?? `${argv.join(' ')} exited ${exitCode ?? 'abnormally'}: ${stderr.trim()}`,
+      hint,
+    );
   }
 }
 

@@ -113,8 +113,7 @@ export type NetlinkChange = VfChange | LinkChange;
 
 /** The outcome of one change in a batch: applied, or refused with the kernel's (or iproute2's) answer. */
 export type NetlinkResult =
-  | { ok: true }
-  | { ok: false; errno?: import('./errors.js').ErrnoName; message: string };
+  { ok: true } | { ok: false; errno?: import('./errors.js').ErrnoName; message: string };
 
 /** devlink `dev info`: driver, serials and firmware versions. */
 export interface DevlinkInfo {

@@ -32,7 +32,12 @@ export function isPciAddress(value: string): value is PciAddress {
 }
 
 /** Splits a PCI address into its numeric parts. */
-export function pciParts(addr: PciAddress): { domain: number; bus: number; dev: number; fn: number } {
+export function pciParts(addr: PciAddress): {
+  domain: number;
+  bus: number;
+  dev: number;
+  fn: number;
+} {
   const m = PCI_RE.exec(addr);
   if (!m) throw new UnsafeInputError('pciAddress', addr, 'a PCI address like 0000:3b:00.0');
   return {
@@ -70,7 +75,8 @@ const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 /** Parses a MAC address (any case, ':' or '-' separated) into lowercase colon form. */
 export function macAddress(value: string, field = 'mac'): MacAddress {
   const v = value.trim().toLowerCase().replaceAll('-', ':');
-  if (!MAC_RE.test(v)) throw new UnsafeInputError(field, value, 'a MAC address like 02:00:00:00:00:01');
+  if (!MAC_RE.test(v))
+    throw new UnsafeInputError(field, value, 'a MAC address like 02:00:00:00:00:01');
   return v as MacAddress;
 }
 

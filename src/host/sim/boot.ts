@@ -45,9 +45,16 @@ export function pathName(addr: PciAddress, multifunction: boolean): string {
 
 /** A stable MAC for a PF from its address, in the vendor's OUI. */
 function boardMac(model: DeviceModel, addr: PciAddress): MacAddress {
-  const oui = model.vendorId === 0x15b3 ? [0x0c, 0x42, 0xa1] : model.vendorId === 0x14e4 ? [0x00, 0x0a, 0xf7] : [0xb4, 0x96, 0x91];
+  const oui =
+    model.vendorId === 0x15b3
+      ? [0x0c, 0x42, 0xa1]
+      : model.vendorId === 0x14e4
+        ? [0x00, 0x0a, 0xf7]
+        : [0xb4, 0x96, 0x91];
   const p = pciParts(addr);
-  return [...oui, p.bus, p.dev, p.fn].map((b) => b.toString(16).padStart(2, '0')).join(':') as MacAddress;
+  return [...oui, p.bus, p.dev, p.fn]
+    .map((b) => b.toString(16).padStart(2, '0'))
+    .join(':') as MacAddress;
 }
 
 function cpuinfo(fx: Fixture): string {
@@ -93,7 +100,10 @@ function iommuFiles(k: SimKernel, fx: Fixture, units: string[]): void {
       v.constant(`${dir}/intel-iommu/ecap`, `${ecap.toString(16)}\n`);
     } else {
       v.constant(`${dir}/amd-iommu/cap`, '0x00190000\n');
-      v.constant(`${dir}/amd-iommu/features`, fx.iommu.interruptRemapping ? '0x25bf732fa2295afe\n' : '0x0\n');
+      v.constant(
+        `${dir}/amd-iommu/features`,
+        fx.iommu.interruptRemapping ? '0x25bf732fa2295afe\n' : '0x0\n',
+      );
     }
   }
 }
@@ -119,7 +129,15 @@ function makeBridge(address: PciAddress, sysDir: string, numaNode: number): SimP
     vfIndex: -1,
     sriov: null,
     netdev: null,
-    board: { firmware: '', serial: '', speedMbps: 0, doubleVlanMode: false, eswitchMode: 'legacy', linkUp: false, mac: '00:00:00:00:00:00' as MacAddress },
+    board: {
+      firmware: '',
+      serial: '',
+      speedMbps: 0,
+      doubleVlanMode: false,
+      eswitchMode: 'legacy',
+      linkUp: false,
+      mac: '00:00:00:00:00:00' as MacAddress,
+    },
     assigned: false,
     sharedGroup: false,
     netdevName: '',
@@ -139,7 +157,8 @@ function makeDevice(fd: FixtureDevice, address: PciAddress, parentDir: string): 
     // Later functions of a multi-port card start their VFs after the previous port's (abi §8);
     // stride-2 parts (82599) interleave instead.
     const offset =
-      fd.vfOffset ?? (model.sriov.stride === 2 ? model.sriov.offset : model.sriov.offset + p.fn * (total - 1));
+      fd.vfOffset ??
+      (model.sriov.stride === 2 ? model.sriov.offset : model.sriov.offset + p.fn * (total - 1));
     sriov = {
       capTotalVfs: total,
       driverMaxVfs: null,
@@ -191,7 +210,9 @@ function makeDevice(fd: FixtureDevice, address: PciAddress, parentDir: string): 
 export async function bootFixture(fx: Fixture, opts: BootOptions): Promise<BootedHost> {
   const iommuEnabled = fx.iommu.hardware !== 'none' && fx.iommu.enabled;
   const unitPrefix = fx.iommu.hardware === 'amd' ? 'ivhd' : 'dmar';
-  const units = iommuEnabled ? Array.from({ length: fx.iommu.units }, (_, i) => `${unitPrefix}${i}`) : [];
+  const units = iommuEnabled
+    ? Array.from({ length: fx.iommu.units }, (_, i) => `${unitPrefix}${i}`)
+    : [];
   const k = new SimKernel({
     iommuEnabled,
     iommuUnits: units,
@@ -225,7 +246,10 @@ export async function bootFixture(fx: Fixture, opts: BootOptions): Promise<Boote
     .map((n) => DRIVERS[n]?.module ?? n)
     .map((m) => `kernel/drivers/${m}/${m.replace(/_/g, '-')}.ko:`);
   v.constant(`/lib/modules/${fx.kernel.release}/modules.dep`, modules.join('\n') + '\n');
-  v.constant(`/lib/modules/${fx.kernel.release}/modules.builtin`, 'kernel/drivers/pci/pcie/portdrv.ko\n');
+  v.constant(
+    `/lib/modules/${fx.kernel.release}/modules.builtin`,
+    'kernel/drivers/pci/pcie/portdrv.ko\n',
+  );
 
   // Root ports and devices.
   const rootPorts = new Map<string, string>();
@@ -262,7 +286,10 @@ export async function bootFixture(fx: Fixture, opts: BootOptions): Promise<Boote
   for (const name of fx.managers.NetworkManager) {
     const nd = k.netdevs.get(name);
     if (!nd) continue;
-    v.constant(`/run/NetworkManager/devices/${nd.ifindex}`, `[device]\nmanaged=true\nperm-hw-addr-fake=false\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n`);
+    v.constant(
+      `/run/NetworkManager/devices/${nd.ifindex}`,
+      `[device]\nmanaged=true\nperm-hw-addr-fake=false\nconnection-uuid=5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03\n`,
+    );
     v.constant(
       `/etc/NetworkManager/system-connections/${name}.nmconnection`,
       `[connection]\nid=${name}\ntype=ethernet\ninterface-name=${name}\n\n[ethernet]\n\n[ipv4]\nmethod=auto\n`,
@@ -272,7 +299,10 @@ export async function bootFixture(fx: Fixture, opts: BootOptions): Promise<Boote
     const eths = fx.managers.netplan.map((n) => `    ${n}:\n      dhcp4: true\n`).join('');
     v.constant('/etc/netplan/50-cloud-init.yaml', `network:\n  version: 2\n  ethernets:\n${eths}`);
     for (const name of fx.managers.netplan) {
-      v.constant(`/run/systemd/network/10-netplan-${name}.network`, `[Match]\nName=${name}\n\n[Network]\nDHCP=ipv4\n`);
+      v.constant(
+        `/run/systemd/network/10-netplan-${name}.network`,
+        `[Match]\nName=${name}\n\n[Network]\nDHCP=ipv4\n`,
+      );
     }
   }
   for (const name of [...fx.managers.networkd, ...fx.managers.netplan]) {
@@ -281,8 +311,12 @@ export async function bootFixture(fx: Fixture, opts: BootOptions): Promise<Boote
     const file = fx.managers.netplan.includes(name)
       ? `/run/systemd/network/10-netplan-${name}.network`
       : `/etc/systemd/network/10-${name}.network`;
-    if (!fx.managers.netplan.includes(name)) v.constant(file, `[Match]\nName=${name}\n\n[Network]\nDHCP=yes\n`);
-    v.constant(`/run/systemd/netif/links/${nd.ifindex}`, `ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=${file}\n`);
+    if (!fx.managers.netplan.includes(name))
+      v.constant(file, `[Match]\nName=${name}\n\n[Network]\nDHCP=yes\n`);
+    v.constant(
+      `/run/systemd/netif/links/${nd.ifindex}`,
+      `ADMIN_STATE=configured\nOPER_STATE=routable\nNETWORK_FILE=${file}\n`,
+    );
   }
 
   k.config.timing = opts.timing;

@@ -268,7 +268,8 @@ export const DRIVERS: Record<string, DriverDef> = {
     ],
     netdev: true,
     // bnxt_sriov_configure: "Reject SRIOV config request since if is down!" returns 0 → success.
-    sriovConfigure: (ctx) => (ctx.requested !== 0 && !ctx.netdevUp ? 0 : ctx.vfsAssigned ? 0 : ctx.requested),
+    sriovConfigure: (ctx) =>
+      ctx.requested !== 0 && !ctx.netdevUp ? 0 : ctx.vfsAssigned ? 0 : ctx.requested,
     vfOps: bnxtOps,
     eswitch: { needsNoVfs: false },
     vfProbeMs: 30,

@@ -26,14 +26,16 @@ interface Rule extends Required<Omit<FaultSpec, 'errno' | 'hang'>> {
   seen: number;
 }
 
-export type FaultAction = { kind: 'none' } | { kind: 'fail'; errno: ErrnoName } | { kind: 'hang'; released: Promise<void> };
+export type FaultAction =
+  { kind: 'none' } | { kind: 'fail'; errno: ErrnoName } | { kind: 'hang'; released: Promise<void> };
 
 export class FaultInjector {
   private rules: Rule[] = [];
   private release: (() => void) | null = null;
   private released: Promise<void> = new Promise((r) => (this.release = r));
   /** Every fault that fired, for assertions. */
-  readonly fired: { op: FaultOp; target: string; action: 'fail' | 'hang'; errno?: ErrnoName }[] = [];
+  readonly fired: { op: FaultOp; target: string; action: 'fail' | 'hang'; errno?: ErrnoName }[] =
+    [];
 
   /** Adds a rule; returns this for chaining. */
   add(spec: FaultSpec): this {

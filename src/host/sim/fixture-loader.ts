@@ -11,7 +11,10 @@ import { fixtureSchema, type Fixture } from './fixture-schema.js';
 import { DEVICE_MODELS } from './models.js';
 
 /** The fixtures folder that ships with sriovctl (works from src/ under tsx and from dist/). */
-export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../fixtures/hosts');
+export const FIXTURES_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../fixtures/hosts',
+);
 export const DEFAULT_FIXTURE = 'dual-socket-e810-cx6';
 
 /** Names of the shipped fixtures. */
@@ -39,7 +42,8 @@ export function resolveFixturePath(nameOrPath: string): string {
 
 function position(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): string {
   for (let n = path.length; n >= 0; n--) {
-    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as
+      { range?: [number, number, number] } | undefined;
     if (node && typeof node === 'object' && node.range) {
       const { line, col } = lc.linePos(node.range[0]);
       return `${line}:${col}`;
@@ -63,7 +67,12 @@ export function parseFixture(text: string, file: string): Fixture {
     const { line, col } = lc.linePos(e.pos[0]);
     throw new MalformedHostError(`${file}:${line}:${col}`, 'valid YAML', e.message.split('\n')[0]!);
   }
-  if (!isMap(doc.contents)) throw new MalformedHostError(`${file}:1:1`, 'a YAML mapping (name, hostname, devices, ...)', typeof doc.toJS());
+  if (!isMap(doc.contents))
+    throw new MalformedHostError(
+      `${file}:1:1`,
+      'a YAML mapping (name, hostname, devices, ...)',
+      typeof doc.toJS(),
+    );
   const raw: unknown = doc.toJS();
   const parsed = fixtureSchema.safeParse(raw);
   if (!parsed.success) {
@@ -80,7 +89,11 @@ export function parseFixture(text: string, file: string): Fixture {
   }
   const fx = parsed.data;
   checkSemantics(fx, (path, expected, found) => {
-    throw new MalformedHostError(`${file}:${position(doc, lc, path)}: ${fieldName(path)}`, expected, found);
+    throw new MalformedHostError(
+      `${file}:${position(doc, lc, path)}: ${fieldName(path)}`,
+      expected,
+      found,
+    );
   });
   return fx;
 }
@@ -93,24 +106,37 @@ function checkSemantics(fx: Fixture, fail: Fail): void {
   const names = new Map<string, number>();
   fx.devices.forEach((d, i) => {
     const prev = addrs.get(d.address);
-    if (prev !== undefined) fail(['devices', i, 'address'], `a PCI address not used by devices[${prev}]`, d.address);
+    if (prev !== undefined)
+      fail(['devices', i, 'address'], `a PCI address not used by devices[${prev}]`, d.address);
     addrs.set(d.address, i);
     if (d.netdev) {
       const p = names.get(d.netdev);
-      if (p !== undefined) fail(['devices', i, 'netdev'], `a name not used by devices[${p}]`, d.netdev);
+      if (p !== undefined)
+        fail(['devices', i, 'netdev'], `a name not used by devices[${p}]`, d.netdev);
       names.set(d.netdev, i);
     }
     const model = DEVICE_MODELS[d.model]!;
     const total = d.totalVfs ?? model.sriov?.totalVfs ?? 0;
     if (!model.sriov && (d.numVfs > 0 || d.totalVfs !== undefined)) {
-      fail(['devices', i, 'numVfs'], `0 (model ${d.model} has no SR-IOV capability)`, String(d.numVfs));
+      fail(
+        ['devices', i, 'numVfs'],
+        `0 (model ${d.model} has no SR-IOV capability)`,
+        String(d.numVfs),
+      );
     }
-    if (d.numVfs > total) fail(['devices', i, 'numVfs'], `at most totalVfs (${total})`, String(d.numVfs));
-    if (d.numVfs > 0 && !d.sriovEnabled) fail(['devices', i, 'numVfs'], '0 when sriovEnabled is false', String(d.numVfs));
+    if (d.numVfs > total)
+      fail(['devices', i, 'numVfs'], `at most totalVfs (${total})`, String(d.numVfs));
+    if (d.numVfs > 0 && !d.sriovEnabled)
+      fail(['devices', i, 'numVfs'], '0 when sriovEnabled is false', String(d.numVfs));
   });
   const allNames = new Set(names.keys());
   fx.defaultRoutes.forEach((r, i) => {
-    if (!allNames.has(r.dev)) fail(['defaultRoutes', i, 'dev'], `the netdev of a device in this fixture (${[...allNames].join(', ')})`, r.dev);
+    if (!allNames.has(r.dev))
+      fail(
+        ['defaultRoutes', i, 'dev'],
+        `the netdev of a device in this fixture (${[...allNames].join(', ')})`,
+        r.dev,
+      );
   });
   for (const mgr of ['NetworkManager', 'netplan', 'networkd'] as const) {
     fx.managers[mgr].forEach((n, i) => {
@@ -126,7 +152,11 @@ export function loadFixture(nameOrPath: string): { fixture: Fixture; path: strin
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new MalformedHostError(path, 'a readable fixture file', (e as NodeJS.ErrnoException).code ?? String(e));
+    throw new MalformedHostError(
+      path,
+      'a readable fixture file',
+      (e as NodeJS.ErrnoException).code ?? String(e),
+    );
   }
   return { fixture: parseFixture(text, path), path };
 }

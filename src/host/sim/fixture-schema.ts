@@ -4,8 +4,13 @@ import { DEVICE_MODELS } from './models.js';
 
 const pci = z
   .string()
-  .regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/, 'a PCI address like 0000:3b:00.0 (lowercase hex)');
-const mac = z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a lowercase MAC like b4:96:91:a5:c8:e0');
+  .regex(
+    /^[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/,
+    'a PCI address like 0000:3b:00.0 (lowercase hex)',
+  );
+const mac = z
+  .string()
+  .regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a lowercase MAC like b4:96:91:a5:c8:e0');
 const ifname = z.string().regex(/^[A-Za-z0-9_.-]{1,15}$/, 'an interface name of 1-15 characters');
 
 export const deviceSchema = z
@@ -52,10 +57,15 @@ export const fixtureSchema = z
     kernel: z
       .object({
         release: z.string().default('6.1.0-18-amd64'),
-        cmdline: z.string().default('BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=/dev/sda1 ro quiet'),
+        cmdline: z
+          .string()
+          .default('BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=/dev/sda1 ro quiet'),
       })
       .strict()
-      .default({ release: '6.1.0-18-amd64', cmdline: 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=/dev/sda1 ro quiet' }),
+      .default({
+        release: '6.1.0-18-amd64',
+        cmdline: 'BOOT_IMAGE=/boot/vmlinuz-6.1.0-18-amd64 root=/dev/sda1 ro quiet',
+      }),
     cpu: z
       .object({
         vendor: z.enum(['GenuineIntel', 'AuthenticAMD']).default('GenuineIntel'),
@@ -65,7 +75,13 @@ export const fixtureSchema = z
         virtualization: z.boolean().default(true),
       })
       .strict()
-      .default({ vendor: 'GenuineIntel', model: 'Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz', sockets: 1, coresPerSocket: 4, virtualization: true }),
+      .default({
+        vendor: 'GenuineIntel',
+        model: 'Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz',
+        sockets: 1,
+        coresPerSocket: 4,
+        virtualization: true,
+      }),
     iommu: z
       .object({
         /** The ACPI table the firmware exposes: DMAR (Intel VT-d), IVRS (AMD-Vi), or none (off in BIOS). */
@@ -77,14 +93,28 @@ export const fixtureSchema = z
         defaultDomain: z.enum(['DMA', 'DMA-FQ', 'identity']).default('DMA'),
       })
       .strict()
-      .default({ hardware: 'intel', enabled: true, interruptRemapping: true, units: 2, defaultDomain: 'DMA' }),
+      .default({
+        hardware: 'intel',
+        enabled: true,
+        interruptRemapping: true,
+        units: 2,
+        defaultDomain: 'DMA',
+      }),
     /** vfio-pci: loaded (driver registered), available (module on disk), or missing. */
     vfioPci: z.enum(['loaded', 'available', 'missing']).default('loaded'),
     vfioEnableSriov: z.boolean().default(false),
     /** Host VF drivers (iavf, ixgbevf, ...) loaded: VFs bind to them on creation. */
     vfDriversLoaded: z.boolean().default(true),
     defaultRoutes: z
-      .array(z.object({ dev: ifname, gateway: z.string().optional(), family: z.enum(['inet', 'inet6']).default('inet') }).strict())
+      .array(
+        z
+          .object({
+            dev: ifname,
+            gateway: z.string().optional(),
+            family: z.enum(['inet', 'inet6']).default('inet'),
+          })
+          .strict(),
+      )
       .default([]),
     managers: z
       .object({

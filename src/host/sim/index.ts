@@ -26,18 +26,36 @@ function timingOf(t: SimOptions['timing']): Timing {
 }
 
 /** Boots a simulated host from an already-validated fixture object. */
-export async function bootSimHost(fixture: Fixture, opts: SimOptions = {}, fixturePath?: string): Promise<SimHost> {
-  const { kernel, routes } = await bootFixture(fixture, { timing: timingOf(opts.timing), clock: opts.clock ?? Date.now });
-  return new SimHost(kernel, { kind: 'sim', name: fixture.name, ...(fixturePath ? { fixture: fixturePath } : {}) }, routes);
+export async function bootSimHost(
+  fixture: Fixture,
+  opts: SimOptions = {},
+  fixturePath?: string,
+): Promise<SimHost> {
+  const { kernel, routes } = await bootFixture(fixture, {
+    timing: timingOf(opts.timing),
+    clock: opts.clock ?? Date.now,
+  });
+  return new SimHost(
+    kernel,
+    { kind: 'sim', name: fixture.name, ...(fixturePath ? { fixture: fixturePath } : {}) },
+    routes,
+  );
 }
 
 /** Loads a shipped fixture by name (or a YAML file by path) and boots it. */
-export async function loadSimHost(nameOrPath: string = DEFAULT_FIXTURE, opts: SimOptions = {}): Promise<SimHost> {
+export async function loadSimHost(
+  nameOrPath: string = DEFAULT_FIXTURE,
+  opts: SimOptions = {},
+): Promise<SimHost> {
   const { fixture, path } = loadFixture(nameOrPath);
   return bootSimHost(fixture, opts, path);
 }
 
 /** Parses fixture text (for tests of malformed input) and boots it. */
-export async function simHostFromYaml(text: string, opts: SimOptions = {}, file = '<inline>'): Promise<SimHost> {
+export async function simHostFromYaml(
+  text: string,
+  opts: SimOptions = {},
+  file = '<inline>',
+): Promise<SimHost> {
   return bootSimHost(parseFixture(text, file), opts);
 }

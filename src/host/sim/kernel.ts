@@ -165,7 +165,14 @@ function zeroCounters(): VfCounters {
 
 /** A deterministic locally administered MAC for netdevs whose driver picks a random one. */
 function pseudoRandomMac(seed: number): MacAddress {
-  const b = [0x02 | ((seed * 7) & 0xfc), (seed >> 24) & 0xff, (seed >> 16) & 0xff, (seed >> 8) & 0xff, seed & 0xff, 0x5a];
+  const b = [
+    0x02 | ((seed * 7) & 0xfc),
+    (seed >> 24) & 0xff,
+    (seed >> 16) & 0xff,
+    (seed >> 8) & 0xff,
+    seed & 0xff,
+    0x5a,
+  ];
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':') as MacAddress;
 }
 
@@ -193,7 +200,15 @@ export class SimKernel {
     this.vfs.file('/sys/bus/pci/drivers_probe', { write: (v) => this.driversProbe(v) });
     this.vfs.file('/sys/bus/pci/drivers_autoprobe', { read: () => '1\n' });
     this.vfs.file('/sys/bus/pci/rescan', { write: () => undefined });
-    this.addNetdev({ name: 'lo', mac: ZERO_MAC, mtu: 65536, device: null, role: 'other', carrier: true, speedMbps: 0 });
+    this.addNetdev({
+      name: 'lo',
+      mac: ZERO_MAC,
+      mtu: 65536,
+      device: null,
+      role: 'other',
+      carrier: true,
+      speedMbps: 0,
+    });
   }
 
   /** Stops pending timers (late netdev registration) so a test can end cleanly. */
@@ -232,7 +247,8 @@ export class SimKernel {
   /** pci_match_device(): driver_override first, then dynamic IDs, then the static table. */
   private matches(def: DriverDef, dev: SimPciDevice): boolean {
     if (dev.driverOverride !== null) return dev.driverOverride === def.name;
-    const same = (id: { vendor: number; device: number }) => id.vendor === dev.vendorId && id.device === dev.deviceId;
+    const same = (id: { vendor: number; device: number }) =>
+      id.vendor === dev.vendorId && id.device === dev.deviceId;
     if ((this.dynIds.get(def.name) ?? []).some(same)) return true;
     // Override-only tables (vfio-pci) match nothing without driver_override.
     if (def.overrideOnly) return false;
@@ -326,7 +342,8 @@ export class SimKernel {
   private newId(def: DriverDef, value: string): void {
     const target = `${PCI_DRIVERS}/${def.name}/new_id`;
     const fields = value.trim().split(/\s+/).filter(Boolean);
-    if (fields.length < 2 || !fields.every((f) => /^(0x)?[0-9a-fA-F]+$/.test(f))) fail('EINVAL', target);
+    if (fields.length < 2 || !fields.every((f) => /^(0x)?[0-9a-fA-F]+$/.test(f)))
+      fail('EINVAL', target);
     const vendor = parseInt(fields[0]!, 16);
     const device = parseInt(fields[1]!, 16);
     if (fields.length < 7 && def.ids.some((id) => id.vendor === vendor && id.device === device)) {
@@ -338,7 +355,8 @@ export class SimKernel {
     this.dynIds.set(def.name, dyn);
     // driver_attach(): every unbound device the driver now matches is probed.
     for (const dev of this.devices.values()) {
-      if (dev.driver === null && this.canAutoprobe(dev) && this.matches(def, dev)) this.probe(def, dev);
+      if (dev.driver === null && this.canAutoprobe(dev) && this.matches(def, dev))
+        this.probe(def, dev);
     }
   }
 
@@ -402,7 +420,9 @@ export class SimKernel {
       },
     });
     v.file(`${d}/reset_method`, { read: () => (dev.pf ? 'flr\n' : 'flr bus\n') });
-    v.file(`${d}/remove`, { write: () => fail('EPERM', `${d}/remove`, 'hot removal is not simulated') });
+    v.file(`${d}/remove`, {
+      write: () => fail('EPERM', `${d}/remove`, 'hot removal is not simulated'),
+    });
     if (dev.pf) {
       v.link(`${d}/physfn`, relativeLink(d, dev.pf.sysDir));
       v.file(`${d}/sriov_vf_msix_count`, {
@@ -459,8 +479,13 @@ export class SimKernel {
     this.vfs.constant(`${gdir}/reserved_regions`, '0x00000000fee00000 0x00000000feefffff msi\n');
     this.vfs.link(`${gdir}/devices/${dev.address}`, relativeLink(`${gdir}/devices`, dev.sysDir));
     this.vfs.link(`${dev.sysDir}/iommu_group`, relativeLink(dev.sysDir, gdir));
-    const unit = this.config.iommuUnits[dev.numaNode > 0 ? dev.numaNode % this.config.iommuUnits.length : 0];
-    if (unit) this.vfs.link(`${dev.sysDir}/iommu`, relativeLink(dev.sysDir, `/sys/devices/virtual/iommu/${unit}`));
+    const unit =
+      this.config.iommuUnits[dev.numaNode > 0 ? dev.numaNode % this.config.iommuUnits.length : 0];
+    if (unit)
+      this.vfs.link(
+        `${dev.sysDir}/iommu`,
+        relativeLink(dev.sysDir, `/sys/devices/virtual/iommu/${unit}`),
+      );
   }
 
   private removeIommuGroup(dev: SimPciDevice): void {
@@ -489,7 +514,8 @@ export class SimKernel {
     if (n === sr.numVfs) return;
     const def = dev.driver ? this.drivers.get(dev.driver) : undefined;
     if (!def) fail('ENOENT', target, 'no driver bound to device; cannot configure SR-IOV');
-    if (!def.sriovConfigure) fail('ENOENT', target, 'driver does not support SR-IOV configuration via sysfs');
+    if (!def.sriovConfigure)
+      fail('ENOENT', target, 'driver does not support SR-IOV configuration via sysfs');
     const ctx = {
       requested: n,
       capTotalVfs: sr.capTotalVfs,
@@ -507,7 +533,8 @@ export class SimKernel {
       }
       return;
     }
-    if (sr.numVfs !== 0) fail('EBUSY', target, `${sr.numVfs} VFs already enabled. Disable before enabling ${n} VFs`);
+    if (sr.numVfs !== 0)
+      fail('EBUSY', target, `${sr.numVfs} VFs already enabled. Disable before enabling ${n} VFs`);
     const r = def.sriovConfigure(ctx);
     if (typeof r === 'string') fail(r, target);
     if (r === 0) return; // bnxt with the interface down: success, nothing enabled.
@@ -522,7 +549,12 @@ export class SimKernel {
     return formatPci(p.domain, rid >> 8, (rid >> 3) & 0x1f, rid & 7);
   }
 
-  private async createVfs(pf: SimPciDevice, sr: SimSriov, n: number, def: DriverDef): Promise<void> {
+  private async createVfs(
+    pf: SimPciDevice,
+    sr: SimSriov,
+    n: number,
+    def: DriverDef,
+  ): Promise<void> {
     const parent = pf.sysDir.split('/').slice(0, -1).join('/');
     const now = this.config.clock();
     const ops = def.vfOps;
@@ -619,7 +651,9 @@ export class SimKernel {
     adminUp?: boolean;
     repOf?: { pf: SimPciDevice; vf: number };
   }): SimNetdev {
-    const sysDir = spec.device ? `${spec.device.sysDir}/net/${spec.name}` : `/sys/devices/virtual/net/${spec.name}`;
+    const sysDir = spec.device
+      ? `${spec.device.sysDir}/net/${spec.name}`
+      : `/sys/devices/virtual/net/${spec.name}`;
     const nd: SimNetdev = {
       ifindex: this.nextIfindex++,
       name: spec.name,
@@ -652,13 +686,15 @@ export class SimKernel {
     v.file(`${sysDir}/speed`, {
       read: () => {
         // Down interface or no get_link_ksettings: EINVAL; up without link: -1 (SPEED_UNKNOWN).
-        if (!nd.adminUp || nd.role === 'other') throw new KernelError('EINVAL', 'read', `${sysDir}/speed`);
+        if (!nd.adminUp || nd.role === 'other')
+          throw new KernelError('EINVAL', 'read', `${sysDir}/speed`);
         return this.operstate(nd) === 'up' ? `${nd.speedMbps}\n` : '-1\n';
       },
     });
     v.constant(`${sysDir}/type`, nd.role === 'other' ? '772\n' : '1\n');
     if (spec.device) v.link(`${sysDir}/device`, relativeLink(sysDir, spec.device.sysDir));
-    if (nd.role === 'rep' && nd.repOf) v.constant(`${sysDir}/phys_port_name`, `pf0vf${nd.repOf.vf}\n`);
+    if (nd.role === 'rep' && nd.repOf)
+      v.constant(`${sysDir}/phys_port_name`, `pf0vf${nd.repOf.vf}\n`);
     return nd;
   }
 
@@ -744,7 +780,12 @@ export class SimKernel {
     if (!def?.eswitch) throw new KernelError('EOPNOTSUPP', 'devlink', target);
     if (pf.board.eswitchMode === mode) return;
     if (def.eswitch.needsNoVfs && (pf.sriov?.numVfs ?? 0) > 0) {
-      throw new KernelError('EOPNOTSUPP', 'devlink', target, 'Changing eswitch mode is allowed only if there is no VFs created');
+      throw new KernelError(
+        'EOPNOTSUPP',
+        'devlink',
+        target,
+        'Changing eswitch mode is allowed only if there is no VFs created',
+      );
     }
     pf.board.eswitchMode = mode;
     if (pf.sriov && pf.sriov.numVfs > 0) {

@@ -35,7 +35,9 @@ export interface DeviceModel {
   defaultFirmware: string;
 }
 
-function m(def: Omit<DeviceModel, 'subsystemVendorId' | 'revision'> & Partial<DeviceModel>): DeviceModel {
+function m(
+  def: Omit<DeviceModel, 'subsystemVendorId' | 'revision'> & Partial<DeviceModel>,
+): DeviceModel {
   return { subsystemVendorId: def.vendorId, revision: 1, ...def };
 }
 

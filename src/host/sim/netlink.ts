@@ -5,7 +5,14 @@
  * exits mid-batch).
  */
 import { STRERROR, type ErrnoName } from '../errors.js';
-import type { LinkDump, LinkInfo, NetlinkChange, NetlinkResult, VfChange, VfInfo } from '../host.js';
+import type {
+  LinkDump,
+  LinkInfo,
+  NetlinkChange,
+  NetlinkResult,
+  VfChange,
+  VfInfo,
+} from '../host.js';
 import type { IfName } from '../names.js';
 import { DRIVERS } from './drivers.js';
 import type { SimKernel, SimNetdev, SimPciDevice } from './kernel.js';
@@ -44,7 +51,16 @@ function vfInfo(k: SimKernel, pf: SimPciDevice, i: number): VfInfo {
     linkState: st.linkState,
     counters: def?.vfOps?.stats
       ? k.vfCounters(st)
-      : { rxBytes: 0, rxPackets: 0, rxMulticast: 0, rxBroadcast: 0, rxDropped: 0, txBytes: 0, txPackets: 0, txDropped: 0 },
+      : {
+          rxBytes: 0,
+          rxPackets: 0,
+          rxMulticast: 0,
+          rxBroadcast: 0,
+          rxDropped: 0,
+          txBytes: 0,
+          txPackets: 0,
+          txDropped: 0,
+        },
   };
   if (st.spoofchk !== null) info.spoofchk = st.spoofchk;
   if (st.trust !== null) info.trust = st.trust;
@@ -102,10 +118,16 @@ function kernelNo(errno: ErrnoName): NetlinkResult {
 class IpExit extends Error {}
 
 /** Applies one VF change as do_setvfinfo would: MAC, VLAN, rate, spoofchk, state, trust; stop at the first error. */
-function applyVf(k: SimKernel, c: VfChange, dump: () => LinkDump, nthFault: (c: VfChange) => ErrnoName | null): NetlinkResult {
+function applyVf(
+  k: SimKernel,
+  c: VfChange,
+  dump: () => LinkDump,
+  nthFault: (c: VfChange) => ErrnoName | null,
+): NetlinkResult {
   const nd = k.netdevs.get(c.pf);
   if (!nd) return { ok: false, message: `Cannot find device "${c.pf}"` };
-  if (c.vlan && c.vlan.vlan > 4095) throw new IpExit(`Error: argument "${c.vlan.vlan}" is wrong: Invalid "vlan" value`);
+  if (c.vlan && c.vlan.vlan > 4095)
+    throw new IpExit(`Error: argument "${c.vlan.vlan}" is wrong: Invalid "vlan" value`);
   let min = c.rate?.minTxRate;
   let max = c.rate?.maxTxRate;
   if (c.rate && (min === undefined || max === undefined)) {
@@ -192,7 +214,14 @@ export function applyNetlink(
     const c = changes[i]!;
     try {
       if (c.kind === 'vf') {
-        results.push(applyVf(k, c, () => dumpLinks(k), (vc) => fault(vc)));
+        results.push(
+          applyVf(
+            k,
+            c,
+            () => dumpLinks(k),
+            (vc) => fault(vc),
+          ),
+        );
       } else {
         const nd = k.netdevs.get(c.ifname);
         if (!nd) {
@@ -211,7 +240,10 @@ export function applyNetlink(
       if (!(e instanceof IpExit)) throw e;
       results.push({ ok: false, message: e.message });
       for (let j = i + 1; j < changes.length; j++) {
-        results.push({ ok: false, message: `not attempted: ip -batch stopped at change ${i + 1} of ${changes.length}` });
+        results.push({
+          ok: false,
+          message: `not attempted: ip -batch stopped at change ${i + 1} of ${changes.length}`,
+        });
       }
       break;
     }

@@ -45,7 +45,12 @@ function describeChange(c: NetlinkChange): { target: string; value: string } {
 function iceVersions(fw: string): Record<string, string> {
   const [nvm = '', eetrack = '', orom = ''] = fw.split(' ');
   // Each NVM release bundles its own management firmware; older NVMs carry older fw.mgmt.
-  const mgmt: Record<string, string> = { '4.20': '7.3.4', '4.10': '7.1.2', '4.01': '6.1.5', '3.20': '5.5.17' };
+  const mgmt: Record<string, string> = {
+    '4.20': '7.3.4',
+    '4.10': '7.1.2',
+    '4.01': '6.1.5',
+    '3.20': '5.5.17',
+  };
   return {
     'fw.mgmt': mgmt[nvm] ?? `${nvm.split('.')[0] ?? '0'}.0.0`,
     'fw.mgmt.api': '1.7.11',
@@ -70,8 +75,20 @@ export class SimHost implements Host {
     private readonly routes: DefaultRoute[],
   ) {}
 
-  private record(op: JournalEntry['op'], target: string, value: string, result: JournalEntry['result']): void {
-    this.journal.push({ seq: ++this.seq, at: this.kernel.config.clock(), op, target, value, result });
+  private record(
+    op: JournalEntry['op'],
+    target: string,
+    value: string,
+    result: JournalEntry['result'],
+  ): void {
+    this.journal.push({
+      seq: ++this.seq,
+      at: this.kernel.config.clock(),
+      op,
+      target,
+      value,
+      result,
+    });
   }
 
   private node(path: string, follow: boolean, op: KernelError['op']) {
@@ -111,7 +128,12 @@ export class SimHost implements Host {
 
   async writeFile(path: string, value: string, opts?: WriteOptions): Promise<void> {
     const p = safeAbsPath(path);
-    if (!p.startsWith('/sys/')) throw new UnsafeInputError('path', path, 'a path under /sys (the only place sriovctl writes)');
+    if (!p.startsWith('/sys/'))
+      throw new UnsafeInputError(
+        'path',
+        path,
+        'a path under /sys (the only place sriovctl writes)',
+      );
     const ms = opts?.timeoutMs;
     return withTimeout(this.doWrite(p, value), ms, () => new HostTimeoutError(p, ms ?? 0));
   }
@@ -139,7 +161,10 @@ export class SimHost implements Host {
     return dumpLinks(this.kernel);
   }
 
-  async linkApply(changes: readonly NetlinkChange[], opts?: WriteOptions): Promise<NetlinkResult[]> {
+  async linkApply(
+    changes: readonly NetlinkChange[],
+    opts?: WriteOptions,
+  ): Promise<NetlinkResult[]> {
     // The same validation as the Linux implementation: a change that could not be rendered as a
     // batch line is refused before anything is applied.
     for (const c of changes) renderBatchLine(c);
@@ -179,7 +204,11 @@ export class SimHost implements Host {
     return def?.eswitch ? dev.board.eswitchMode : null;
   }
 
-  async devlinkSetEswitchMode(pci: PciAddress, mode: EswitchMode, opts?: WriteOptions): Promise<void> {
+  async devlinkSetEswitchMode(
+    pci: PciAddress,
+    mode: EswitchMode,
+    opts?: WriteOptions,
+  ): Promise<void> {
     const target = `pci/${pci}`;
     const run = async () => {
       const f = this.faults.check('devlink', target);
@@ -192,7 +221,12 @@ export class SimHost implements Host {
         this.kernel.setEswitchMode(this.pci(pci, 'devlink'), mode);
         this.record('devlink', target, `eswitch ${mode}`, 'ok');
       } catch (e) {
-        this.record('devlink', target, `eswitch ${mode}`, e instanceof KernelError ? e.errno : 'error');
+        this.record(
+          'devlink',
+          target,
+          `eswitch ${mode}`,
+          e instanceof KernelError ? e.errno : 'error',
+        );
         throw e;
       }
     };
@@ -207,7 +241,14 @@ export class SimHost implements Host {
     switch (dev.driver) {
       case 'ice': {
         const v = iceVersions(fw);
-        return { handle, driver: 'ice', serialNumber: dev.board.serial, fixed: { 'board.id': 'K91258-000' }, running: v, stored: { ...v } };
+        return {
+          handle,
+          driver: 'ice',
+          serialNumber: dev.board.serial,
+          fixed: { 'board.id': 'K91258-000' },
+          running: v,
+          stored: { ...v },
+        };
       }
       case 'mlx5_core':
         if (dev.pf) return null;
@@ -226,7 +267,13 @@ export class SimHost implements Host {
           driver: 'bnxt_en',
           serialNumber: dev.board.serial,
           fixed: { 'board.id': 'BCM957414A4142CC', asic: '14e4:16d7' },
-          running: { fw: main, 'fw.psid': '0.0.6', 'fw.mgmt': main, 'fw.mgmt.api': '1.10.2', 'fw.roce': main },
+          running: {
+            fw: main,
+            'fw.psid': '0.0.6',
+            'fw.mgmt': main,
+            'fw.mgmt.api': '1.10.2',
+            'fw.roce': main,
+          },
           stored: { fw: main, 'fw.psid': '0.0.6' },
         };
       }
@@ -242,9 +289,16 @@ export class SimHost implements Host {
     if (!dev || !dev.driver) throw new KernelError('EOPNOTSUPP', 'ethtool', ifname);
     const def = DRIVERS[dev.driver];
     let firmwareVersion = dev.board.firmware;
-    if (dev.pf) firmwareVersion = dev.driver === 'iavf' ? 'N/A' : dev.driver === 'ixgbevf' ? '' : dev.board.firmware;
+    if (dev.pf)
+      firmwareVersion =
+        dev.driver === 'iavf' ? 'N/A' : dev.driver === 'ixgbevf' ? '' : dev.board.firmware;
     else if (dev.driver === 'mlx5_core') firmwareVersion = `${dev.board.firmware} (MT_0000000359)`;
-    return { driver: dev.driver, version: def?.version ?? '', firmwareVersion, busInfo: dev.address };
+    return {
+      driver: dev.driver,
+      version: def?.version ?? '',
+      firmwareVersion,
+      busInfo: dev.address,
+    };
   }
 
   // ---------------------------------------------------------------- controls for tests and demos

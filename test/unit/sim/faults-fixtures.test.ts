@@ -1,8 +1,18 @@
 // Fault injection, the write journal, seam input safety and fixture validation on the simulator.
 import { afterEach, describe, expect, it } from 'vitest';
-import { HostTimeoutError, MalformedHostError, UnsafeInputError } from '../../../src/host/errors.js';
+import {
+  HostTimeoutError,
+  MalformedHostError,
+  UnsafeInputError,
+} from '../../../src/host/errors.js';
 import { ifName } from '../../../src/host/names.js';
-import { listFixtures, loadSimHost, parseFixture, simHostFromYaml, type SimHost } from '../../../src/host/sim/index.js';
+import {
+  listFixtures,
+  loadSimHost,
+  parseFixture,
+  simHostFromYaml,
+  type SimHost,
+} from '../../../src/host/sim/index.js';
 
 const hosts: SimHost[] = [];
 afterEach(() => {
@@ -65,7 +75,9 @@ describe('fault injection', () => {
 describe('seam input safety', () => {
   it('refuses traversal and writes outside /sys', async () => {
     const h = await boot();
-    await expect(h.readFile('/sys/bus/pci/devices/../../../etc/shadow')).rejects.toBeInstanceOf(UnsafeInputError);
+    await expect(h.readFile('/sys/bus/pci/devices/../../../etc/shadow')).rejects.toBeInstanceOf(
+      UnsafeInputError,
+    );
     await expect(h.writeFile('/etc/passwd', 'x')).rejects.toBeInstanceOf(UnsafeInputError);
     await expect(h.readFile('relative/path')).rejects.toBeInstanceOf(UnsafeInputError);
     expect(() => ifName('eth0\nlink set dev lo down')).toThrow(UnsafeInputError);
@@ -77,7 +89,13 @@ describe('seam input safety', () => {
 describe('fixtures', () => {
   it('ships the documented fixtures and boots each of them', async () => {
     expect(listFixtures()).toEqual(
-      expect.arrayContaining(['dual-socket-e810-cx6', 'small-82599', 'iommu-off', 'mixed-firmware', 'e810-8x256']),
+      expect.arrayContaining([
+        'dual-socket-e810-cx6',
+        'small-82599',
+        'iommu-off',
+        'mixed-firmware',
+        'e810-8x256',
+      ]),
     );
     for (const name of listFixtures()) {
       const h = await boot(name);
@@ -86,7 +104,13 @@ describe('fixtures', () => {
   });
 
   it('names file, line, column and field of a bad value', () => {
-    const text = ['name: bad', 'hostname: h1', 'devices:', '  - model: intel-82599-sfp', '    address: 04:00.0'].join('\n');
+    const text = [
+      'name: bad',
+      'hostname: h1',
+      'devices:',
+      '  - model: intel-82599-sfp',
+      '    address: 04:00.0',
+    ].join('\n');
     try {
       parseFixture(text, 'bad.yaml');
       expect.unreachable();
@@ -99,22 +123,56 @@ describe('fixtures', () => {
   });
 
   it('reports a YAML syntax error with its position', () => {
-    expect(() => parseFixture('name: [unclosed\nhostname: x\n', 'syntax.yaml')).toThrow(/^syntax\.yaml:\d+:\d+: expected valid YAML/);
+    expect(() => parseFixture('name: [unclosed\nhostname: x\n', 'syntax.yaml')).toThrow(
+      /^syntax\.yaml:\d+:\d+: expected valid YAML/,
+    );
   });
 
   it('refuses an unknown model, an unknown key, numVfs beyond totalVfs and duplicate addresses', () => {
     const base = ['name: t', 'hostname: h1', 'devices:'];
-    expect(() => parseFixture([...base, '  - { model: intel-9999, address: "0000:01:00.0" }'].join('\n'), 'f.yaml')).toThrow(/devices\[0\]\.model: expected one of intel-82599-sfp/);
-    expect(() => parseFixture([...base, '  - { model: intel-82599-sfp, address: "0000:01:00.0", colour: red }'].join('\n'), 'f.yaml')).toThrow(/devices\[0\]/);
-    expect(() => parseFixture([...base, '  - { model: mellanox-cx6dx, address: "0000:01:00.0", totalVfs: 8, numVfs: 9 }'].join('\n'), 'f.yaml')).toThrow(/devices\[0\]\.numVfs: expected at most totalVfs \(8\), found 9/);
     expect(() =>
-      parseFixture([...base, '  - { model: intel-i210, address: "0000:01:00.0" }', '  - { model: intel-i210, address: "0000:01:00.0" }'].join('\n'), 'f.yaml'),
+      parseFixture(
+        [...base, '  - { model: intel-9999, address: "0000:01:00.0" }'].join('\n'),
+        'f.yaml',
+      ),
+    ).toThrow(/devices\[0\]\.model: expected one of intel-82599-sfp/);
+    expect(() =>
+      parseFixture(
+        [...base, '  - { model: intel-82599-sfp, address: "0000:01:00.0", colour: red }'].join(
+          '\n',
+        ),
+        'f.yaml',
+      ),
+    ).toThrow(/devices\[0\]/);
+    expect(() =>
+      parseFixture(
+        [
+          ...base,
+          '  - { model: mellanox-cx6dx, address: "0000:01:00.0", totalVfs: 8, numVfs: 9 }',
+        ].join('\n'),
+        'f.yaml',
+      ),
+    ).toThrow(/devices\[0\]\.numVfs: expected at most totalVfs \(8\), found 9/);
+    expect(() =>
+      parseFixture(
+        [
+          ...base,
+          '  - { model: intel-i210, address: "0000:01:00.0" }',
+          '  - { model: intel-i210, address: "0000:01:00.0" }',
+        ].join('\n'),
+        'f.yaml',
+      ),
     ).toThrow(/devices\[1\]\.address: expected a PCI address not used by devices\[0\]/);
   });
 
   it('gives an mlx5 with SR-IOV disabled in firmware no sriov files at all', async () => {
     const h = await simHostFromYaml(
-      ['name: t', 'hostname: h1', 'devices:', '  - { model: mellanox-cx6dx, address: "0000:5e:00.0", sriovEnabled: false }'].join('\n'),
+      [
+        'name: t',
+        'hostname: h1',
+        'devices:',
+        '  - { model: mellanox-cx6dx, address: "0000:5e:00.0", sriovEnabled: false }',
+      ].join('\n'),
       { timing: 'off' },
     );
     hosts.push(h);

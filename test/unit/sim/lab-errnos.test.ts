@@ -34,11 +34,17 @@ it('shows the NVMe PF as the lab does', async () => {
 
 it('walks the measured errno table in order', async () => {
   expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, '4'))).toBe('ok');
-  expect((await h.readDir(PF)).filter((e) => e.startsWith('virtfn'))).toEqual(['virtfn0', 'virtfn1', 'virtfn2', 'virtfn3']);
+  expect((await h.readDir(PF)).filter((e) => e.startsWith('virtfn'))).toEqual([
+    'virtfn0',
+    'virtfn1',
+    'virtfn2',
+    'virtfn3',
+  ]);
   expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, '4'))).toBe('ok');
   expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, '2'))).toBe('EBUSY');
   expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, '9'))).toBe('ERANGE');
-  for (const bad of ['abc', '-1', '65536']) expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, bad))).toBe('EINVAL');
+  for (const bad of ['abc', '-1', '65536'])
+    expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, bad))).toBe('EINVAL');
   expect(await errnoOf(h.writeFile(`${PF}/sriov_totalvfs`, '3'))).toBe('EACCES');
 
   const vf = '/sys/bus/pci/devices/0000:00:04.1';
@@ -50,12 +56,15 @@ it('walks the measured errno table in order', async () => {
   expect(await h.readLink(`${vf}/driver`)).toMatch(/drivers\/vfio-pci$/);
   expect(await h.entryKind(`/dev/vfio/${group}`)).toBe('file');
 
-  expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/nvme/bind', '0000:00:09.0'))).toBe('ENODEV');
+  expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/nvme/bind', '0000:00:09.0'))).toBe(
+    'ENODEV',
+  );
   expect(await errnoOf(h.writeFile(`${PF}/sriov_numvfs`, '0'))).toBe('ok');
   expect((await h.readDir(PF)).filter((e) => e.startsWith('virtfn'))).toEqual([]);
   expect(await h.entryKind(`/dev/vfio/${group}`)).toBeNull();
 
   await h.writeFile(`${PF}/sriov_drivers_autoprobe`, '0');
   await h.writeFile(`${PF}/sriov_numvfs`, '3');
-  for (const i of [1, 2, 3]) expect(await h.entryKind(`/sys/bus/pci/devices/0000:00:04.${i}/driver`)).toBeNull();
+  for (const i of [1, 2, 3])
+    expect(await h.entryKind(`/sys/bus/pci/devices/0000:00:04.${i}/driver`)).toBeNull();
 });

@@ -29,12 +29,26 @@ describe('link dump', () => {
   it('reports VFs with the defaults each driver leaves: zero MAC, no VLAN, spoofchk per driver', async () => {
     const h = await boot('dual-socket-e810-cx6');
     const ice = await vfInfo(h, 'ens1f0', 0);
-    expect(ice).toMatchObject({ mac: '00:00:00:00:00:00', vlan: 0, qos: 0, minTxRate: 0, maxTxRate: 0, spoofchk: true, trust: false, linkState: 'auto' });
+    expect(ice).toMatchObject({
+      mac: '00:00:00:00:00:00',
+      vlan: 0,
+      qos: 0,
+      minTxRate: 0,
+      maxTxRate: 0,
+      spoofchk: true,
+      trust: false,
+      linkState: 'auto',
+    });
     const mlx = await vfInfo(h, 'ens2f0np0', 0);
     expect(mlx).toMatchObject({ spoofchk: false, trust: false });
     const dump = await h.linkDump();
     const pfLink = dump.links.find((l) => l.ifname === 'ens1f0')!;
-    expect(pfLink).toMatchObject({ parentBus: 'pci', parentDev: '0000:3b:00.0', adminUp: true, operstate: 'UP' });
+    expect(pfLink).toMatchObject({
+      parentBus: 'pci',
+      parentDev: '0000:3b:00.0',
+      adminUp: true,
+      operstate: 'UP',
+    });
     expect(pfLink.vfs).toHaveLength(8);
     // A PF without VFs still lists an empty VF list; a VF netdev lists none.
     expect(dump.links.find((l) => l.ifname === 'ens1f1')!.vfs).toEqual([]);
@@ -57,10 +71,22 @@ describe('link dump', () => {
   it('moves VF counters while traffic is simulated', async () => {
     let now = 1_000_000;
     const h = await boot('dual-socket-e810-cx6', { timing: 'off', clock: () => now });
-    h.setTraffic('ens1f0', 2, { rxBytesPerSec: 1e6, txBytesPerSec: 5e5, rxPacketsPerSec: 1000, txPacketsPerSec: 500, rxDroppedPerSec: 10, txDroppedPerSec: 0 });
+    h.setTraffic('ens1f0', 2, {
+      rxBytesPerSec: 1e6,
+      txBytesPerSec: 5e5,
+      rxPacketsPerSec: 1000,
+      txPacketsPerSec: 500,
+      rxDroppedPerSec: 10,
+      txDroppedPerSec: 0,
+    });
     now += 2000;
     const c = (await vfInfo(h, 'ens1f0', 2))!.counters!;
-    expect(c).toMatchObject({ rxBytes: 2_000_000, txBytes: 1_000_000, rxPackets: 2000, rxDropped: 20 });
+    expect(c).toMatchObject({
+      rxBytes: 2_000_000,
+      txBytes: 1_000_000,
+      rxPackets: 2000,
+      rxDropped: 20,
+    });
     h.setTraffic('ens1f0', 2, null);
     now += 5000;
     expect((await vfInfo(h, 'ens1f0', 2))!.counters!.rxBytes).toBe(2_000_000);
@@ -107,28 +133,52 @@ describe('VF settings', () => {
 
   it('refuses min_tx_rate on Intel 82599 and bounds max_tx_rate by the link speed', async () => {
     const h = await boot('small-82599');
-    expect((await h.linkApply([vf('enp4s0f1', 0, { rate: { minTxRate: 100, maxTxRate: 1000 } })]))[0]).toMatchObject({ ok: false, errno: 'EINVAL' });
-    expect((await h.linkApply([vf('enp4s0f1', 0, { rate: { minTxRate: 0, maxTxRate: 20000 } })]))[0]).toMatchObject({ ok: false, errno: 'EINVAL' });
-    expect((await h.linkApply([vf('enp4s0f1', 0, { rate: { minTxRate: 0, maxTxRate: 2000 } })]))[0]).toEqual({ ok: true });
+    expect(
+      (await h.linkApply([vf('enp4s0f1', 0, { rate: { minTxRate: 100, maxTxRate: 1000 } })]))[0],
+    ).toMatchObject({ ok: false, errno: 'EINVAL' });
+    expect(
+      (await h.linkApply([vf('enp4s0f1', 0, { rate: { minTxRate: 0, maxTxRate: 20000 } })]))[0],
+    ).toMatchObject({ ok: false, errno: 'EINVAL' });
+    expect(
+      (await h.linkApply([vf('enp4s0f1', 0, { rate: { minTxRate: 0, maxTxRate: 2000 } })]))[0],
+    ).toEqual({ ok: true });
   });
 
   it('refuses qos above 7, a VF index beyond numvfs and a multicast MAC with EINVAL', async () => {
     const h = await boot('dual-socket-e810-cx6');
     // The seam refuses qos > 7 before it reaches a batch line; the kernel refuses it too (raw ip).
-    await expect(h.linkApply([vf('ens1f0', 0, { vlan: { vlan: 10, qos: 8, proto: '802.1Q' } })])).rejects.toBeInstanceOf(UnsafeInputError);
+    await expect(
+      h.linkApply([vf('ens1f0', 0, { vlan: { vlan: 10, qos: 8, proto: '802.1Q' } })]),
+    ).rejects.toBeInstanceOf(UnsafeInputError);
     const raw = h.outOfBand([vf('ens1f0', 0, { vlan: { vlan: 10, qos: 8, proto: '802.1Q' } })]);
-    const r = await h.linkApply([vf('ens1f0', 8, { trust: true }), vf('ens1f0', 1, { mac: macAddress('01:00:5e:00:00:01') })]);
-    expect([...raw, ...r].map((x) => (x.ok ? 'ok' : x.errno))).toEqual(['EINVAL', 'EINVAL', 'EINVAL']);
+    const r = await h.linkApply([
+      vf('ens1f0', 8, { trust: true }),
+      vf('ens1f0', 1, { mac: macAddress('01:00:5e:00:00:01') }),
+    ]);
+    expect([...raw, ...r].map((x) => (x.ok ? 'ok' : x.errno))).toEqual([
+      'EINVAL',
+      'EINVAL',
+      'EINVAL',
+    ]);
   });
 
   it('applies attributes in the kernel order and stops at the first refusal, keeping what was applied', async () => {
     const h = await boot('small-82599');
     const [r] = await h.linkApply([
-      vf('enp4s0f1', 1, { mac: macAddress('02:aa:00:00:00:01'), vlan: { vlan: 20, qos: 0, proto: '802.1Q' }, rate: { minTxRate: 50, maxTxRate: 1000 }, trust: true }),
+      vf('enp4s0f1', 1, {
+        mac: macAddress('02:aa:00:00:00:01'),
+        vlan: { vlan: 20, qos: 0, proto: '802.1Q' },
+        rate: { minTxRate: 50, maxTxRate: 1000 },
+        trust: true,
+      }),
     ]);
     expect(r).toMatchObject({ ok: false, errno: 'EINVAL' });
     // MAC and VLAN went in before the rate was refused; trust (after rate) never ran.
-    expect(await vfInfo(h, 'enp4s0f1', 1)).toMatchObject({ mac: '02:aa:00:00:00:01', vlan: 20, trust: false });
+    expect(await vfInfo(h, 'enp4s0f1', 1)).toMatchObject({
+      mac: '02:aa:00:00:00:01',
+      vlan: 20,
+      trust: false,
+    });
   });
 
   it('keeps going after a failed line in a batch (ip -force) but not after ip exits', async () => {
@@ -146,7 +196,9 @@ describe('VF settings', () => {
     expect(r[3]).toMatchObject({ ok: false });
     expect(h.pf('ens1f0').sriov!.vfState[201]!.trust).toBe(false);
     // Both rate sides given: no lookup, the change reaches the kernel.
-    expect(await h.linkApply([vf('ens1f0', 200, { rate: { minTxRate: 0, maxTxRate: 1000 } })])).toEqual([{ ok: true }]);
+    expect(
+      await h.linkApply([vf('ens1f0', 200, { rate: { minTxRate: 0, maxTxRate: 1000 } })]),
+    ).toEqual([{ ok: true }]);
     expect(h.pf('ens1f0').sriov!.vfState[200]!.maxTxRate).toBe(1000);
   });
 
@@ -175,13 +227,22 @@ describe('VF settings', () => {
 
   it('sets PF MTU and admin state; VFs follow the PF link', async () => {
     const h = await boot('dual-socket-e810-cx6');
-    expect(await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 9000, up: false }])).toEqual([{ ok: true }]);
+    expect(
+      await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 9000, up: false }]),
+    ).toEqual([{ ok: true }]);
     expect(await h.readFile('/sys/class/net/ens1f0/mtu')).toBe('9000\n');
     expect(await h.readFile('/sys/class/net/ens1f0v1/operstate')).toBe('down\n');
-    await expect(h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 20 }])).rejects.toBeInstanceOf(UnsafeInputError);
+    await expect(
+      h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 20 }]),
+    ).rejects.toBeInstanceOf(UnsafeInputError);
     // Above the driver's max_mtu (9702 on E810) the kernel says EINVAL.
-    expect((await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 10000 }]))[0]).toMatchObject({ errno: 'EINVAL' });
-    expect((await h.linkApply([{ kind: 'link', ifname: ifName('nope0'), up: true }]))[0]).toEqual({ ok: false, message: 'Cannot find device "nope0"' });
+    expect(
+      (await h.linkApply([{ kind: 'link', ifname: ifName('ens1f0'), mtu: 10000 }]))[0],
+    ).toMatchObject({ errno: 'EINVAL' });
+    expect((await h.linkApply([{ kind: 'link', ifname: ifName('nope0'), up: true }]))[0]).toEqual({
+      ok: false,
+      message: 'Cannot find device "nope0"',
+    });
   });
 });
 
@@ -189,12 +250,16 @@ describe('devlink', () => {
   it('reports eswitch mode for ice/mlx5, none for ixgbe, and refuses ice mode changes while VFs exist', async () => {
     const h = await boot('dual-socket-e810-cx6');
     expect(await h.devlinkEswitchMode('0000:3b:00.0' as never)).toBe('legacy');
-    await expect(h.devlinkSetEswitchMode('0000:3b:00.0' as never, 'switchdev')).rejects.toMatchObject({ errno: 'EOPNOTSUPP' });
+    await expect(
+      h.devlinkSetEswitchMode('0000:3b:00.0' as never, 'switchdev'),
+    ).rejects.toMatchObject({ errno: 'EOPNOTSUPP' });
     await h.devlinkSetEswitchMode('0000:5e:00.0' as never, 'switchdev');
     expect(await h.devlinkEswitchMode('0000:5e:00.0' as never)).toBe('switchdev');
     // switchdev creates one representor per VF; legacy VF ops are refused on mlx5.
     expect(await h.entryKind('/sys/class/net/ens2f0npf0vf0')).toBe('link');
-    expect((await h.linkApply([vf('ens2f0np0', 0, { vlan: { vlan: 5, qos: 0, proto: '802.1Q' } })]))[0]).toMatchObject({ errno: 'EOPNOTSUPP' });
+    expect(
+      (await h.linkApply([vf('ens2f0np0', 0, { vlan: { vlan: 5, qos: 0, proto: '802.1Q' } })]))[0],
+    ).toMatchObject({ errno: 'EOPNOTSUPP' });
     const small = await boot('small-82599');
     expect(await small.devlinkEswitchMode('0000:04:00.0' as never)).toBeNull();
     expect(await small.devlinkInfo('0000:04:00.0' as never)).toBeNull();
@@ -203,7 +268,9 @@ describe('devlink', () => {
   it('reports firmware versions the way each driver formats them', async () => {
     const h = await boot('dual-socket-e810-cx6');
     expect((await h.devlinkInfo('0000:3b:00.0' as never))?.running['fw.psid.api']).toBe('4.20');
-    expect((await h.ethtoolDriverInfo(ifName('ens2f0np0'))).firmwareVersion).toBe('22.36.1010 (MT_0000000359)');
+    expect((await h.ethtoolDriverInfo(ifName('ens2f0np0'))).firmwareVersion).toBe(
+      '22.36.1010 (MT_0000000359)',
+    );
     expect((await h.ethtoolDriverInfo(ifName('ens1f0v0'))).firmwareVersion).toBe('N/A');
     expect((await h.ethtoolDriverInfo(ifName('ens1f0'))).busInfo).toBe('0000:3b:00.0');
   });

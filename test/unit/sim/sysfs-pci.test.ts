@@ -35,7 +35,9 @@ describe('PCI attribute formats', () => {
     expect(await h.readFile(`${E810}/class`)).toBe('0x020000\n');
     expect(await h.readFile(`${E810}/sriov_vf_device`)).toBe('1889\n');
     expect(await h.readFile(`${E810}/driver_override`)).toBe('(null)\n');
-    expect(await h.readFile(`${E810}/modalias`)).toMatch(/^pci:v00008086d00001592sv00008086sd00000002bc02sc00i00\n$/);
+    expect(await h.readFile(`${E810}/modalias`)).toMatch(
+      /^pci:v00008086d00001592sv00008086sd00000002bc02sc00i00\n$/,
+    );
     expect(await h.readFile(`${E810}/sriov_offset`)).toBe('8\n');
     expect(await h.readFile(`${E810}/sriov_stride`)).toBe('1\n');
     expect(await h.readFile(`${E810}/sriov_drivers_autoprobe`)).toBe('1\n');
@@ -49,7 +51,9 @@ describe('PCI attribute formats', () => {
     expect(await h.readLink(`${E810}/driver`)).toBe('../../../../bus/pci/drivers/ice');
     expect(await h.readLink(`${E810}/virtfn0`)).toBe('../0000:3b:01.0');
     expect(await h.readLink('/sys/bus/pci/devices/0000:3b:01.0/physfn')).toBe('../0000:3b:00.0');
-    expect(await h.readLink(`${E810}/iommu_group`)).toMatch(/^\.\.\/\.\.\/\.\.\/\.\.\/kernel\/iommu_groups\/\d+$/);
+    expect(await h.readLink(`${E810}/iommu_group`)).toMatch(
+      /^\.\.\/\.\.\/\.\.\/\.\.\/kernel\/iommu_groups\/\d+$/,
+    );
   });
 
   it('shows sriov_* only on the PF, physfn only on the VF', async () => {
@@ -106,7 +110,10 @@ describe('sriov_numvfs write', () => {
     expect(entries.filter((e) => e.startsWith('virtfn'))).toEqual([]);
     expect(await h.entryKind('/sys/bus/pci/devices/0000:3b:01.0')).toBeNull();
     await h.writeFile(`${E810}/sriov_numvfs`, '2');
-    expect((await h.readDir(E810)).filter((e) => e.startsWith('virtfn'))).toEqual(['virtfn0', 'virtfn1']);
+    expect((await h.readDir(E810)).filter((e) => e.startsWith('virtfn'))).toEqual([
+      'virtfn0',
+      'virtfn1',
+    ]);
   });
 
   it('checks ERANGE before the driver, and answers ENOENT without a driver', async () => {
@@ -174,14 +181,20 @@ describe('VF driver binding', () => {
     const vf = '/sys/bus/pci/devices/0000:3b:01.2';
     const group = (await h.readLink(`${vf}/iommu_group`)).split('/').pop();
     // Already bound (to a matching driver): EBUSY.
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/iavf/bind', '0000:3b:01.2'))).toBe('EBUSY');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/iavf/bind', '0000:3b:01.2'))).toBe(
+      'EBUSY',
+    );
     await h.writeFile(`${vf}/driver/unbind`, '0000:3b:01.2');
     // vfio-pci's ID table only matches through driver_override.
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/bind', '0000:3b:01.2'))).toBe('ENODEV');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/bind', '0000:3b:01.2'))).toBe(
+      'ENODEV',
+    );
     await h.writeFile(`${vf}/driver_override`, 'vfio-pci\n');
     expect(await h.readFile(`${vf}/driver_override`)).toBe('vfio-pci\n');
     // The override names another driver: iavf no longer matches.
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/iavf/bind', '0000:3b:01.2'))).toBe('ENODEV');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/iavf/bind', '0000:3b:01.2'))).toBe(
+      'ENODEV',
+    );
     await h.writeFile('/sys/bus/pci/drivers_probe', '0000:3b:01.2');
     expect(await h.readLink(`${vf}/driver`)).toMatch(/drivers\/vfio-pci$/);
     expect(await h.entryKind(`/dev/vfio/${group}`)).toBe('file');
@@ -197,8 +210,12 @@ describe('VF driver binding', () => {
 
   it('answers unbind from the wrong driver and unknown addresses with ENODEV; drivers_probe succeeds even if nothing binds', async () => {
     const h = await boot('dual-socket-e810-cx6');
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/unbind', '0000:3b:01.0'))).toBe('ENODEV');
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/ice/bind', '0000:99:00.0'))).toBe('ENODEV');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/unbind', '0000:3b:01.0'))).toBe(
+      'ENODEV',
+    );
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/ice/bind', '0000:99:00.0'))).toBe(
+      'ENODEV',
+    );
     expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers_probe', '0000:99:00.0'))).toBe('ENODEV');
     await h.writeFile('/sys/bus/pci/devices/0000:3b:01.0/driver_override', 'none');
     await h.writeFile('/sys/bus/pci/drivers/iavf/unbind', '0000:3b:01.0');
@@ -223,20 +240,30 @@ describe('VF driver binding', () => {
     expect(await h.entryKind(`${vf}/iommu_group`)).toBeNull();
     await h.writeFile('/sys/bus/pci/drivers/iavf/unbind', '0000:18:02.0');
     await h.writeFile(`${vf}/driver_override`, 'vfio-pci');
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/bind', '0000:18:02.0'))).toBe('EINVAL');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/bind', '0000:18:02.0'))).toBe(
+      'EINVAL',
+    );
   });
 
   it('new_id binds every matching unbound device and refuses IDs already in the static table', async () => {
     const h = await boot('dual-socket-e810-cx6');
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/iavf/new_id', '8086 1889'))).toBe('EEXIST');
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/new_id', '8086'))).toBe('EINVAL');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/iavf/new_id', '8086 1889'))).toBe(
+      'EEXIST',
+    );
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/new_id', '8086'))).toBe(
+      'EINVAL',
+    );
     await h.writeFile('/sys/bus/pci/drivers/iavf/unbind', '0000:3b:01.5');
     await h.writeFile('/sys/bus/pci/drivers/iavf/unbind', '0000:3b:01.6');
     await h.writeFile('/sys/bus/pci/drivers/vfio-pci/new_id', '8086 1889');
     expect(await h.readLink('/sys/bus/pci/devices/0000:3b:01.5/driver')).toMatch(/vfio-pci$/);
     expect(await h.readLink('/sys/bus/pci/devices/0000:3b:01.6/driver')).toMatch(/vfio-pci$/);
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/new_id', '8086 1889'))).toBe('EEXIST');
-    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/remove_id', '8086 10ed'))).toBe('ENODEV');
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/new_id', '8086 1889'))).toBe(
+      'EEXIST',
+    );
+    expect(await errnoOf(h.writeFile('/sys/bus/pci/drivers/vfio-pci/remove_id', '8086 10ed'))).toBe(
+      'ENODEV',
+    );
   });
 });
 
