@@ -1,7 +1,9 @@
 /**
- * Firmware and driver versions for a PF. devlink `dev info` is preferred (structured, per-component
- * versions); ethtool -i is the fallback every netdev driver has; /sys/module/<mod>/version covers
- * PFs without a netdev. Each query may fail on its own without sinking the others.
+ * Firmware and driver versions for a PF. The headline version is ethtool's `firmware-version`, the
+ * string vendors publish and admins compare (ice: NVM, EETRACK and OROM `4.20 0x80017785 1.3346.0`;
+ * devlink's `fw.mgmt` alone would hide an NVM difference); devlink's per-component versions are kept
+ * beside it and stand in when ethtool has nothing. /sys/module/<mod>/version covers PFs without a
+ * netdev. Each query may fail on its own without sinking the others.
  */
 import type { DevlinkInfo, EswitchMode, EthtoolDriverInfo, Host } from '../host/host.js';
 import type { IfName, PciAddress } from '../host/names.js';
@@ -86,10 +88,10 @@ export async function readPfVersions(
   const devlinkVersion = info ? firmwareVersionFromDevlink(info) : null;
   const ethtoolVersion = usableVersion(ethInfo?.firmwareVersion);
   const firmware: FirmwareInfo = {
-    version: devlinkVersion ?? ethtoolVersion,
+    version: ethtoolVersion ?? devlinkVersion,
     running: info ? { ...info.running } : {},
     stored: info ? { ...info.stored } : {},
-    source: devlinkVersion !== null ? 'devlink' : ethtoolVersion !== null ? 'ethtool' : 'none',
+    source: ethtoolVersion !== null ? 'ethtool' : devlinkVersion !== null ? 'devlink' : 'none',
   };
 
   let driverVersion = usableVersion(ethInfo?.version);

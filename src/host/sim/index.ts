@@ -47,8 +47,9 @@ export async function loadSimHost(
   nameOrPath: string = DEFAULT_FIXTURE,
   opts: SimOptions = {},
 ): Promise<SimHost> {
-  const { fixture, path } = loadFixture(nameOrPath);
-  return bootSimHost(fixture, opts, path);
+  // Shipped fixtures are described by name, custom ones by the path the user gave.
+  const { fixture } = loadFixture(nameOrPath);
+  return bootSimHost(fixture, opts, nameOrPath);
 }
 
 /** Parses fixture text (for tests of malformed input) and boots it. */

@@ -409,7 +409,7 @@ describe('discover', () => {
     expect(inv2.pfs[0]!.speedMbps).toBeNull();
   });
 
-  it('prefers devlink running firmware and survives devlink and ethtool failing', async () => {
+  it("heads with ethtool's firmware string, keeps devlink's versions, and survives devlink and ethtool failing", async () => {
     const t = tree().pf({ ...X710, device: '159b', driver: 'ice' });
     const devlink = {
       handle: `pci/${X710.pci}`,
@@ -418,19 +418,27 @@ describe('discover', () => {
       running: { 'fw.mgmt': '2.1.7', 'fw.undi': '1.2581.0' },
       stored: { 'fw.mgmt': '2.1.7' },
     };
-    const inv = await discover(
-      new TreeHost(
-        t.root,
-        x710Commands({ devlinkInfo: { [X710.pci]: devlink }, eswitch: { [X710.pci]: 'legacy' } }),
-      ),
-    );
+    const commands = x710Commands({
+      devlinkInfo: { [X710.pci]: devlink },
+      eswitch: { [X710.pci]: 'legacy' },
+    });
+    const inv = await discover(new TreeHost(t.root, commands));
+    // ethtool's NVM/EETRACK/OROM string is what vendors publish and admins compare.
     expect(inv.pfs[0]!.firmware).toEqual({
-      version: '2.1.7',
+      version: '9.20 0x8000d95e 1.3353.0',
       running: devlink.running,
       stored: devlink.stored,
-      source: 'devlink',
+      source: 'ethtool',
     });
     expect(inv.pfs[0]!.eswitchMode).toBe('legacy');
+
+    // Without an ethtool firmware string, devlink's running fw stands in.
+    const tNa = tree().pf({ ...X710, device: '159b', driver: 'ice' });
+    const na = { ...commands.ethtool!.enp59s0f0!, firmwareVersion: 'N/A' };
+    const invNa = await discover(
+      new TreeHost(tNa.root, { ...commands, ethtool: { enp59s0f0: na } }),
+    );
+    expect(invNa.pfs[0]!.firmware).toMatchObject({ version: '2.1.7', source: 'devlink' });
 
     const t2 = tree().pf({ ...X710, device: '159b', driver: 'ice' });
     const inv2 = await discover(
