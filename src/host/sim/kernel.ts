@@ -150,7 +150,8 @@ function fail(errno: ErrnoName, target: string, detail?: string): never {
   throw new KernelError(errno, 'write', target, detail);
 }
 
-function zeroCounters(): VfCounters {
+/** Counters of a VF nothing has been sent through. */
+export function zeroCounters(): VfCounters {
   return {
     rxBytes: 0,
     rxPackets: 0,

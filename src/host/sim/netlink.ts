@@ -15,7 +15,7 @@ import type {
 } from '../host.js';
 import type { IfName } from '../names.js';
 import { DRIVERS } from './drivers.js';
-import type { SimKernel, SimNetdev, SimPciDevice } from './kernel.js';
+import { zeroCounters, type SimKernel, type SimNetdev, type SimPciDevice } from './kernel.js';
 
 /** Bytes one IFLA_VF_INFO takes in a dump with stats (rtnl_fill_vfinfo on x86_64). */
 export const VF_INFO_BYTES = 296;
@@ -49,18 +49,8 @@ function vfInfo(k: SimKernel, pf: SimPciDevice, i: number): VfInfo {
     minTxRate: st.minTxRate,
     maxTxRate: st.maxTxRate,
     linkState: st.linkState,
-    counters: def?.vfOps?.stats
-      ? k.vfCounters(st)
-      : {
-          rxBytes: 0,
-          rxPackets: 0,
-          rxMulticast: 0,
-          rxBroadcast: 0,
-          rxDropped: 0,
-          txBytes: 0,
-          txPackets: 0,
-          txDropped: 0,
-        },
+    // Drivers without ndo_get_vf_stats (bnxt) still get a stats nest, all zeros.
+    counters: def?.vfOps?.stats ? k.vfCounters(st) : zeroCounters(),
   };
   if (st.spoofchk !== null) info.spoofchk = st.spoofchk;
   if (st.trust !== null) info.trust = st.trust;
