@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ['test/kernel/**', 'node_modules/**'],
     testTimeout: 20_000,
     pool: 'threads',
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
