@@ -8,7 +8,7 @@ import { KernelError, type ErrnoName } from '../errors.js';
 import type { EswitchMode, VfCounters, VfLinkState, VlanProto } from '../host.js';
 import { formatPci, pciParts, ZERO_MAC, type MacAddress, type PciAddress } from '../names.js';
 import { DRIVERS, type DriverDef } from './drivers.js';
-import { kstrtobool, kstrtoint, kstrtoul, sysfsStreq } from './kparse.js';
+import { kstrtobool, kstrtoint, kstrtoul } from './kparse.js';
 import type { DeviceModel } from './models.js';
 import type { Timing } from './timing.js';
 import { Vfs } from './vfs.js';
@@ -191,6 +191,7 @@ export class SimKernel {
   private lowestFreeGroup = 0;
   private macSeed = 0x10000;
   private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly deviceLocks = new Map<string, Promise<void>>();
 
   constructor(readonly config: KernelConfig) {
     this.vfs.mkdirp(PCI_DEVICES);
@@ -289,7 +290,10 @@ export class SimKernel {
     if (!name) return;
     const def = this.drivers.get(name);
     // A PF driver's remove() disables SR-IOV first (pci_disable_sriov in ixgbe/i40e/ice/mlx5 remove).
-    if (dev.sriov && dev.sriov.numVfs > 0 && def?.sriovConfigure) this.destroyVfs(dev);
+    if (dev.sriov && dev.sriov.numVfs > 0 && def?.sriovConfigure) {
+      this.removeVfDevices(dev);
+      dev.sriov.numVfs = 0;
+    }
     if (dev.netdev) this.unregisterNetdev(dev.netdev);
     dev.driver = null;
     this.vfs.remove(`${dev.sysDir}/driver`);
@@ -512,35 +516,55 @@ export class SimKernel {
     if (!parsed.ok) fail('EINVAL', target);
     const n = parsed.value;
     if (n > (sr.driverMaxVfs ?? sr.capTotalVfs)) fail('ERANGE', target);
-    if (n === sr.numVfs) return;
-    const def = dev.driver ? this.drivers.get(dev.driver) : undefined;
-    if (!def) fail('ENOENT', target, 'no driver bound to device; cannot configure SR-IOV');
-    if (!def.sriovConfigure)
-      fail('ENOENT', target, 'driver does not support SR-IOV configuration via sysfs');
-    const ctx = {
-      requested: n,
-      capTotalVfs: sr.capTotalVfs,
-      resourceLimit: sr.resourceLimit,
-      netdevUp: dev.netdev?.adminUp ?? true,
-      vfsAssigned: sr.vfs.some((vf) => vf.assigned),
-      vfioEnableSriov: this.config.vfioEnableSriov,
-    };
-    if (n === 0) {
+    // Everything after the range check runs under device_lock: a second writer waits.
+    await this.withDeviceLock(dev, async () => {
+      if (n === sr.numVfs) return;
+      const def = dev.driver ? this.drivers.get(dev.driver) : undefined;
+      if (!def) fail('ENOENT', target, 'no driver bound to device; cannot configure SR-IOV');
+      if (!def.sriovConfigure)
+        fail('ENOENT', target, 'driver does not support SR-IOV configuration via sysfs');
+      const ctx = {
+        requested: n,
+        capTotalVfs: sr.capTotalVfs,
+        resourceLimit: sr.resourceLimit,
+        netdevUp: dev.netdev?.adminUp ?? true,
+        vfsAssigned: sr.vfs.some((vf) => vf.assigned),
+        vfioEnableSriov: this.config.vfioEnableSriov,
+      };
+      if (n === 0) {
+        const r = def.sriovConfigure(ctx);
+        if (typeof r === 'string') fail(r, target);
+        if (r !== 0 || ctx.vfsAssigned) return; // bnxt keeps assigned VFs and reports success.
+        // sriov_disable: the VFs go first, then VF Enable is cleared and the kernel sleeps 1 s.
+        const count = sr.numVfs;
+        this.removeVfDevices(dev);
+        await this.config.timing.sleep(1000 + count * 5);
+        sr.numVfs = 0;
+        return;
+      }
+      if (sr.numVfs !== 0)
+        fail('EBUSY', target, `${sr.numVfs} VFs already enabled. Disable before enabling ${n} VFs`);
       const r = def.sriovConfigure(ctx);
       if (typeof r === 'string') fail(r, target);
-      if (r === 0 && !ctx.vfsAssigned) {
-        await this.config.timing.sleep(1000 + sr.numVfs * 5);
-        this.destroyVfs(dev);
-      }
-      return;
+      if (r === 0) return; // bnxt with the interface down: success, nothing enabled.
+      await this.config.timing.sleep(100);
+      await this.createVfs(dev, sr, r, def);
+    });
+  }
+
+  /** Serialises work on one device, as the kernel's device_lock does. */
+  private async withDeviceLock(dev: SimPciDevice, work: () => Promise<void>): Promise<void> {
+    const previous = this.deviceLocks.get(dev.address) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = previous.then(() => new Promise<void>((r) => (release = r)));
+    this.deviceLocks.set(dev.address, mine);
+    await previous;
+    try {
+      await work();
+    } finally {
+      release();
+      if (this.deviceLocks.get(dev.address) === mine) this.deviceLocks.delete(dev.address);
     }
-    if (sr.numVfs !== 0)
-      fail('EBUSY', target, `${sr.numVfs} VFs already enabled. Disable before enabling ${n} VFs`);
-    const r = def.sriovConfigure(ctx);
-    if (typeof r === 'string') fail(r, target);
-    if (r === 0) return; // bnxt with the interface down: success, nothing enabled.
-    await this.config.timing.sleep(100);
-    await this.createVfs(dev, sr, r, def);
   }
 
   /** The VF's routing ID and address: RID = PF RID + offset + stride * i (abi §1.4). */
@@ -621,7 +645,8 @@ export class SimKernel {
     if (pf.board.eswitchMode === 'switchdev') this.createRepresentors(pf, sr);
   }
 
-  private destroyVfs(pf: SimPciDevice): void {
+  /** Removes every VF device and its links; num_VFs is the caller's to clear. */
+  private removeVfDevices(pf: SimPciDevice): void {
     const sr = pf.sriov;
     if (!sr) return;
     this.removeRepresentors(pf);
@@ -636,7 +661,6 @@ export class SimKernel {
     }
     sr.vfs = [];
     sr.vfState = [];
-    sr.numVfs = 0;
   }
 
   // ---------------------------------------------------------------- netdevs
@@ -848,15 +872,5 @@ export class SimKernel {
     const nd = this.netdevs.get(name);
     if (!nd || nd.role !== 'pf' || !nd.device?.sriov) return null;
     return nd.device;
-  }
-
-  /** Matches the driver table for a freshly added device at boot. */
-  probeAtBoot(dev: SimPciDevice): void {
-    this.deviceAttach(dev);
-  }
-
-  /** Echoes a value through sysfs semantics for callers that only have a model object. */
-  sysfsEquals(a: string, b: string): boolean {
-    return sysfsStreq(a, b);
   }
 }

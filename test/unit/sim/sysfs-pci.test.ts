@@ -116,6 +116,17 @@ describe('sriov_numvfs write', () => {
     ]);
   });
 
+  it('serialises concurrent writers as device_lock does: the second sees the VFs of the first', async () => {
+    const h = await boot('dual-socket-e810-cx6', 0.01);
+    const results = await Promise.all([
+      errnoOf(h.writeFile(`${E810_1}/sriov_numvfs`, '4')),
+      errnoOf(h.writeFile(`${E810_1}/sriov_numvfs`, '2')),
+    ]);
+    expect(results).toEqual(['ok', 'EBUSY']);
+    expect(await h.readFile(`${E810_1}/sriov_numvfs`)).toBe('4\n');
+    expect((await h.readDir(E810_1)).filter((e) => e.startsWith('virtfn'))).toHaveLength(4);
+  });
+
   it('checks ERANGE before the driver, and answers ENOENT without a driver', async () => {
     const h = await boot('dual-socket-e810-cx6');
     await h.writeFile('/sys/bus/pci/drivers/ice/unbind', '0000:3b:00.1');
