@@ -49,7 +49,7 @@ export default tseslint.config(
   },
   {
     // Logic never imports a surface.
-    files: ['src/inventory/**', 'src/doctor/**', 'src/host/**'],
+    files: ['src/inventory/**', 'src/doctor/**', 'src/executor/**', 'src/host/**'],
     rules: {
       'no-restricted-imports': [
         'error',

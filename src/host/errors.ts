@@ -118,15 +118,19 @@ export class HostCommandError extends SriovctlError {
   }
 }
 
-/** A write that did not finish within its deadline; the kernel state is unknown until read back. */
+/**
+ * An operation (a write, a command, or a wait for the kernel to finish something) that did not end
+ * within its deadline; the kernel state is unknown until read back.
+ */
 export class HostTimeoutError extends SriovctlError {
   override name = 'HostTimeoutError';
   constructor(
+    /** What was being done: `write /sys/...`, `ip -batch`, `VF netdevs of 0000:3b:00.0`. */
     readonly target: string,
     readonly timeoutMs: number,
   ) {
     super(
-      `write ${target} did not complete within ${timeoutMs} ms`,
+      `${target}: no answer within ${timeoutMs} ms`,
       'the driver may still be working (VF creation and removal can take seconds); read the state back before retrying',
     );
   }

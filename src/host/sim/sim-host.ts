@@ -135,7 +135,7 @@ export class SimHost implements Host {
         'a path under /sys (the only place sriovctl writes)',
       );
     const ms = opts?.timeoutMs;
-    return withTimeout(this.doWrite(p, value), ms, () => new HostTimeoutError(p, ms ?? 0));
+    return withTimeout(this.doWrite(p, value), ms, () => new HostTimeoutError(`write ${p}`, ms ?? 0));
   }
 
   private async doWrite(p: string, value: string): Promise<void> {

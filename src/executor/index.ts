@@ -1,0 +1,15 @@
+/** The executor: the only code that changes the machine, one explained operation at a time. */
+export { bindDriver, type BindOptions, type BindResult } from './bind.js';
+export { OperationError } from './errors.js';
+export { explain, type Explanation, type Operation } from './explain.js';
+export { setNumVfs, writeNumVfs, type NumVfsChange, type NumVfsOptions } from './numvfs.js';
+export { readDriver, readIommuGroup, readNumber, readVirtfns } from './sysfs-read.js';
+export {
+  applyVfSettings,
+  compareVf,
+  type ApplyOptions,
+  type VfApplyResult,
+  type VfReadBack,
+  type VfSettings,
+} from './vf-settings.js';
+export { waitFor, type WaitOptions } from './wait.js';
