@@ -1,0 +1,56 @@
+/**
+ * Shared helpers for lab tests (they run inside the QEMU guest against the real 6.1 kernel): the
+ * Linux host, the QEMU NVMe SR-IOV PF, and netdevsim devices created through the seam.
+ */
+import { waitFor } from '../../src/executor/index.js';
+import { createLinuxHost } from '../../src/host/linux/index.js';
+import type { Host } from '../../src/host/host.js';
+import { ifName, pciAddress, type IfName, type PciAddress } from '../../src/host/names.js';
+
+/**
+ * The guest's own machine, through sriovctl's Linux implementation. For fast feedback while writing
+ * lab tests, `SRIOVCTL_LAB_HOST=sim` runs them against the simulator's mirror of the guest
+ * (fixture qemu-nvme-lab) instead; only the real guest proves anything about the kernel.
+ */
+export async function labHost(): Promise<Host> {
+  if (process.env.SRIOVCTL_LAB_HOST === 'sim') {
+    const { loadSimHost } = await import('../../src/host/sim/index.js');
+    return loadSimHost('qemu-nvme-lab', { timing: 'off' });
+  }
+  return createLinuxHost({ name: 'lab-guest' });
+}
+
+/** Finds QEMU's NVMe PF (1b36:0010 with sriov_totalvfs) by reading sysfs through the seam. */
+export async function nvmePf(host: Host): Promise<PciAddress> {
+  for (const name of await host.readDir('/sys/bus/pci/devices')) {
+    const dir = `/sys/bus/pci/devices/${name}`;
+    if ((await host.entryKind(`${dir}/sriov_totalvfs`)) === null) continue;
+    const vendor = (await host.readFile(`${dir}/vendor`)).trim();
+    const device = (await host.readFile(`${dir}/device`)).trim();
+    if (vendor === '0x1b36' && device === '0x0010') return pciAddress(name);
+  }
+  throw new Error('the lab guest has no QEMU NVMe SR-IOV PF (1b36:0010)');
+}
+
+/** Creates netdevsim<id> with one port through sysfs and waits for its netdev (probing is async). */
+export async function netdevsim(host: Host, id: number, maxVfs?: number): Promise<IfName> {
+  const dev = `/sys/bus/netdevsim/devices/netdevsim${id}`;
+  if ((await host.entryKind(dev)) === null) {
+    await host.writeFile('/sys/bus/netdevsim/new_device', `${id} 1`);
+  }
+  const name = await waitFor(`netdev of netdevsim${id}`, async () => {
+    const entries = await host.readDir(`${dev}/net`).catch(() => []);
+    return entries[0] ?? null;
+  });
+  if (maxVfs !== undefined) {
+    await host.writeFile(`/sys/kernel/debug/netdevsim/netdevsim${id}/max_vfs`, String(maxVfs));
+  }
+  return ifName(name);
+}
+
+/** Removes netdevsim<id> if present. */
+export async function removeNetdevsim(host: Host, id: number): Promise<void> {
+  if ((await host.entryKind(`/sys/bus/netdevsim/devices/netdevsim${id}`)) !== null) {
+    await host.writeFile('/sys/bus/netdevsim/del_device', String(id));
+  }
+}
