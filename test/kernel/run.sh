@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# The real-kernel lab: boots Debian's Linux 6.1 under QEMU (TCG) with a real PCI SR-IOV PF (QEMU's
+# NVMe controller, 7 VFs), an emulated Intel IOMMU and netdevsim, and runs the lab tests
+# (test/kernel/*.lab.ts, compiled on the host) inside the guest with Node's test runner.
+#
+#   npm run test:kernel                      every lab test (two boots: IOMMU on, IOMMU off)
+#   npm run test:kernel -- discovery         only files whose name contains "discovery"
+#   SRIOVCTL_LAB_TESTS="discovery numvfs" npm run test:kernel
+#   npm run test:kernel -- --facts           capture guest facts into test/kernel/facts/
+#
+# Boot 1 (IOMMU on) runs *.lab.ts except *.noiommu.lab.ts; boot 2 (no IOMMU device, no
+# intel_iommu=on) runs *.noiommu.lab.ts. Needs root: it installs Debian packages on first use.
+# Environment: SRIOVCTL_LAB_CACHE (default /var/cache/sriovctl-lab), SRIOVCTL_LAB_TIMEOUT (seconds
+# per boot, default 300), SRIOVCTL_LAB_KERNEL (kernel ABI, default Debian's current one).
+set -euo pipefail
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() {
+  printf 'lab: FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$LAB_DIR/../.." && pwd)
+CACHE=${SRIOVCTL_LAB_CACHE:-/var/cache/sriovctl-lab}
+TIMEOUT=${SRIOVCTL_LAB_TIMEOUT:-300}
+# Compiled lab tests live inside the checkout (under node_modules, which every tool already
+# ignores) so their imports of src/ and of npm packages resolve as they do on the host.
+BUILD=$REPO/node_modules/.cache/sriovctl-lab/build
+
+mode=tests
+filters=()
+for a in "$@"; do
+  case $a in
+    --facts) mode=facts ;;
+    -h | --help)
+      sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    -*) die "unknown option $a (try --help)" ;;
+    *) filters+=("$a") ;;
+  esac
+done
+if [ ${#filters[@]} -eq 0 ] && [ -n "${SRIOVCTL_LAB_TESTS:-}" ]; then
+  read -r -a filters <<<"$SRIOVCTL_LAB_TESTS"
+fi
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "SRIOVCTL_LAB_TIMEOUT must be a number of seconds, got '$TIMEOUT'"
+
+[ "$(id -u)" = 0 ] || die "needs root (it installs Debian packages, writes $CACHE and runs QEMU); run it as root or with sudo"
+[ -x "$REPO/node_modules/.bin/tsc" ] || die "missing node_modules/.bin/tsc: run 'npm ci' in $REPO first"
+
+now_ms() { date +%s%3N; }
+secs() { awk -v ms="$1" 'BEGIN { printf "%.1f s", ms / 1000 }'; }
+
+# shellcheck source=lib/prepare.sh
+. "$LAB_DIR/lib/prepare.sh"
+
+t0=$(now_ms)
+mkdir -p "$CACHE"
+# One lab at a time per cache: concurrent runs would race on downloads and builds.
+exec 9>"$CACHE/lock"
+flock -n 9 || { log "another lab run holds $CACHE/lock; waiting"; flock 9; }
+
+lab_prepare_tools
+ABI=$(lab_kernel_abi)
+KDIR=$CACHE/$ABI
+mkdir -p "$KDIR"
+lab_prepare_kernel "$ABI" "$KDIR"
+lab_prepare_netdevsim "$ABI" "$KDIR"
+INITRD=$(lab_prepare_initramfs "$ABI" "$KDIR" "$LAB_DIR/guest/init")
+VMLINUZ=$KDIR/kernel/boot/vmlinuz-$ABI
+
+# Compile the lab tests (and the src/ they import) on the host: the guest's node then loads plain
+# JavaScript instead of transforming TypeScript under slow emulation.
+mkdir -p "$BUILD"
+"$REPO/node_modules/.bin/tsc" -p "$LAB_DIR/tsconfig.json" --outDir "$BUILD" \
+  --incremental --tsBuildInfoFile "$BUILD/.tsbuildinfo" || die "the lab tests do not compile (tsc -p test/kernel/tsconfig.json)"
+# Node looks for "type" in the nearest package.json but stops at node_modules; say ESM here.
+printf '{ "type": "module" }\n' >"$BUILD/package.json"
+t_prepared=$(now_ms)
+log "prepared kernel $ABI ($(cat "$KDIR/kernel-version")) in $(secs $((t_prepared - t0)))"
+
+# The lab test files for one boot, filtered by name; prints compiled paths, one per line.
+select_tests() {
+  local kind=$1 f base keep
+  for f in "$LAB_DIR"/*.lab.ts; do
+    [ -e "$f" ] || continue
+    base=$(basename "$f")
+    case $kind:$base in
+      iommu:*.noiommu.lab.ts) continue ;;
+      noiommu:*.noiommu.lab.ts) ;;
+      noiommu:*) continue ;;
+    esac
+    if [ ${#filters[@]} -gt 0 ]; then
+      keep=0
+      for p in "${filters[@]}"; do [[ $base == *"$p"* ]] && keep=1; done
+      [ $keep = 1 ] || continue
+    fi
+    printf '%s\n' "$BUILD/test/kernel/${base%.ts}.js"
+  done
+}
+
+RUNS=$(mktemp -d /tmp/sriovctl-lab.XXXXXX)
+trap 'rm -rf "$RUNS"' EXIT
+LOGS=$CACHE/logs
+mkdir -p "$LOGS"
+
+total_pass=0
+total_fail=0
+boot_failures=()
+
+# boot <n> <iommu|noiommu> <label> <command...>: one QEMU boot running <command> in the guest.
+boot() {
+  local n=$1 kind=$2 label=$3
+  shift 3
+  local res=$RUNS/boot$n
+  mkdir -p "$res"
+  printf '%s\n' "$REPO" >"$res/repo"
+  printf '%s\n' "$@" >"$res/command"
+  cp "$LAB_DIR/guest/stage2.sh" "$res/stage2.sh"
+
+  local machine=(-machine q35,kernel-irqchip=split)
+  local append="console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init"
+  if [ "$kind" = iommu ]; then
+    # The IOMMU device must come before the PCI devices it translates for.
+    machine+=(-device intel-iommu,intremap=on)
+    append+=" intel_iommu=on"
+  fi
+  local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
+    "${machine[@]}" -nographic -no-reboot -nic none
+    -kernel "$VMLINUZ" -initrd "$INITRD" -append "$append"
+    -device nvme-subsys,id=subsys0
+    -device nvme,serial=lab0,subsys=subsys0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=16
+    -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+    -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap"
+    -virtfs "local,path=$KDIR/kernel/lib/modules,mount_tag=modules,security_model=none,readonly=on,multidevs=remap")
+
+  log "boot $n ($label): starting QEMU (timeout ${TIMEOUT} s; console log $LOGS/boot$n.log)"
+  local t=$(now_ms) qrc
+  set +e
+  # The guest's console is the test output: stream it, minus the serial line's carriage returns.
+  timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
+    sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' | tee "$LOGS/boot$n.log"
+  qrc=${PIPESTATUS[0]}
+  set -e
+  local took=$(($(now_ms) - t))
+  [ -f "$res/dmesg.txt" ] && cp "$res/dmesg.txt" "$LOGS/boot$n.dmesg.txt"
+  [ -f "$res/tap.txt" ] && cp "$res/tap.txt" "$LOGS/boot$n.tap.txt"
+  BOOT_TIMES+=("boot $n ($label): $(secs "$took")")
+
+  if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+    boot_failures+=("boot $n ($label): QEMU timed out after ${TIMEOUT} s")
+    return 1
+  fi
+  if [ ! -f "$res/status" ]; then
+    boot_failures+=("boot $n ($label): the guest never reported (QEMU exit $qrc; see $LOGS/boot$n.log)")
+    return 1
+  fi
+  local status
+  status=$(cat "$res/status")
+  if [ "$mode" = tests ]; then
+    local p f c
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$res/tap.txt" 2>/dev/null | tail -n1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$res/tap.txt" 2>/dev/null | tail -n1)
+    c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$res/tap.txt" 2>/dev/null | tail -n1)
+    if [ -z "$p" ] || [ -z "$f" ]; then
+      boot_failures+=("boot $n ($label): node's test summary is missing (exit $status)")
+      return 1
+    fi
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f + ${c:-0}))
+    if [ "$status" != 0 ] && [ $((f + ${c:-0})) -gt 0 ]; then return 1; fi
+  fi
+  if [ "$status" != 0 ]; then
+    boot_failures+=("boot $n ($label): the guest command exited with status $status")
+    return 1
+  fi
+  return 0
+}
+
+BOOT_TIMES=()
+NODE_TEST=(node --max-semi-space-size=16 --test --test-concurrency=1
+  --test-reporter=tap --test-reporter-destination=stdout
+  --test-reporter=tap --test-reporter-destination=/run/lab/tap.txt)
+
+if [ "$mode" = facts ]; then
+  boot 1 iommu "facts, IOMMU on" /bin/sh "$LAB_DIR/guest/capture-facts.sh" /run/lab/facts || true
+  boot 2 noiommu "facts, no IOMMU" /bin/sh "$LAB_DIR/guest/capture-facts.sh" /run/lab/facts || true
+  for n in 1 2; do
+    if [ -d "$RUNS/boot$n/facts" ]; then
+      mkdir -p "$LAB_DIR/facts"
+      for f in "$RUNS/boot$n/facts"/*; do
+        [ -e "$f" ] || continue
+        suffix=; [ $n = 2 ] && suffix=.noiommu
+        b=$(basename "$f")
+        cp "$f" "$LAB_DIR/facts/${b%.txt}$suffix.txt"
+      done
+    fi
+  done
+  log "facts written to $LAB_DIR/facts"
+else
+  mapfile -t tests1 < <(select_tests iommu)
+  mapfile -t tests2 < <(select_tests noiommu)
+  if [ ${#tests1[@]} -eq 0 ] && [ ${#tests2[@]} -eq 0 ]; then
+    die "no lab test file matches: ${filters[*]:-(none at all in $LAB_DIR)}"
+  fi
+  if [ ${#tests1[@]} -gt 0 ]; then
+    boot 1 iommu "IOMMU on, ${#tests1[@]} file(s)" "${NODE_TEST[@]}" "${tests1[@]}" || true
+  else
+    log "boot 1 (IOMMU on): no test file selected, not booted"
+  fi
+  if [ ${#tests2[@]} -gt 0 ]; then
+    boot 2 noiommu "no IOMMU, ${#tests2[@]} file(s)" "${NODE_TEST[@]}" "${tests2[@]}" || true
+  else
+    log "boot 2 (no IOMMU): no test file selected, not booted"
+  fi
+fi
+
+log "prepare: $(secs $((t_prepared - t0)))"
+for t in "${BOOT_TIMES[@]}"; do log "$t"; done
+log "total: $(secs $(($(now_ms) - t0)))"
+for b in "${boot_failures[@]}"; do log "FAILED: $b"; done
+if [ "$mode" = tests ]; then
+  # The closing line CI looks for; a boot that failed without node's failure count (timeout, no
+  # report, a crash) counts as one failure.
+  echo "lab: $total_pass passed, $((total_fail + ${#boot_failures[@]})) failed"
+  [ "$total_fail" = 0 ] && [ ${#boot_failures[@]} -eq 0 ]
+else
+  [ ${#boot_failures[@]} -eq 0 ]
+fi
