@@ -220,6 +220,11 @@ log "prepare: $(secs $((t_prepared - t0)))"
 for t in "${BOOT_TIMES[@]}"; do log "$t"; done
 log "total: $(secs $(($(now_ms) - t0)))"
 for b in "${boot_failures[@]}"; do log "FAILED: $b"; done
+# Repeat the failing tests where the eye lands, with the boot they ran in.
+for n in 1 2; do
+  [ -f "$RUNS/boot$n/tap.txt" ] || continue
+  grep -E '^ *not ok ' "$RUNS/boot$n/tap.txt" | sed "s/^ */lab: boot $n: /" >&2 || true
+done
 if [ "$mode" = tests ]; then
   # The closing line CI looks for; a boot that failed without node's failure count (timeout, no
   # report, a crash) counts as one failure.

@@ -16,6 +16,7 @@ declare -A LAB_TOOL_PKG=(
   [busybox]=busybox-static
   [depmod]=kmod
   [modprobe]=kmod
+  [modinfo]=kmod
   [cpio]=cpio
   [xz]=xz-utils
   [dpkg-deb]=dpkg
