@@ -75,8 +75,17 @@ VMLINUZ=$KDIR/kernel/boot/vmlinuz-$ABI
 mkdir -p "$BUILD"
 "$REPO/node_modules/.bin/tsc" -p "$LAB_DIR/tsconfig.json" --outDir "$BUILD" \
   --incremental --tsBuildInfoFile "$BUILD/.tsbuildinfo" || die "the lab tests do not compile (tsc -p test/kernel/tsconfig.json)"
-# Node looks for "type" in the nearest package.json but stops at node_modules; say ESM here.
-printf '{ "type": "module" }\n' >"$BUILD/package.json"
+# The compiled tree stands in for the checkout: code that finds files relative to its own module
+# (fixtures/hosts, package.json, data next to a source file) must find them at the same relative
+# place. So the checkout's other top-level entries are linked in (package.json also tells node the
+# .js files are ESM), and the non-TypeScript files of the compiled folders are copied alongside.
+for entry in "$REPO"/*; do
+  name=$(basename "$entry")
+  case $name in node_modules | dist | src | test | bench) continue ;; esac
+  ln -sfn "$entry" "$BUILD/$name"
+done
+(cd "$REPO" && find src test bench -type f ! -name '*.ts' -print0 | cpio -0pdmu --quiet "$BUILD") ||
+  die "cannot copy the checkout's data files into $BUILD"
 t_prepared=$(now_ms)
 log "prepared kernel $ABI ($(cat "$KDIR/kernel-version")) in $(secs $((t_prepared - t0)))"
 
@@ -126,11 +135,13 @@ boot() {
     machine+=(-device intel-iommu,intremap=on)
     append+=" intel_iommu=on"
   fi
+  # The PF is pinned at 0000:00:02.0 (its VFs at 00:02.1..7) and there is no NIC (-nic none), so
+  # addresses match test/kernel/facts and the simulator's mirror fixture on every boot.
   local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
     "${machine[@]}" -nographic -no-reboot -nic none
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$append"
     -device nvme-subsys,id=subsys0
-    -device nvme,serial=lab0,subsys=subsys0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=16
+    -device nvme,serial=lab0,subsys=subsys0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=16,addr=02.0
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
     -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap"
     -virtfs "local,path=$KDIR/kernel/lib/modules,mount_tag=modules,security_model=none,readonly=on,multidevs=remap")
