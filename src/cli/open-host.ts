@@ -6,11 +6,11 @@
 import { statSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { createLinuxHost } from '../host/linux/index.js';
-import { listFixtures, loadSimHost } from '../host/sim/index.js';
+import { DEFAULT_FIXTURE, listFixtures, loadSimHost } from '../host/sim/index.js';
 import { UsageError } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
-export const DEFAULT_FIXTURE = 'dual-socket-e810-cx6';
+export { DEFAULT_FIXTURE };
 
 export type HostSelection =
   { kind: 'sim'; fixture: string } | { kind: 'linux'; sysfsRoot?: string };
