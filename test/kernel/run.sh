@@ -7,6 +7,8 @@
 #   npm run test:kernel -- discovery         only files whose name contains "discovery"
 #   SRIOVCTL_LAB_TESTS="discovery numvfs" npm run test:kernel
 #   npm run test:kernel -- --facts           capture guest facts into test/kernel/facts/
+#   npm run test:kernel -- --shell           an interactive root shell in the guest (IOMMU on;
+#                                            exit the shell to power off, or Ctrl-A X to kill QEMU)
 #
 # Boot 1 (IOMMU on) runs *.lab.ts except *.noiommu.lab.ts; boot 2 (no IOMMU device, no
 # intel_iommu=on) runs *.noiommu.lab.ts. Needs root: it installs Debian packages on first use.
@@ -33,8 +35,9 @@ filters=()
 for a in "$@"; do
   case $a in
     --facts) mode=facts ;;
+    --shell) mode=shell ;;
     -h | --help)
-      sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     -*) die "unknown option $a (try --help)" ;;
@@ -146,10 +149,17 @@ boot() {
     -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap"
     -virtfs "local,path=$KDIR/kernel/lib/modules,mount_tag=modules,security_model=none,readonly=on,multidevs=remap")
 
-  log "boot $n ($label): starting QEMU (timeout ${TIMEOUT} s; console log $LOGS/boot$n.log)"
+  if [ "$mode" = shell ]; then log "boot $n ($label): starting QEMU"; else
+    log "boot $n ($label): starting QEMU (timeout ${TIMEOUT} s; console log $LOGS/boot$n.log)"
+  fi
   local t=$(now_ms) qrc
   set +e
   # The guest's console is the test output: stream it, minus the serial line's carriage returns.
+  if [ "$mode" = shell ]; then
+    # Interactive: the terminal is the guest's console; no timeout, no filtering.
+    "${qemu[@]}" || true
+    return 0
+  fi
   timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
     sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' | tee "$LOGS/boot$n.log"
   qrc=${PIPESTATUS[0]}
@@ -194,7 +204,10 @@ NODE_TEST=(node --max-semi-space-size=16 --test --test-concurrency=1
   --test-reporter=tap --test-reporter-destination=stdout
   --test-reporter=tap --test-reporter-destination=/run/lab/tap.txt)
 
-if [ "$mode" = facts ]; then
+if [ "$mode" = shell ]; then
+  boot 1 iommu "shell, IOMMU on" /bin/bash -i
+  exit 0
+elif [ "$mode" = facts ]; then
   boot 1 iommu "facts, IOMMU on" /bin/sh "$LAB_DIR/guest/capture-facts.sh" /run/lab/facts || true
   boot 2 noiommu "facts, no IOMMU" /bin/sh "$LAB_DIR/guest/capture-facts.sh" /run/lab/facts || true
   for n in 1 2; do
