@@ -37,7 +37,8 @@ for a in "$@"; do
     --facts) mode=facts ;;
     --shell) mode=shell ;;
     -h | --help)
-      sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      # The usage is this file's opening comment.
+      awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
       exit 0
       ;;
     -*) die "unknown option $a (try --help)" ;;
