@@ -136,3 +136,20 @@ async function restore(host: Host, device: PciAddress, before: DriverName | null
     // The original error is what the caller needs; the state is read back on the next pass.
   }
 }
+
+/**
+ * Leaves a device with no driver: driver_override names no real driver (`none`), so no later probe
+ * binds it, then it is unbound (linux-sriov-abi.md §2.3).
+ */
+export async function releaseDriver(
+  host: Host,
+  device: PciAddress,
+  opts: BindOptions = {},
+): Promise<BindResult> {
+  const before = await readDriver(host, device);
+  const op: Operation = { kind: 'unbind', device, driver: before ?? 'none' };
+  const w = new Writer(host, op, opts.timeoutMs);
+  await w.write(`${DEVICES}/${device}/driver_override`, 'none');
+  if (before !== null) await w.write(`${DRIVERS}/${before}/unbind`, device);
+  return { device, before, after: await readDriver(host, device), writes: w.writes };
+}

@@ -1,5 +1,5 @@
 /** The executor: the only code that changes the machine, one explained operation at a time. */
-export { bindDriver, type BindOptions, type BindResult } from './bind.js';
+export { bindDriver, releaseDriver, type BindOptions, type BindResult } from './bind.js';
 export { OperationError } from './errors.js';
 export { explain, type Explanation, type Operation } from './explain.js';
 export { setNumVfs, writeNumVfs, type NumVfsChange, type NumVfsOptions } from './numvfs.js';

@@ -1,0 +1,325 @@
+/**
+ * The planner: the difference between the desired state and a discovered host, as ordered steps in
+ * the order real drivers need (linux-sriov-abi.md; issue 4): PF up and MTU, eswitch mode, the VF
+ * count (through 0 when it must change), wait for the VFs, admin MACs while the VFs are still on
+ * their host driver, driver changes, then the remaining VF settings. Pure: snapshot in, plan out.
+ */
+import type { EswitchMode } from '../host/host.js';
+import type { MacAddress, PciAddress } from '../host/names.js';
+import type { VfSettings } from '../executor/vf-settings.js';
+import type { PfSnapshot, VfConfig, VfSnapshot, Inventory } from '../inventory/types.js';
+import type { Plan, PlanRefusal, Step, VfDriverTarget } from './steps.js';
+
+/** What the planner needs of a desired PF (the resolved policies give exactly this). */
+export interface PlanTarget {
+  pciAddress: PciAddress;
+  numVfs: number;
+  mtu?: number | undefined;
+  eswitchMode?: EswitchMode | undefined;
+  vfs: readonly { vfIndex: number; driver: VfDriverTarget; settings: VfSettings }[];
+}
+
+export interface PlanOptions {
+  /** Allow disruptive steps on the PF that carries the default route. */
+  allowDefaultRoute?: boolean;
+  /** Allow destroying or rebinding VFs that look in use. */
+  force?: boolean;
+}
+
+/** The host VF driver each PF driver's VFs bind to by ID table. */
+export const HOST_VF_DRIVER: Record<string, string> = {
+  ixgbe: 'ixgbevf',
+  i40e: 'iavf',
+  ice: 'iavf',
+  mlx5_core: 'mlx5_core',
+  bnxt_en: 'bnxt_en',
+  nvme: 'nvme',
+};
+
+/** Drivers whose devlink eswitch change is refused while VFs exist (ice). */
+const ESWITCH_NEEDS_NO_VFS = new Set(['ice']);
+
+function ranges(idx: number[]): string {
+  const out: string[] = [];
+  const s = [...idx].sort((a, b) => a - b);
+  for (let i = 0; i < s.length;) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
+    out.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
+
+/**
+ * Whether a VF looks in use by a consumer sriovctl cannot see: bound to vfio-pci (a VM may hold
+ * it), or bound to its host driver with its netdev gone from the host namespace (moved into a
+ * container).
+ */
+export function vfLooksInUse(vf: VfSnapshot, hostDriver: string | undefined): string | null {
+  if (vf.driver === 'vfio-pci')
+    return `VF ${vf.vfIndex} is bound to vfio-pci (a VM may be using it)`;
+  if (
+    vf.driver !== null &&
+    vf.driver === hostDriver &&
+    vf.netdev === null &&
+    hostDriver !== 'nvme'
+  ) {
+    return `VF ${vf.vfIndex} has no netdev in the host namespace (moved into a container?)`;
+  }
+  return null;
+}
+
+const SETTING_FIELDS = [
+  'vlan',
+  'minTxRate',
+  'maxTxRate',
+  'spoofchk',
+  'trust',
+  'linkState',
+] as const;
+
+/** The VF settings (other than the MAC) that differ from the current config, or all when unknown. */
+function settingsToChange(want: VfSettings, cur: VfConfig | null): VfSettings {
+  const out: VfSettings = {};
+  for (const f of SETTING_FIELDS) {
+    if (want[f] === undefined) continue;
+    if (cur === null) {
+      Object.assign(out, { [f]: want[f] });
+      continue;
+    }
+    if (f === 'vlan') {
+      const v = want.vlan!;
+      const tagged = v.vlan !== 0 || v.qos !== 0;
+      if (cur.vlan !== v.vlan || cur.qos !== v.qos || (tagged && cur.vlanProto !== v.proto))
+        out.vlan = v;
+    } else if (cur[f] !== want[f]) {
+      Object.assign(out, { [f]: want[f] });
+    }
+  }
+  return out;
+}
+
+function planPf(
+  t: PlanTarget,
+  cur: PfSnapshot,
+  opts: PlanOptions,
+  refusals: PlanRefusal[],
+  notes: string[],
+): Step[] {
+  const steps: Step[] = [];
+  const base = { pf: cur.pciAddress, netdev: cur.netdev };
+  const hostDriver = cur.driver ? HOST_VF_DRIVER[cur.driver] : undefined;
+  const eswitchChange = t.eswitchMode !== undefined && cur.eswitchMode !== t.eswitchMode;
+  const resetForEswitch =
+    eswitchChange && cur.numVfs > 0 && ESWITCH_NEEDS_NO_VFS.has(cur.driver ?? '');
+  const recreate = cur.numVfs !== t.numVfs || resetForEswitch;
+
+  if (cur.netdev && cur.adminUp === false && t.numVfs > 0) {
+    steps.push({
+      ...base,
+      kind: 'pfUp',
+      vfs: [],
+      what: `bring ${cur.netdev} up`,
+      why: 'the PF is down; VFs need it up (bnxt_en refuses to create VFs on a down PF)',
+    });
+  }
+  if (t.mtu !== undefined && cur.netdev && cur.mtu !== t.mtu) {
+    steps.push({
+      ...base,
+      kind: 'pfMtu',
+      from: cur.mtu,
+      to: t.mtu,
+      vfs: [],
+      what: `set MTU of ${cur.netdev} to ${t.mtu}`,
+      why: `MTU is ${cur.mtu ?? 'unknown'}, policy wants ${t.mtu}`,
+      disruptive: 'most drivers reset the link when the MTU changes',
+    });
+  }
+  const existing = cur.vfs.map((v) => v.vfIndex);
+  if (resetForEswitch) {
+    steps.push({
+      ...base,
+      kind: 'numVfs',
+      from: cur.numVfs,
+      to: 0,
+      vfs: existing,
+      what: `remove the ${cur.numVfs} VFs of ${cur.netdev ?? cur.pciAddress}`,
+      why: `${cur.driver} changes the eswitch mode only while no VFs exist`,
+      disruptive: `destroys VFs ${ranges(existing)}`,
+    });
+  }
+  if (eswitchChange) {
+    steps.push({
+      ...base,
+      kind: 'eswitchMode',
+      from: cur.eswitchMode,
+      to: t.eswitchMode!,
+      vfs: [],
+      what: `set eswitch mode of ${cur.pciAddress} to ${t.eswitchMode}`,
+      why: `eswitch mode is ${cur.eswitchMode ?? 'unknown'}, policy wants ${t.eswitchMode}`,
+      disruptive: 'changes the datapath of every VF (representors appear or go)',
+    });
+  }
+  if (recreate) {
+    const from = resetForEswitch ? 0 : cur.numVfs;
+    const destroyed = from > 0 ? existing : [];
+    steps.push({
+      ...base,
+      kind: 'numVfs',
+      from,
+      to: t.numVfs,
+      vfs: t.numVfs > 0 ? [...Array(t.numVfs).keys()] : destroyed,
+      what:
+        from > 0 && t.numVfs > 0
+          ? `recreate VFs of ${cur.netdev ?? cur.pciAddress}: ${from} → 0 → ${t.numVfs}`
+          : `set VFs of ${cur.netdev ?? cur.pciAddress}: ${from} → ${t.numVfs}`,
+      why: `numVfs is ${cur.numVfs}, policy wants ${t.numVfs}`,
+      ...(destroyed.length ? { disruptive: `destroys VFs ${ranges(destroyed)}` } : {}),
+    });
+    const inUse = (from > 0 ? cur.vfs : [])
+      .map((v) => vfLooksInUse(v, hostDriver))
+      .filter((x): x is string => x !== null);
+    if (inUse.length && !opts.force) {
+      refusals.push({
+        pf: cur.pciAddress,
+        override: 'force',
+        reason: `changing numVfs destroys VFs that look in use: ${inUse.join('; ')}`,
+      });
+    }
+    if (t.numVfs > 0) {
+      steps.push({
+        ...base,
+        kind: 'waitVfs',
+        count: t.numVfs,
+        netdevs: cur.netdev !== null && hostDriver !== undefined && hostDriver !== 'nvme',
+        vfs: [...Array(t.numVfs).keys()],
+        what: `wait for ${t.numVfs} VFs${cur.netdev ? ' and their netdevs' : ''}`,
+        why: 'VF drivers probe asynchronously and netdevs register late',
+      });
+    }
+  }
+
+  // Per-VF state after the steps above: fresh VFs start on their host driver with unknown settings.
+  const current = (
+    i: number,
+  ): {
+    driver: string | null;
+    config: VfConfig | null;
+    device: PciAddress | null;
+    snap?: VfSnapshot;
+  } => {
+    // New VFs bind to their host driver only when the PF's autoprobe is on.
+    if (recreate)
+      return {
+        driver: cur.driversAutoprobe ? (hostDriver ?? null) : null,
+        config: null,
+        device: null,
+      };
+    const v = cur.vfs.find((x) => x.vfIndex === i);
+    return v
+      ? { driver: v.driver, config: v.config, device: v.pciAddress, snap: v }
+      : { driver: null, config: null, device: null };
+  };
+  const macs: { vf: number; mac: MacAddress }[] = [];
+  const drivers: Extract<Step, { kind: 'vfDrivers' }>['changes'] = [];
+  const settings: { vf: number; settings: VfSettings }[] = [];
+  const unreadable: number[] = [];
+  for (const want of t.vfs) {
+    const c = current(want.vfIndex);
+    if (!recreate && c.config === null && cur.unreadableVfs.includes(want.vfIndex))
+      unreadable.push(want.vfIndex);
+    if (
+      want.settings.mac !== undefined &&
+      (c.config === null || c.config.mac !== want.settings.mac)
+    ) {
+      macs.push({ vf: want.vfIndex, mac: want.settings.mac });
+    }
+    const onTarget =
+      want.driver === 'vfio-pci'
+        ? c.driver === 'vfio-pci'
+        : want.driver === 'none'
+          ? c.driver === null
+          : c.driver !== null && c.driver !== 'vfio-pci';
+    if (!onTarget) {
+      drivers.push({ vf: want.vfIndex, device: c.device, from: c.driver, to: want.driver });
+      const busy = c.snap ? vfLooksInUse(c.snap, hostDriver) : null;
+      if (busy && !opts.force)
+        refusals.push({ pf: cur.pciAddress, override: 'force', reason: `rebinding ${busy}` });
+    }
+    const change = settingsToChange(want.settings, c.config);
+    if (Object.keys(change).length) settings.push({ vf: want.vfIndex, settings: change });
+  }
+  if (unreadable.length) {
+    notes.push(
+      `${cur.netdev ?? cur.pciAddress}: VFs ${ranges(unreadable)} are beyond the kernel's truncated netlink VF list; their settings cannot be read, so they are applied again every time`,
+    );
+  }
+  const name = cur.netdev ?? cur.pciAddress;
+  if (macs.length) {
+    steps.push({
+      ...base,
+      kind: 'vfMacs',
+      macs,
+      vfs: macs.map((m) => m.vf),
+      what: `set admin MACs of VFs ${ranges(macs.map((m) => m.vf))} on ${name}`,
+      why: 'set while the VFs are still on their host driver, so the VF driver picks the MAC up',
+    });
+  }
+  if (drivers.length) {
+    const idx = drivers.map((d) => d.vf);
+    steps.push({
+      ...base,
+      kind: 'vfDrivers',
+      changes: drivers,
+      vfs: idx,
+      what: `bind VFs ${ranges(idx)} of ${name}: ${[...new Set(drivers.map((d) => d.to))].join(', ')}`,
+      why:
+        drivers
+          .map((d) => `VF ${d.vf} on ${d.from ?? 'no driver'}, wants ${d.to}`)
+          .slice(0, 3)
+          .join('; ') + (drivers.length > 3 ? '; ...' : ''),
+      ...(recreate ? {} : { disruptive: 'rebinding takes each VF away from its current user' }),
+    });
+  }
+  if (settings.length) {
+    steps.push({
+      ...base,
+      kind: 'vfSettings',
+      settings,
+      vfs: settings.map((s) => s.vf),
+      what: `apply VF settings to VFs ${ranges(settings.map((s) => s.vf))} of ${name}`,
+      why:
+        [...new Set(settings.flatMap((s) => Object.keys(s.settings)))].join(', ') +
+        ' differ from the policy',
+    });
+  }
+  if (cur.carriesDefaultRoute && !opts.allowDefaultRoute && steps.some((s) => s.disruptive)) {
+    refusals.push({
+      pf: cur.pciAddress,
+      override: 'allowDefaultRoute',
+      reason: `${name} carries the default route; disruptive changes could cut this host off the network`,
+    });
+  }
+  return steps;
+}
+
+/** Plans the changes that bring `inv` to the desired state. */
+export function planChanges(
+  desired: readonly PlanTarget[],
+  inv: Inventory,
+  opts: PlanOptions = {},
+): Plan {
+  const steps: Step[] = [];
+  const refusals: PlanRefusal[] = [];
+  const notes: string[] = [];
+  for (const t of desired) {
+    const cur = inv.pfs.find((p) => p.pciAddress === t.pciAddress);
+    if (!cur) {
+      notes.push(`${t.pciAddress} is not on this host; nothing planned for it`);
+      continue;
+    }
+    steps.push(...planPf(t, cur, opts, refusals, notes));
+  }
+  return { steps, refusals, notes };
+}

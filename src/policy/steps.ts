@@ -1,0 +1,55 @@
+/** Plan steps: what the executor will do, in order, each saying why and whether it is disruptive. */
+import type { EswitchMode } from '../host/host.js';
+import type { MacAddress, PciAddress } from '../host/names.js';
+import type { VfSettings } from '../executor/vf-settings.js';
+
+/** Where a VF should be bound: its host driver, vfio-pci, or no driver at all. */
+export type VfDriverTarget = 'host' | 'vfio-pci' | 'none';
+
+interface StepBase {
+  pf: PciAddress;
+  netdev: string | null;
+  /** One line for humans: what happens. */
+  what: string;
+  /** Why it is needed: the desired value against the current one. */
+  why: string;
+  /** Set when the step destroys VFs, rebinds drivers or takes a link down. */
+  disruptive?: string;
+  /** VF indexes the step touches. */
+  vfs: number[];
+}
+
+export type Step =
+  | (StepBase & { kind: 'pfUp' })
+  | (StepBase & { kind: 'pfMtu'; from: number | null; to: number })
+  | (StepBase & { kind: 'eswitchMode'; from: EswitchMode | null; to: EswitchMode })
+  | (StepBase & { kind: 'numVfs'; from: number; to: number })
+  | (StepBase & { kind: 'waitVfs'; count: number; netdevs: boolean })
+  | (StepBase & { kind: 'vfMacs'; macs: { vf: number; mac: MacAddress }[] })
+  | (StepBase & {
+      kind: 'vfDrivers';
+      changes: { vf: number; device: PciAddress | null; from: string | null; to: VfDriverTarget }[];
+    })
+  | (StepBase & { kind: 'vfSettings'; settings: { vf: number; settings: VfSettings }[] });
+
+export type StepKind = Step['kind'];
+
+/** A refusal: the plan would do something dangerous that needs an explicit override. */
+export interface PlanRefusal {
+  pf: PciAddress;
+  reason: string;
+  /** The flag that overrides it. */
+  override: 'allowDefaultRoute' | 'force';
+}
+
+export interface Plan {
+  steps: Step[];
+  refusals: PlanRefusal[];
+  /** Things the operator should know that do not stop the plan (unreadable VFs, ...). */
+  notes: string[];
+}
+
+/** Exhaustiveness guard for switches over step kinds. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected step ${JSON.stringify(x)}`);
+}
