@@ -10,6 +10,8 @@ export interface CliIo {
   stdout: OutStream;
   stderr: OutStream;
   env: Readonly<Record<string, string | undefined>>;
+  /** Asks a yes/no question on the terminal; absent when there is no terminal to ask. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** Writes one line (adds the newline). */

@@ -10,11 +10,12 @@ import type { CommandContext } from './commands/context.js';
 import { fixturesCommand } from './commands/fixtures.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { overviewCommand } from './commands/overview.js';
+import { planCommands } from './commands/plan.js';
 import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
 import { println, type CliIo } from './io.js';
 import type { HostFlags } from './open-host.js';
 
-const COMMANDS = ['overview', 'inventory', 'doctor', 'fixtures', 'help'];
+const COMMANDS = ['overview', 'inventory', 'doctor', 'fixtures', 'help', 'plan', 'apply', 'diff'];
 
 /**
  * `--sim` takes an optional fixture name, so commander would read `--sim doctor` as fixture
@@ -33,7 +34,9 @@ function version(): string {
 function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   const program = new Command('sriovctl');
   program
-    .description('SR-IOV control plane for Linux hosts: inventory and preflight checks')
+    .description(
+      'SR-IOV control plane for Linux hosts: inventory, preflight checks, declarative VF provisioning',
+    )
     .version(version())
     .option(
       '--sim [fixture]',
@@ -63,6 +66,7 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   inventoryCommand(program, ctx);
   doctorCommand(program, ctx);
   fixturesCommand(program, ctx);
+  planCommands(program, ctx);
   return program;
 }
 
@@ -104,5 +108,17 @@ export async function runFromProcess(): Promise<void> {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
   });
+}
+
+/** A y/N question on the terminal (default no). */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }

@@ -1,9 +1,23 @@
 /** What every host-reading command does first: pick and open the host, announce a simulator, discover. */
+import type { Host } from '../host/host.js';
 import { discover } from '../inventory/discover.js';
 import type { Inventory } from '../inventory/types.js';
 import { styleFor } from './format.js';
 import { println, type CliIo } from './io.js';
 import { openHost, selectHost, type HostFlags } from './open-host.js';
+
+/** Opens the selected host, announcing a simulator on stderr. */
+export async function openSession(
+  io: CliIo,
+  flags: HostFlags,
+  fallback: 'linux' | 'sim',
+): Promise<Host> {
+  const opened = await openHost(selectHost(flags, io.env, fallback));
+  const err = styleFor(io.stderr, io.env);
+  // Always on stderr (never stdout), so `--json` output stays parseable while the banner stays visible.
+  if (opened.banner) println(io.stderr, err.c.yellow(opened.banner));
+  return opened.host;
+}
 
 /** Opens the selected host (announcing a simulator on stderr) and takes an inventory snapshot. */
 export async function loadInventory(
@@ -11,11 +25,7 @@ export async function loadInventory(
   flags: HostFlags,
   fallback: 'linux' | 'sim',
 ): Promise<Inventory> {
-  const opened = await openHost(selectHost(flags, io.env, fallback));
-  const err = styleFor(io.stderr, io.env);
-  // Always on stderr (never stdout), so `--json` output stays parseable while the banner stays visible.
-  if (opened.banner) println(io.stderr, err.c.yellow(opened.banner));
-  return discover(opened.host);
+  return discover(await openSession(io, flags, fallback));
 }
 
 /** Discovery issues as warnings on stderr (after filtering, so --pf shows only that PF's). */

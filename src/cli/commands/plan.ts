@@ -1,0 +1,262 @@
+/**
+ * `sriovctl plan`, `apply` and `diff`: policy files in, the difference to this host out; apply runs
+ * it through the executor with confirmation for disruptive steps and progress on stderr.
+ */
+import type { Command } from 'commander';
+import type { Host } from '../../host/host.js';
+import { discover } from '../../inventory/discover.js';
+import type { Inventory } from '../../inventory/types.js';
+import { applyPlan, type ApplyResult } from '../../policy/apply.js';
+import { loadPolicyFiles, PolicyLoadError, resolvePolicies } from '../../policy/index.js';
+import { planChanges, type PlanOptions } from '../../policy/plan.js';
+import type { Plan, Step } from '../../policy/steps.js';
+import { EXIT, UsageError } from '../exit-codes.js';
+import { renderTable, styleFor, type Style } from '../format.js';
+import { println, type CliIo } from '../io.js';
+import { openSession, toJson } from '../session.js';
+import type { CommandContext } from './context.js';
+
+interface PlanFlags {
+  file?: string[];
+  json?: boolean;
+  allowDefaultRoute?: boolean;
+  force?: boolean;
+  yes?: boolean;
+  dryRun?: boolean;
+  timeout?: string;
+}
+
+export const PLAN_EXIT_HELP = `
+Exit codes:
+  0   plan/apply: done (apply: applied and verified); diff: no drift
+  1   diff: the host differs from the policy; apply: applied, but read-back differs
+  2   apply: a step failed (the host is left as reported; run apply again to converge)
+  3   apply: refused (needs --yes, --force or --allow-default-route)
+  65  the policy files are invalid (each problem is printed as file:line:col: field: message)
+  64  usage error; 70 host or internal error`;
+
+/** Loads and resolves policies against the host's inventory; policy problems exit 65. */
+async function desiredFor(
+  io: CliIo,
+  files: string[],
+  inv: Inventory,
+  setExit: (n: number) => void,
+) {
+  const err = styleFor(io.stderr, io.env);
+  let docs;
+  try {
+    docs = loadPolicyFiles(files);
+  } catch (e) {
+    if (e instanceof PolicyLoadError) {
+      for (const i of e.issues) println(io.stderr, err.c.red(i.text));
+      setExit(65);
+      return null;
+    }
+    throw e;
+  }
+  const r = resolvePolicies(docs, inv);
+  for (const w of r.warnings) println(io.stderr, err.c.yellow(`warning: ${w.text}`));
+  if (r.errors.length) {
+    for (const e of r.errors) println(io.stderr, err.c.red(e.text));
+    setExit(65);
+    return null;
+  }
+  return r.desired;
+}
+
+function stepRows(plan: Plan, style: Style): string[][] {
+  return plan.steps.map((s, i) => [
+    String(i + 1),
+    s.netdev ?? s.pf,
+    s.what,
+    s.disruptive ? style.c.yellow(`yes: ${s.disruptive}`) : 'no',
+    s.why,
+  ]);
+}
+
+/** The plan as a table, or a one-line "nothing to do". */
+export function renderPlan(plan: Plan, style: Style): string {
+  const lines: string[] = [];
+  if (plan.steps.length === 0) lines.push('Nothing to do: the host matches the policy.');
+  else
+    lines.push(
+      renderTable(
+        { head: ['#', 'PF', 'STEP', 'DISRUPTIVE', 'WHY'], rows: stepRows(plan, style) },
+        style,
+      ),
+    );
+  for (const r of plan.refusals)
+    lines.push(
+      style.c.red(
+        `refused: ${r.reason} (override: --${r.override === 'force' ? 'force' : 'allow-default-route'})`,
+      ),
+    );
+  for (const n of plan.notes) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}
+
+function parseTimeout(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new UsageError(
+      `--timeout ${JSON.stringify(v)}: expected milliseconds, a positive integer`,
+    );
+  return n;
+}
+
+async function makePlan(io: CliIo, host: Host, flags: PlanFlags, setExit: (n: number) => void) {
+  const files = flags.file ?? [];
+  if (files.length === 0)
+    throw new UsageError('no policy files', 'give one or more with -f <file> (YAML or JSON)');
+  const inv = await discover(host);
+  const desired = await desiredFor(io, files, inv, setExit);
+  if (!desired) return null;
+  const opts: PlanOptions = {
+    allowDefaultRoute: flags.allowDefaultRoute === true,
+    force: flags.force === true,
+  };
+  return { plan: planChanges(desired, inv, opts), desired, opts };
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .requiredOption('-f, --file <path...>', 'policy files (YAML or JSON; several allowed)')
+    .option(
+      '--allow-default-route',
+      'allow disruptive steps on the PF that carries the default route',
+    )
+    .option('--force', 'allow destroying or rebinding VFs that look in use')
+    .option('--json', 'print the plan (and result) as JSON')
+    .addHelpText('after', PLAN_EXIT_HELP);
+}
+
+function printApplyResult(io: CliIo, result: ApplyResult, style: Style): void {
+  for (const o of result.outcomes) {
+    if (o.status !== 'failed') continue;
+    println(io.stderr, style.c.red(`failed: ${o.error?.message ?? o.step.what}`));
+    if (o.error?.hint) println(io.stderr, `hint: ${o.error.hint}`);
+    const skipped = result.outcomes.filter((x) => x.status === 'skipped').length;
+    if (skipped)
+      println(
+        io.stderr,
+        `${skipped} later step(s) not run; run apply again once fixed: it starts from the host as it is now`,
+      );
+  }
+}
+
+/** Registers `plan`, `apply` and `diff`. */
+export function planCommands(program: Command, ctx: CommandContext): void {
+  withCommon(
+    program
+      .command('plan')
+      .description('show the ordered steps that would bring this host to the policy'),
+  ).action(async (flags: PlanFlags, cmd: Command) => {
+    const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
+    const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
+    if (!r) return;
+    const style = styleFor(ctx.io.stdout, ctx.io.env);
+    if (flags.json) ctx.io.stdout.write(toJson(r.plan));
+    else println(ctx.io.stdout, renderPlan(r.plan, style));
+  });
+
+  withCommon(
+    program
+      .command('diff')
+      .description('show where this host differs from the policy (out-of-band changes, drift)'),
+  ).action(async (flags: PlanFlags, cmd: Command) => {
+    const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
+    const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
+    if (!r) return;
+    const style = styleFor(ctx.io.stdout, ctx.io.env);
+    if (flags.json) ctx.io.stdout.write(toJson({ drift: r.plan.steps.length > 0, plan: r.plan }));
+    else
+      println(
+        ctx.io.stdout,
+        r.plan.steps.length
+          ? `Drift: ${r.plan.steps.length} difference(s)\n${renderPlan(r.plan, style)}`
+          : 'No drift: the host matches the policy.',
+      );
+    ctx.setExitCode(r.plan.steps.length ? 1 : EXIT.ok);
+  });
+
+  withCommon(
+    program.command('apply').description('apply policy files to this host through the executor'),
+  )
+    .option('-y, --yes', 'confirm disruptive steps without asking')
+    .option('--dry-run', 'only show the plan (same as `sriovctl plan`)')
+    .option('--timeout <ms>', 'deadline for each kernel write (default 30000)')
+    .action(async (flags: PlanFlags, cmd: Command) => {
+      const timeoutMs = parseTimeout(flags.timeout);
+      const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
+      const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
+      if (!r) return;
+      const out = styleFor(ctx.io.stdout, ctx.io.env);
+      const err = styleFor(ctx.io.stderr, ctx.io.env);
+      if (!flags.json) println(ctx.io.stdout, renderPlan(r.plan, out));
+      if (flags.dryRun || r.plan.steps.length === 0) {
+        if (flags.json) ctx.io.stdout.write(toJson({ plan: r.plan, applied: false }));
+        return;
+      }
+      if (r.plan.refusals.length) {
+        ctx.setExitCode(3);
+        return;
+      }
+      let confirmed = flags.yes === true;
+      const disruptive = r.plan.steps.filter((s: Step) => s.disruptive);
+      if (disruptive.length && !confirmed) {
+        if (!ctx.io.confirm) {
+          println(
+            ctx.io.stderr,
+            err.c.red(`refused: ${disruptive.length} disruptive step(s); confirm with --yes`),
+          );
+          ctx.setExitCode(3);
+          return;
+        }
+        confirmed = await ctx.io.confirm(`Apply ${disruptive.length} disruptive step(s)?`);
+        if (!confirmed) {
+          ctx.setExitCode(3);
+          return;
+        }
+      }
+      const result = await applyPlan(host, r.plan, {
+        confirmedDisruptive: confirmed,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        progress: (e) => {
+          if (flags.json) return;
+          const n = `[${e.index + 1}/${e.total}]`;
+          if (e.type === 'start') println(ctx.io.stderr, `${n} ${e.step.what} ...`);
+          else if (e.type === 'done')
+            println(ctx.io.stderr, `${n} ${err.c.green('done')} (${Math.round(e.ms)} ms)`);
+          else println(ctx.io.stderr, `${n} ${err.c.red('failed')}`);
+        },
+      });
+      printApplyResult(ctx.io, result, err);
+      if (!result.ok) {
+        if (flags.json)
+          ctx.io.stdout.write(toJson({ plan: r.plan, applied: false, outcomes: result.outcomes }));
+        ctx.setExitCode(2);
+        return;
+      }
+      // Read back: a fresh discovery and plan against the same desired state.
+      const after = planChanges(r.desired, await discover(host), r.opts);
+      const unreadableOnly =
+        after.steps.every((s) => s.kind === 'vfSettings' || s.kind === 'vfMacs') &&
+        after.notes.some((n) => n.includes('truncated'));
+      if (flags.json)
+        ctx.io.stdout.write(toJson({ plan: r.plan, applied: true, remaining: after }));
+      else if (after.steps.length === 0)
+        println(ctx.io.stdout, out.c.green('Applied and verified: the host matches the policy.'));
+      else if (unreadableOnly)
+        println(
+          ctx.io.stdout,
+          'Applied; VFs beyond the truncated netlink VF list cannot be read back (see note).',
+        );
+      else
+        println(
+          ctx.io.stdout,
+          out.c.yellow(`Applied, but read-back still differs:\n${renderPlan(after, out)}`),
+        );
+      ctx.setExitCode(after.steps.length === 0 || unreadableOnly ? EXIT.ok : 1);
+    });
+}
