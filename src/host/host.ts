@@ -7,7 +7,7 @@
  * implementation maps them under its own root. Every method that fails because the kernel said no
  * throws a KernelError carrying the errno.
  */
-import type { IfName, MacAddress, PciAddress } from './names.js';
+import type { DevlinkHandle, IfName, MacAddress, PciAddress } from './names.js';
 
 export type VfLinkState = 'auto' | 'enable' | 'disable';
 export type VlanProto = '802.1Q' | '802.1ad';
@@ -168,12 +168,20 @@ export interface Host {
   /** Equivalent to `ip -j route show default` for IPv4 and IPv6. */
   defaultRoutes(): Promise<DefaultRoute[]>;
 
-  /** Equivalent to `devlink -j dev eswitch show pci/ADDR`; null when the driver has no eswitch ops. */
-  devlinkEswitchMode(pci: PciAddress): Promise<EswitchMode | null>;
-  /** Equivalent to `devlink dev eswitch set pci/ADDR mode MODE`. */
-  devlinkSetEswitchMode(pci: PciAddress, mode: EswitchMode, opts?: WriteOptions): Promise<void>;
-  /** Equivalent to `devlink -j dev info pci/ADDR`; null when the driver has no info op. */
-  devlinkInfo(pci: PciAddress): Promise<DevlinkInfo | null>;
+  /*
+   * devlink methods take the device as a PCI address (meaning `pci/ADDR`, the original form) or a
+   * DevlinkHandle (`pci/ADDR`, `netdevsim/netdevsim<ID>`) for devices that are not on PCI.
+   */
+  /** Equivalent to `devlink -j dev eswitch show HANDLE`; null when the driver has no eswitch ops. */
+  devlinkEswitchMode(dev: PciAddress | DevlinkHandle): Promise<EswitchMode | null>;
+  /** Equivalent to `devlink dev eswitch set HANDLE mode MODE`. */
+  devlinkSetEswitchMode(
+    dev: PciAddress | DevlinkHandle,
+    mode: EswitchMode,
+    opts?: WriteOptions,
+  ): Promise<void>;
+  /** Equivalent to `devlink -j dev info HANDLE`; null when the driver has no info op. */
+  devlinkInfo(dev: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null>;
 
   /** Equivalent to `ethtool -i IFNAME`. */
   ethtoolDriverInfo(ifname: IfName): Promise<EthtoolDriverInfo>;

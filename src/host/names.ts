@@ -70,6 +70,40 @@ export function ifName(value: string, field = 'ifname'): IfName {
   return value as IfName;
 }
 
+/**
+ * A devlink instance handle as devlink prints it: `pci/<address>` for PCI devices, or
+ * `netdevsim/netdevsim<ID>` for netdevsim (whose devices sit on their own bus, not PCI).
+ */
+export type DevlinkHandle = Brand<string, 'DevlinkHandle'>;
+
+const DEVLINK_HANDLE_RE =
+  /^(pci\/[0-9a-f]{4}:[0-9a-f]{2}:[01][0-9a-f]\.[0-7]|netdevsim\/netdevsim[0-9]{1,10})$/;
+
+/** Validates a devlink handle (`pci/0000:3b:00.0` or `netdevsim/netdevsim10`). */
+export function devlinkHandle(value: string, field = 'devlinkHandle'): DevlinkHandle {
+  if (!DEVLINK_HANDLE_RE.test(value)) {
+    throw new UnsafeInputError(
+      field,
+      value,
+      'a devlink handle like pci/0000:3b:00.0 or netdevsim/netdevsim10',
+    );
+  }
+  return value as DevlinkHandle;
+}
+
+/**
+ * The devlink handle for what the host seam's devlink methods accept: a bare PCI address (the
+ * original form, meaning `pci/<address>`) or a handle. Re-validates either, since the value becomes
+ * an argv word.
+ */
+export function devlinkHandleOf(
+  dev: PciAddress | DevlinkHandle,
+  field = 'devlinkHandle',
+): DevlinkHandle {
+  if (dev.includes('/')) return devlinkHandle(dev, field);
+  return `pci/${pciAddress(dev, field)}` as DevlinkHandle;
+}
+
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 /** Parses a MAC address (any case, ':' or '-' separated) into lowercase colon form. */

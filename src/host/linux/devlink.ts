@@ -4,7 +4,7 @@
  */
 import { KernelError, MalformedHostError, UnsafeInputError } from '../errors.js';
 import type { DevlinkInfo, EswitchMode, WriteOptions } from '../host.js';
-import { pciAddress, type PciAddress } from '../names.js';
+import { devlinkHandleOf, type DevlinkHandle, type PciAddress } from '../names.js';
 import { CommandNotFoundError, commandFailed, runCommand, type RunResult } from './exec.js';
 import { Fields, parseJson } from './json-shape.js';
 import { errnoFromToolOutput, messageLines } from './tool-messages.js';
@@ -14,9 +14,9 @@ export const DEVLINK_HINT = 'install iproute2 (apt-get install iproute2), which 
 // devlink prints this when the kernel has no devlink generic-netlink family at all.
 const NO_FAMILY = 'Failed to connect to devlink Netlink';
 
-function handleOf(pci: PciAddress): string {
+function handleOf(dev: PciAddress | DevlinkHandle): string {
   // Re-validate: the brand may have been forged with a cast, and this string becomes an argv word.
-  return `pci/${pciAddress(pci)}`;
+  return devlinkHandleOf(dev);
 }
 
 function entryFor(root: Fields, key: string, handle: string): Fields {
@@ -114,27 +114,31 @@ export class Devlink {
     throw failure(argv, r, handle);
   }
 
-  /** `devlink -j dev eswitch show pci/ADDR`; null when unsupported or devlink is absent. */
-  async eswitchMode(pci: PciAddress): Promise<EswitchMode | null> {
-    const handle = handleOf(pci);
+  /** `devlink -j dev eswitch show HANDLE`; null when unsupported or devlink is absent. */
+  async eswitchMode(dev: PciAddress | DevlinkHandle): Promise<EswitchMode | null> {
+    const handle = handleOf(dev);
     return this.read(['-j', 'dev', 'eswitch', 'show', handle], handle, (s) =>
       parseDevlinkEswitchJson(s, handle),
     );
   }
 
-  /** `devlink -j dev info pci/ADDR`; null when unsupported or devlink is absent. */
-  async info(pci: PciAddress): Promise<DevlinkInfo | null> {
-    const handle = handleOf(pci);
+  /** `devlink -j dev info HANDLE`; null when unsupported or devlink is absent. */
+  async info(dev: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null> {
+    const handle = handleOf(dev);
     return this.read(['-j', 'dev', 'info', handle], handle, (s) => parseDevlinkInfoJson(s, handle));
   }
 
   /**
-   * `devlink dev eswitch set pci/ADDR mode MODE`.
+   * `devlink dev eswitch set HANDLE mode MODE`.
    * @throws CommandNotFoundError (a HostCommandError with an install hint) when devlink is missing;
    *   KernelError with the errno devlink reports; HostTimeoutError on the deadline.
    */
-  async setEswitchMode(pci: PciAddress, mode: EswitchMode, opts?: WriteOptions): Promise<void> {
-    const handle = handleOf(pci);
+  async setEswitchMode(
+    dev: PciAddress | DevlinkHandle,
+    mode: EswitchMode,
+    opts?: WriteOptions,
+  ): Promise<void> {
+    const handle = handleOf(dev);
     if (mode !== 'legacy' && mode !== 'switchdev') {
       throw new UnsafeInputError('eswitchMode', String(mode), 'legacy or switchdev');
     }

@@ -17,7 +17,7 @@ import type {
   NetlinkResult,
   WriteOptions,
 } from '../host.js';
-import type { IfName, PciAddress } from '../names.js';
+import type { DevlinkHandle, IfName, PciAddress } from '../names.js';
 import { Devlink } from './devlink.js';
 import { Ethtool } from './ethtool.js';
 import { resolveBinary } from './exec.js';
@@ -101,20 +101,20 @@ export class LinuxHost implements Host {
     return this.ip.defaultRoutes();
   }
 
-  async devlinkEswitchMode(pci: PciAddress): Promise<EswitchMode | null> {
-    return this.devlink.eswitchMode(pci);
+  async devlinkEswitchMode(dev: PciAddress | DevlinkHandle): Promise<EswitchMode | null> {
+    return this.devlink.eswitchMode(dev);
   }
 
   async devlinkSetEswitchMode(
-    pci: PciAddress,
+    dev: PciAddress | DevlinkHandle,
     mode: EswitchMode,
     opts?: WriteOptions,
   ): Promise<void> {
-    return this.devlink.setEswitchMode(pci, mode, opts);
+    return this.devlink.setEswitchMode(dev, mode, opts);
   }
 
-  async devlinkInfo(pci: PciAddress): Promise<DevlinkInfo | null> {
-    return this.devlink.info(pci);
+  async devlinkInfo(dev: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null> {
+    return this.devlink.info(dev);
   }
 
   async ethtoolDriverInfo(ifname: IfName): Promise<EthtoolDriverInfo> {

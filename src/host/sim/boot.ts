@@ -8,6 +8,7 @@ import { DRIVERS } from './drivers.js';
 import type { Fixture, FixtureDevice } from './fixture-schema.js';
 import { relativeLink, SimKernel, type SimPciDevice, type SimSriov } from './kernel.js';
 import { DEVICE_MODELS, type DeviceModel } from './models.js';
+import { NetdevsimBus } from './netdevsim.js';
 import { Timing } from './timing.js';
 
 export interface BootOptions {
@@ -280,6 +281,27 @@ export async function bootFixture(fx: Fixture, opts: BootOptions): Promise<Boote
     const dev = k.devices.get(fd.address)!;
     const node = k.vfs.lookup(`${dev.sysDir}/sriov_numvfs`, true);
     if (node.kind === 'file' && node.write) await node.write(String(fd.numVfs));
+  }
+
+  // netdevsim: `modprobe netdevsim`, then `echo "ID PORTS" > new_device` per entry (probed at
+  // once at boot), then the boot VFs through the device's sriov_numvfs.
+  if (fx.netdevsim) {
+    const bus = new NetdevsimBus(k, { release: fx.kernel.release, naming: 'kernel' });
+    k.netdevsim = bus;
+    for (const d of fx.netdevsim) {
+      const dev = bus.addDevice({
+        id: d.id,
+        ports: d.ports,
+        queues: d.queues,
+        naming: d.naming,
+        maxVfs: d.maxVfs,
+        ...(d.portNames ? { portNames: d.portNames } : {}),
+      });
+      if (d.numVfs > 0) {
+        const node = k.vfs.lookup(`${dev.sysDir}/sriov_numvfs`, true);
+        if (node.kind === 'file' && node.write) await node.write(String(d.numVfs));
+      }
+    }
   }
 
   // Files that other network managers keep for the interfaces they manage.

@@ -130,6 +130,7 @@ function checkSemantics(fx: Fixture, fail: Fail): void {
       fail(['devices', i, 'numVfs'], '0 when sriovEnabled is false', String(d.numVfs));
   });
   const allNames = new Set(names.keys());
+  checkNetdevsim(fx, allNames, fail);
   fx.defaultRoutes.forEach((r, i) => {
     if (!allNames.has(r.dev))
       fail(
@@ -143,6 +144,46 @@ function checkSemantics(fx: Fixture, fail: Fail): void {
       if (!allNames.has(n)) fail(['managers', mgr, i], `the netdev of a device in this fixture`, n);
     });
   }
+}
+
+/** netdevsim entries: unique ids, one name per port, names unique host-wide, VFs within max_vfs. */
+function checkNetdevsim(fx: Fixture, allNames: Set<string>, fail: Fail): void {
+  const ids = new Map<number, number>();
+  let kernelEth = 0;
+  (fx.netdevsim ?? []).forEach((d, i) => {
+    const prev = ids.get(d.id);
+    if (prev !== undefined)
+      fail(['netdevsim', i, 'id'], `an id not used by netdevsim[${prev}]`, String(d.id));
+    ids.set(d.id, i);
+    if (d.portNames !== undefined && d.portNames.length !== d.ports)
+      fail(
+        ['netdevsim', i, 'portNames'],
+        `one name per port (${d.ports})`,
+        `${d.portNames.length} names`,
+      );
+    if (d.numVfs > d.maxVfs)
+      fail(
+        ['netdevsim', i, 'numVfs'],
+        `at most maxVfs (${d.maxVfs}); more is ENOMEM on the real kernel`,
+        String(d.numVfs),
+      );
+    // The names boot gives these ports: explicit, udev-style, or the kernel's next free eth%d.
+    for (let p = 0; p < d.ports; p++) {
+      const explicit = d.portNames?.[p];
+      let name = explicit ?? (d.naming === 'udev' ? `eni${d.id}np${p + 1}` : '');
+      if (!explicit && d.naming === 'kernel') {
+        while (allNames.has(`eth${kernelEth}`)) kernelEth++;
+        name = `eth${kernelEth}`;
+      }
+      if (allNames.has(name))
+        fail(
+          explicit ? ['netdevsim', i, 'portNames', p] : ['netdevsim', i, 'id'],
+          'a netdev name not used by another device',
+          name,
+        );
+      allNames.add(name);
+    }
+  });
 }
 
 /** Reads and validates a fixture file by name or path. */

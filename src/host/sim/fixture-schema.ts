@@ -49,6 +49,27 @@ export const deviceSchema = z
   })
   .strict();
 
+/** A netdevsim device created at boot, as if `echo "ID PORTS" > /sys/bus/netdevsim/new_device` ran. */
+export const netdevsimSchema = z
+  .object({
+    /** The bus device id: netdevsim<ID>, devlink handle netdevsim/netdevsim<ID>. */
+    id: z.number().int().min(0).max(0x7fffffff),
+    ports: z.number().int().min(0).max(16).default(1),
+    queues: z.number().int().min(1).max(64).default(1),
+    /**
+     * Port netdev names: `kernel` is what the kernel allocates (eth0, eth1, ... as in a guest
+     * without udev, like the lab); `udev` is systemd's eni<ID>np<port+1> (reps eni<ID>npf0vf<N>).
+     */
+    naming: z.enum(['kernel', 'udev']).default('kernel'),
+    /** Explicit names for the boot ports, one per port (overrides `naming` for them). */
+    portNames: z.array(ifname).optional(),
+    /** The debugfs max_vfs knob (netdevsim's default is 4). */
+    maxVfs: z.number().int().min(0).max(174762).default(4),
+    /** VFs enabled at boot through sriov_numvfs. */
+    numVfs: z.number().int().min(0).default(0),
+  })
+  .strict();
+
 export const fixtureSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase name with dashes'),
@@ -125,8 +146,11 @@ export const fixtureSchema = z
       .strict()
       .default({ NetworkManager: [], netplan: [], networkd: [] }),
     devices: z.array(deviceSchema).min(1),
+    /** netdevsim devices (the module is loaded only when this list is given). */
+    netdevsim: z.array(netdevsimSchema).optional(),
   })
   .strict();
 
 export type FixtureDevice = z.infer<typeof deviceSchema>;
+export type FixtureNetdevsim = z.infer<typeof netdevsimSchema>;
 export type Fixture = z.infer<typeof fixtureSchema>;

@@ -10,6 +10,7 @@ import { formatPci, pciParts, ZERO_MAC, type MacAddress, type PciAddress } from 
 import { DRIVERS, type DriverDef } from './drivers.js';
 import { kstrtobool, kstrtoint, kstrtoul } from './kparse.js';
 import type { DeviceModel } from './models.js';
+import type { NetdevsimBus, NsimPortRef } from './netdevsim.js';
 import type { Timing } from './timing.js';
 import { Vfs } from './vfs.js';
 
@@ -58,6 +59,8 @@ export interface SimNetdev {
   /** 'rep' netdevs are switchdev representors of a PF's VFs. */
   role: 'pf' | 'vf' | 'rep' | 'other';
   repOf?: { pf: SimPciDevice; vf: number };
+  /** The netdevsim port behind this netdev (a PF port or a VF representor). */
+  nsim?: NsimPortRef;
   sysDir: string;
 }
 
@@ -135,6 +138,9 @@ export function relativeLink(fromDir: string, to: string): string {
   const b = to.split('/').filter(Boolean);
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  // kernfs_get_target_path() climbs to a strict ancestor of the target, so a link to an ancestor
+  // (a netdev's `device`) reads ../../../0000:3b:00.0, not ../..
+  if (i === b.length && i > 0) i--;
   return [...Array(a.length - i).fill('..'), ...b.slice(i)].join('/');
 }
 
@@ -192,6 +198,8 @@ export class SimKernel {
   private macSeed = 0x10000;
   private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly deviceLocks = new Map<string, Promise<void>>();
+  /** The netdevsim bus, once the module is loaded (`modprobe netdevsim`). */
+  netdevsim: NetdevsimBus | null = null;
 
   constructor(readonly config: KernelConfig) {
     this.vfs.mkdirp(PCI_DEVICES);
@@ -217,6 +225,33 @@ export class SimKernel {
   dispose(): void {
     for (const t of this.pendingTimers) clearTimeout(t);
     this.pendingTimers.clear();
+  }
+
+  /** Runs `work` after a scaled delay (asynchronous probes), at once when timing is off. */
+  schedule(ms: number, work: () => void): void {
+    const delay = this.config.timing.scaled(ms);
+    if (delay <= 0) {
+      work();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.pendingTimers.delete(t);
+      work();
+    }, delay);
+    t.unref?.();
+    this.pendingTimers.add(t);
+  }
+
+  /** A locally administered unicast MAC, as eth_hw_addr_random() gives (deterministic here). */
+  randomMac(): MacAddress {
+    return pseudoRandomMac(this.macSeed++);
+  }
+
+  /** The name dev_alloc_name() gives an `eth%d` netdev: the lowest unused number. */
+  allocEthName(): string {
+    let n = 0;
+    while (this.netdevs.has(`eth${n}`)) n++;
+    return `eth${n}`;
   }
 
   // ---------------------------------------------------------------- drivers
@@ -665,7 +700,8 @@ export class SimKernel {
 
   // ---------------------------------------------------------------- netdevs
 
-  private addNetdev(spec: {
+  /** register_netdevice(): the netdev, its /sys/class/net link and attribute files. */
+  addNetdev(spec: {
     name: string;
     mac: MacAddress;
     mtu: number;
@@ -675,9 +711,16 @@ export class SimKernel {
     speedMbps: number;
     adminUp?: boolean;
     repOf?: { pf: SimPciDevice; vf: number };
+    /** A non-PCI parent device directory (netdevsim's /sys/devices/netdevsim<ID>). */
+    parentDir?: string;
+    maxMtu?: number;
+    nsim?: NsimPortRef;
+    /** IFLA_PHYS_PORT_NAME when the driver reports one (devlink port attributes). */
+    physPortName?: string;
   }): SimNetdev {
-    const sysDir = spec.device
-      ? `${spec.device.sysDir}/net/${spec.name}`
+    const parentDir = spec.device?.sysDir ?? spec.parentDir;
+    const sysDir = parentDir
+      ? `${parentDir}/net/${spec.name}`
       : `/sys/devices/virtual/net/${spec.name}`;
     const nd: SimNetdev = {
       ifindex: this.nextIfindex++,
@@ -685,7 +728,7 @@ export class SimKernel {
       mac: spec.mac,
       mtu: spec.mtu,
       minMtu: spec.role === 'other' ? 0 : 68,
-      maxMtu: spec.role === 'other' ? 0 : 9702,
+      maxMtu: spec.maxMtu ?? (spec.role === 'other' ? 0 : 9702),
       adminUp: spec.adminUp ?? true,
       carrier: spec.carrier,
       speedMbps: spec.speedMbps,
@@ -693,6 +736,7 @@ export class SimKernel {
       role: spec.role,
       sysDir,
       ...(spec.repOf ? { repOf: spec.repOf } : {}),
+      ...(spec.nsim ? { nsim: spec.nsim } : {}),
     };
     this.netdevs.set(nd.name, nd);
     const v = this.vfs;
@@ -710,16 +754,18 @@ export class SimKernel {
     });
     v.file(`${sysDir}/speed`, {
       read: () => {
-        // Down interface or no get_link_ksettings: EINVAL; up without link: -1 (SPEED_UNKNOWN).
-        if (!nd.adminUp || nd.role === 'other')
+        // Down interface or no get_link_ksettings (lo, netdevsim): EINVAL; up without link: -1.
+        if (!nd.adminUp || nd.role === 'other' || nd.nsim)
           throw new KernelError('EINVAL', 'read', `${sysDir}/speed`);
         return this.operstate(nd) === 'up' ? `${nd.speedMbps}\n` : '-1\n';
       },
     });
     v.constant(`${sysDir}/type`, nd.role === 'other' ? '772\n' : '1\n');
-    if (spec.device) v.link(`${sysDir}/device`, relativeLink(sysDir, spec.device.sysDir));
+    if (parentDir) v.link(`${sysDir}/device`, relativeLink(sysDir, parentDir));
     if (nd.role === 'rep' && nd.repOf)
       v.constant(`${sysDir}/phys_port_name`, `pf0vf${nd.repOf.vf}\n`);
+    if (spec.physPortName !== undefined)
+      v.constant(`${sysDir}/phys_port_name`, `${spec.physPortName}\n`);
     return nd;
   }
 
@@ -727,6 +773,9 @@ export class SimKernel {
   operstate(nd: SimNetdev): string {
     if (nd.role === 'other') return 'unknown';
     if (!nd.adminUp) return 'down';
+    // netdevsim never calls netif_carrier_on/off, so no linkwatch event ever moves an up port off
+    // IF_OPER_UNKNOWN (like dummy).
+    if (nd.nsim) return 'unknown';
     if (nd.role === 'vf' && nd.device?.pf) {
       const pf = nd.device.pf;
       const st = pf.sriov?.vfState[nd.device.vfIndex];
@@ -758,19 +807,12 @@ export class SimKernel {
       });
     };
     // VF netdevs are registered by the VF driver's asynchronous probe and renamed by udev later.
-    const delay = dev.pf ? this.config.timing.scaled(250) : 0;
-    if (delay <= 0) register();
-    else {
-      const t = setTimeout(() => {
-        this.pendingTimers.delete(t);
-        register();
-      }, delay);
-      t.unref?.();
-      this.pendingTimers.add(t);
-    }
+    if (dev.pf) this.schedule(250, register);
+    else register();
   }
 
-  private unregisterNetdev(nd: SimNetdev): void {
+  /** unregister_netdevice(): removes the netdev and its sysfs. */
+  unregisterNetdev(nd: SimNetdev): void {
     this.netdevs.delete(nd.name);
     this.vfs.remove(nd.sysDir);
     this.vfs.remove(`/sys/class/net/${nd.name}`);
@@ -781,7 +823,7 @@ export class SimKernel {
     for (let i = 0; i < sr.numVfs; i++) {
       this.addNetdev({
         name: `${pf.netdevBase}npf0vf${i}`.slice(0, 15),
-        mac: pseudoRandomMac(this.macSeed++),
+        mac: this.randomMac(),
         mtu: 1500,
         device: pf,
         role: 'rep',

@@ -5,12 +5,15 @@ export type ParseResult = { ok: true; value: number } | { ok: false; errno: 'EIN
 /**
  * kstrtoull(s, base 0) bounded by `max`, as kstrtou16/kstrtouint: optional '+', 0x hex, leading-0
  * octal, one trailing newline. Values above `max` give ERANGE (callers fold it as the kernel does).
+ * With `radix` 10 (kstrtouint(s, 10, ...)) only decimal digits are accepted.
  */
-export function kstrtoul(buf: string, max: number): ParseResult {
+export function kstrtoul(buf: string, max: number, radix: 0 | 10 = 0): ParseResult {
   let s = buf.endsWith('\n') ? buf.slice(0, -1) : buf;
   if (s.startsWith('+')) s = s.slice(1);
   let base = 10;
-  if (/^0[xX]/.test(s)) {
+  if (radix === 10) {
+    // Fixed base: leading zeros are just zeros, "0x" is not a number.
+  } else if (/^0[xX]/.test(s)) {
     base = 16;
     s = s.slice(2);
   } else if (s.length > 1 && s.startsWith('0')) {

@@ -16,6 +16,7 @@ import type {
 import type { IfName } from '../names.js';
 import { DRIVERS } from './drivers.js';
 import { zeroCounters, type SimKernel, type SimNetdev, type SimPciDevice } from './kernel.js';
+import { LINK_STATE_NUMBER, type VfPort } from './vf-port.js';
 
 /** Bytes one IFLA_VF_INFO takes in a dump with stats (rtnl_fill_vfinfo on x86_64). */
 export const VF_INFO_BYTES = 296;
@@ -58,6 +59,60 @@ function vfInfo(k: SimKernel, pf: SimPciDevice, i: number): VfInfo {
   return info;
 }
 
+/** The VF port of a PCI PF netdev: state in the PF's SR-IOV record, checks from its driver. */
+function pciVfPort(k: SimKernel, nd: SimNetdev): VfPort | null {
+  const pf = nd.role === 'pf' ? nd.device : null;
+  const ops = pf?.driver ? DRIVERS[pf.driver]?.vfOps : undefined;
+  if (!pf?.sriov || !ops) return null;
+  const sr = pf.sriov;
+  return {
+    numVfs: sr.numVfs,
+    ops,
+    info: (vf) => vfInfo(k, pf, vf),
+    context: (vf) => {
+      const st = sr.vfState[vf];
+      return {
+        vf,
+        numVfs: sr.numVfs,
+        pfLinkUp: k.operstate(nd) === 'up',
+        pfSpeedMbps: pf.board.speedMbps,
+        eswitchMode: pf.board.eswitchMode,
+        vfInReset: st ? k.config.clock() < st.readyAt : false,
+        doubleVlanMode: pf.board.doubleVlanMode,
+      };
+    },
+    store: (vf) => {
+      const st = sr.vfState[vf];
+      if (!st) return null;
+      return {
+        mac: (mac) => {
+          st.mac = mac;
+          const vfDev = sr.vfs[vf];
+          if (vfDev?.netdev && mac !== '00:00:00:00:00:00') vfDev.netdev.mac = mac;
+        },
+        vlan: (vlan, qos, proto) => {
+          st.vlan = vlan;
+          st.qos = qos;
+          st.vlanProto = vlan === 0 && qos === 0 ? '802.1Q' : proto;
+        },
+        rate: (min, max) => {
+          st.minTxRate = min;
+          st.maxTxRate = max;
+        },
+        spoofchk: (on) => (st.spoofchk = on),
+        linkState: (state) => (st.linkState = state),
+        trust: (on) => (st.trust = on),
+      };
+    },
+  };
+}
+
+/** The VF side of a netdev, or null when its driver has no VF ndos (not a PF, or a representor). */
+export function vfPortOf(k: SimKernel, nd: SimNetdev): VfPort | null {
+  if (nd.nsim) return k.netdevsim?.vfPort(nd) ?? null;
+  return pciVfPort(k, nd);
+}
+
 /** What `ip -j -d -s link show` returns on the simulated kernel. */
 export function dumpLinks(k: SimKernel): LinkDump {
   const warnings: string[] = [];
@@ -69,7 +124,8 @@ export function dumpLinks(k: SimKernel): LinkDump {
       ifindex: nd.ifindex,
       ifname: nd.name as IfName,
       adminUp: nd.adminUp,
-      lowerUp: nd.role === 'other' ? true : oper === 'UP',
+      // IFF_LOWER_UP is carrier while running; netdevsim keeps carrier on but reports UNKNOWN.
+      lowerUp: nd.role === 'other' ? true : nd.nsim ? nd.adminUp && nd.carrier : oper === 'UP',
       operstate: oper,
       mtu: nd.mtu,
       mac: nd.mac,
@@ -81,14 +137,17 @@ export function dumpLinks(k: SimKernel): LinkDump {
     if (nd.device) {
       link.parentBus = 'pci';
       link.parentDev = nd.device.address;
+    } else if (nd.nsim) {
+      link.parentBus = 'netdevsim';
+      link.parentDev = `netdevsim${nd.nsim.dev.id}`;
     }
-    const pf = nd.role === 'pf' ? nd.device : null;
-    const def = pf?.driver ? DRIVERS[pf.driver] : undefined;
-    if (pf?.sriov && def?.vfOps) {
-      const n = pf.sriov.numVfs;
+    // VFINFO_LIST only for drivers with ndo_get_vf_config: PCI PFs, netdevsim PF ports (not reps).
+    const port = vfPortOf(k, nd);
+    if (port) {
+      const n = port.numVfs;
       const visible = visibleVfCount(n);
       link.vfs = [];
-      for (let i = 0; i < visible; i++) link.vfs.push(vfInfo(k, pf, i));
+      for (let i = 0; i < visible; i++) link.vfs.push(port.info(i));
       if (visible < n) {
         link.vfListTruncated = true;
         warnings.push(`Truncated VF list: ${nd.name}`);
@@ -133,62 +192,52 @@ function applyVf(
   }
   const injected = nthFault(c);
   if (injected) return kernelNo(injected);
-  const pf = nd.role === 'pf' ? nd.device : null;
-  const def = pf?.driver ? DRIVERS[pf.driver] : undefined;
-  const ops = def?.vfOps;
-  if (!pf?.sriov || !ops) return kernelNo('EOPNOTSUPP');
-  const sr = pf.sriov;
-  const st = sr.vfState[c.vf];
-  const ctx = {
-    vf: c.vf,
-    numVfs: sr.numVfs,
-    pfLinkUp: k.operstate(nd) === 'up',
-    pfSpeedMbps: pf.board.speedMbps,
-    eswitchMode: pf.board.eswitchMode,
-    vfInReset: st ? k.config.clock() < st.readyAt : false,
-    doubleVlanMode: pf.board.doubleVlanMode,
-  };
-  const noVf = c.vf >= sr.numVfs || !st;
+  // A driver without VF ndos (no PF, a representor): do_setvfinfo answers EOPNOTSUPP.
+  const port = vfPortOf(k, nd);
+  if (!port) return kernelNo('EOPNOTSUPP');
+  const ops = port.ops;
+  const ctx = port.context(c.vf);
+  const st = port.store(c.vf);
+  const noVf = c.vf >= port.numVfs || !st;
   if (c.mac !== undefined) {
     const e = ops.setMac(ctx, c.mac);
     if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
-    st.mac = c.mac;
-    const vfDev = sr.vfs[c.vf];
-    if (vfDev?.netdev && c.mac !== '00:00:00:00:00:00') vfDev.netdev.mac = c.mac;
+    st.mac(c.mac);
   }
   if (c.vlan !== undefined) {
     // The core truncates to u16/u8 before the driver sees the values.
-    const e = ops.setVlan(ctx, c.vlan.vlan & 0xffff, c.vlan.qos & 0xff, c.vlan.proto);
+    const vlan = c.vlan.vlan & 0xffff;
+    const qos = c.vlan.qos & 0xff;
+    const e = ops.setVlan(ctx, vlan, qos, c.vlan.proto);
     if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
-    st.vlan = c.vlan.vlan;
-    st.qos = c.vlan.qos;
-    st.vlanProto = c.vlan.vlan === 0 && c.vlan.qos === 0 ? '802.1Q' : c.vlan.proto;
+    st.vlan(vlan, qos, c.vlan.proto);
   }
   if (min !== undefined && max !== undefined) {
     if (max !== 0 && max < min) return kernelNo('EINVAL');
     const r = ops.setRate(ctx, min, max);
     if (typeof r === 'string') return kernelNo(r);
     if (noVf) return kernelNo('EINVAL');
-    st.minTxRate = r.min;
-    st.maxTxRate = r.max;
+    st.rate(r.min, r.max);
   }
   if (c.spoofchk !== undefined) {
     const e = ops.setSpoofchk ? ops.setSpoofchk(ctx, c.spoofchk) : noVf ? 'EINVAL' : undefined;
     if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
-    st.spoofchk = c.spoofchk;
+    st.spoofchk(c.spoofchk);
   }
   if (c.linkState !== undefined) {
+    const e = ops.setLinkState?.(ctx, LINK_STATE_NUMBER[c.linkState]);
+    if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
-    st.linkState = c.linkState;
+    st.linkState(c.linkState);
   }
   if (c.trust !== undefined) {
     const e = ops.setTrust ? ops.setTrust(ctx, c.trust) : noVf ? 'EINVAL' : undefined;
     if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
-    st.trust = c.trust;
+    st.trust(c.trust);
   }
   return { ok: true };
 }

@@ -16,13 +16,20 @@ import type {
   NetlinkResult,
   WriteOptions,
 } from '../host.js';
-import { safeAbsPath, type IfName, type PciAddress } from '../names.js';
+import {
+  devlinkHandleOf,
+  safeAbsPath,
+  type DevlinkHandle,
+  type IfName,
+  type PciAddress,
+} from '../names.js';
 import { renderBatchLine } from '../batch-line.js';
 import { HostTimeoutError, KernelError, UnsafeInputError, type ErrnoName } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 import { DRIVERS } from './drivers.js';
 import { FaultInjector } from './faults.js';
 import type { SimKernel, SimPciDevice, TrafficRates } from './kernel.js';
+import type { NsimDevice } from './netdevsim.js';
 import { applyNetlink, dumpLinks } from './netlink.js';
 import { VfsError } from './vfs.js';
 
@@ -135,7 +142,11 @@ export class SimHost implements Host {
         'a path under /sys (the only place sriovctl writes)',
       );
     const ms = opts?.timeoutMs;
-    return withTimeout(this.doWrite(p, value), ms, () => new HostTimeoutError(`write ${p}`, ms ?? 0));
+    return withTimeout(
+      this.doWrite(p, value),
+      ms,
+      () => new HostTimeoutError(`write ${p}`, ms ?? 0),
+    );
   }
 
   private async doWrite(p: string, value: string): Promise<void> {
@@ -192,24 +203,34 @@ export class SimHost implements Host {
     return this.routes.map((r) => ({ ...r }));
   }
 
-  private pci(addr: PciAddress, op: KernelError['op']): SimPciDevice {
-    const dev = this.kernel.devices.get(addr);
-    if (!dev) throw new KernelError('ENODEV', op, `pci/${addr}`);
-    return dev;
+  /** The device behind a devlink handle: a PCI device or a netdevsim device; ENODEV if none. */
+  private devlinkTarget(
+    ref: PciAddress | DevlinkHandle,
+  ): { handle: DevlinkHandle; pci: SimPciDevice } | { handle: DevlinkHandle; nsim: NsimDevice } {
+    const handle = devlinkHandleOf(ref);
+    if (handle.startsWith('pci/')) {
+      const dev = this.kernel.devices.get(handle.slice('pci/'.length));
+      if (dev) return { handle, pci: dev };
+    } else {
+      const dev = this.kernel.netdevsim?.byHandle(handle);
+      if (dev) return { handle, nsim: dev };
+    }
+    throw new KernelError('ENODEV', 'devlink', handle);
   }
 
-  async devlinkEswitchMode(pci: PciAddress): Promise<EswitchMode | null> {
-    const dev = this.pci(pci, 'devlink');
-    const def = dev.driver ? DRIVERS[dev.driver] : undefined;
-    return def?.eswitch ? dev.board.eswitchMode : null;
+  async devlinkEswitchMode(ref: PciAddress | DevlinkHandle): Promise<EswitchMode | null> {
+    const t = this.devlinkTarget(ref);
+    if ('nsim' in t) return t.nsim.eswitchMode;
+    const def = t.pci.driver ? DRIVERS[t.pci.driver] : undefined;
+    return def?.eswitch ? t.pci.board.eswitchMode : null;
   }
 
   async devlinkSetEswitchMode(
-    pci: PciAddress,
+    ref: PciAddress | DevlinkHandle,
     mode: EswitchMode,
     opts?: WriteOptions,
   ): Promise<void> {
-    const target = `pci/${pci}`;
+    const target = devlinkHandleOf(ref);
     const run = async () => {
       const f = this.faults.check('devlink', target);
       if (f.kind === 'hang') await f.released;
@@ -218,7 +239,9 @@ export class SimHost implements Host {
         throw new KernelError(f.errno, 'devlink', target, 'injected fault');
       }
       try {
-        this.kernel.setEswitchMode(this.pci(pci, 'devlink'), mode);
+        const t = this.devlinkTarget(target);
+        if ('nsim' in t) this.kernel.netdevsim!.setEswitchMode(t.nsim, mode);
+        else this.kernel.setEswitchMode(t.pci, mode);
         this.record('devlink', target, `eswitch ${mode}`, 'ok');
       } catch (e) {
         this.record(
@@ -234,9 +257,11 @@ export class SimHost implements Host {
     return withTimeout(run(), ms, () => new HostTimeoutError(`devlink ${target}`, ms ?? 0));
   }
 
-  async devlinkInfo(pci: PciAddress): Promise<DevlinkInfo | null> {
-    const dev = this.pci(pci, 'devlink');
-    const handle = `pci/${pci}`;
+  async devlinkInfo(ref: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null> {
+    const t = this.devlinkTarget(ref);
+    if ('nsim' in t) return this.kernel.netdevsim!.devlinkInfo(t.nsim);
+    const dev = t.pci;
+    const handle = t.handle;
     const fw = dev.board.firmware;
     switch (dev.driver) {
       case 'ice': {
@@ -285,6 +310,8 @@ export class SimHost implements Host {
   async ethtoolDriverInfo(ifname: IfName): Promise<EthtoolDriverInfo> {
     const nd = this.kernel.netdevs.get(ifname);
     if (!nd) throw new KernelError('ENODEV', 'ethtool', ifname);
+    const nsim = this.kernel.netdevsim?.ethtoolDriverInfo(nd);
+    if (nsim) return nsim;
     const dev = nd.device;
     if (!dev || !dev.driver) throw new KernelError('EOPNOTSUPP', 'ethtool', ifname);
     const def = DRIVERS[dev.driver];

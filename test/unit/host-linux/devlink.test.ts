@@ -8,7 +8,7 @@ import {
   MalformedHostError,
   UnsafeInputError,
 } from '../../../src/host/errors.js';
-import type { PciAddress } from '../../../src/host/names.js';
+import { devlinkHandle, type DevlinkHandle, type PciAddress } from '../../../src/host/names.js';
 import {
   createLinuxHost,
   parseDevlinkEswitchJson,
@@ -137,6 +137,23 @@ describe('LinuxHost devlink (fake devlink binary)', () => {
     const err = await host.devlinkSetEswitchMode(pci, 'switchdev').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostCommandError);
     expect((err as HostCommandError).hint).toMatch(/iproute2/);
+  });
+
+  it('accepts a netdevsim devlink handle and passes it as the argv word', async () => {
+    const tool = fakeTool(dir, 'devlink-nsim', {
+      stdout:
+        '{"info":{"netdevsim/netdevsim10":{"driver":"netdevsim","versions":{"running":{"fw.mgmt":"10.20.30"}}}}}',
+    });
+    const host = createLinuxHost({ devlinkPath: tool.path });
+    const info = await host.devlinkInfo(devlinkHandle('netdevsim/netdevsim10'));
+    expect(info).toMatchObject({ handle: 'netdevsim/netdevsim10', driver: 'netdevsim' });
+    expect(tool.lastArgs()).toEqual(['-j', 'dev', 'info', 'netdevsim/netdevsim10']);
+  });
+
+  it('refuses a forged devlink handle before running anything', async () => {
+    const host = createLinuxHost({ devlinkPath: path.join(dir, 'no-such-devlink') });
+    for (const bad of ['netdevsim/netdevsim10 -j', 'usb/1-1', 'pci/3b:00.0'])
+      await expect(host.devlinkInfo(bad as DevlinkHandle)).rejects.toBeInstanceOf(UnsafeInputError);
   });
 
   it('refuses a forged PCI address or mode before running anything', async () => {
