@@ -1,0 +1,300 @@
+/**
+ * Reading policy files: YAML (one or more documents) or JSON (an object or an array), NodePolicy or
+ * the operator's SriovNetworkNodePolicy (and Kubernetes `List`s of them). Every failure is located
+ * (`file:line:col: field: value problem — fix`); all of a file's problems are reported at once.
+ * This is the one policy module that reads files (eslint.config.js allows node:fs here only).
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
+import { importSriovNetworkNodePolicy, K8S_API_VERSION, K8S_KIND } from './k8s-import.js';
+import {
+  API_VERSION,
+  compact,
+  DEFAULT_PRIORITY,
+  KIND,
+  makeIssue,
+  MISPLACED,
+  NODE_POLICY_FIELDS,
+  nodePolicySchema,
+  schemaIssues,
+  type LoadedPolicy,
+  type NodePolicyDoc,
+  type PolicyIssue,
+  type Position,
+} from './schema.js';
+
+/** Policy files that could not be loaded; `issues` holds every located problem. */
+export class PolicyLoadError extends Error {
+  constructor(readonly issues: PolicyIssue[]) {
+    super(issues.map((i) => i.text).join('\n'));
+    this.name = 'PolicyLoadError';
+  }
+}
+
+/** The policies of one text, and the problems that kept others out. */
+export interface ParseResult {
+  policies: LoadedPolicy[];
+  errors: PolicyIssue[];
+}
+
+/** Parses policy text without throwing; `file` is only used in messages. */
+export function parsePolicyDocuments(text: string, file: string): ParseResult {
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
+  const pos = (offset: number): Position => {
+    const { line, col } = lc.linePos(offset);
+    return { line, col };
+  };
+  const result: ParseResult = { policies: [], errors: [] };
+  if (!Array.isArray(docs)) return emptyFile(file, result);
+  for (const doc of docs) {
+    const bad = doc.errors[0];
+    if (bad) {
+      result.errors.push(
+        makeIssue(
+          'error',
+          file,
+          pos(bad.pos[0]),
+          '',
+          `${bad.message.split('\n')[0]!} — fix the YAML/JSON syntax`,
+        ),
+      );
+      continue;
+    }
+    const root = doc.contents;
+    if (root === null || (isScalar(root) && root.value === null)) continue; // an empty `---` document
+    keepHexAsWritten(root);
+    // The whole document's value, so aliases (`*base`) resolve wherever they point.
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (isSeq(root) && Array.isArray(value)) {
+      root.items.forEach((item, i) => loadObject(item as Node, value[i], file, pos, result));
+    } else {
+      loadObject(root, value, file, pos, result);
+    }
+  }
+  if (result.policies.length === 0 && result.errors.length === 0) return emptyFile(file, result);
+  return result;
+}
+
+/** Parses policy text; throws PolicyLoadError listing every problem. */
+export function parsePolicyText(text: string, file: string): LoadedPolicy[] {
+  const r = parsePolicyDocuments(text, file);
+  if (r.errors.length > 0) throw new PolicyLoadError(r.errors);
+  return r.policies;
+}
+
+/**
+ * Reads policy files (a directory means its *.yaml, *.yml and *.json files, sorted); throws
+ * PolicyLoadError with the problems of every file.
+ */
+export function loadPolicyFiles(paths: string[]): LoadedPolicy[] {
+  const policies: LoadedPolicy[] = [];
+  const errors: PolicyIssue[] = [];
+  for (const file of paths.flatMap((p) => expand(p, errors))) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      errors.push(unreadable(file, e));
+      continue;
+    }
+    const r = parsePolicyDocuments(text, file);
+    policies.push(...r.policies);
+    errors.push(...r.errors);
+  }
+  if (errors.length > 0) throw new PolicyLoadError(errors);
+  return policies;
+}
+
+// A directory stands for its policy files; anything else is read as a file (and fails there).
+function expand(p: string, errors: PolicyIssue[]): string[] {
+  let dir: boolean;
+  try {
+    dir = statSync(p).isDirectory();
+  } catch {
+    return [p];
+  }
+  if (!dir) return [p];
+  const files = readdirSync(p)
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .sort();
+  if (files.length === 0) {
+    errors.push(
+      makeIssue(
+        'error',
+        p,
+        { line: 1, col: 1 },
+        '',
+        'holds no *.yaml, *.yml or *.json policy files',
+      ),
+    );
+  }
+  return files.map((f) => join(p, f));
+}
+
+function unreadable(file: string, e: unknown): PolicyIssue {
+  const code = (e as NodeJS.ErrnoException).code ?? String(e);
+  return makeIssue(
+    'error',
+    file,
+    { line: 1, col: 1 },
+    '',
+    `cannot be read (${code}) — check the path and its permissions`,
+  );
+}
+
+function emptyFile(file: string, result: ParseResult): ParseResult {
+  result.errors.push(
+    makeIssue(
+      'error',
+      file,
+      { line: 1, col: 1 },
+      '',
+      `holds no policy — expected apiVersion: ${API_VERSION}, kind: ${KIND}`,
+    ),
+  );
+  return result;
+}
+
+/** Source field path → position of the key (or list item) that names it. */
+export function collectPositions(
+  node: Node,
+  pos: (offset: number) => Position,
+  path = '',
+  out: Record<string, Position> = {},
+): Record<string, Position> {
+  if (path === '' && node.range) out[''] = pos(node.range[0]);
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+      const child = path === '' ? key : `${path}.${key}`;
+      if (keyNode?.range) out[child] = pos(keyNode.range[0]);
+      if (pair.value) collectPositions(pair.value as Node, pos, child, out);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const child = `${path}[${i}]`;
+      const n = item as Node;
+      if (n.range) out[child] = pos(n.range[0]);
+      collectPositions(n, pos, child, out);
+    });
+  }
+  return out;
+}
+
+function loadObject(
+  node: Node,
+  raw: unknown,
+  file: string,
+  pos: (offset: number) => Position,
+  result: ParseResult,
+): void {
+  const start = node.range ? pos(node.range[0]) : { line: 1, col: 1 };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    result.errors.push(
+      makeIssue(
+        'error',
+        file,
+        start,
+        '',
+        `is not a policy object — expected a mapping with apiVersion: ${API_VERSION} and kind: ${KIND}`,
+      ),
+    );
+    return;
+  }
+  const obj = raw as Record<string, unknown>;
+  const positions = collectPositions(node, pos);
+  // `kubectl get -o yaml` wraps objects in a List.
+  if (typeof obj.kind === 'string' && obj.kind.endsWith('List') && Array.isArray(obj.items)) {
+    const items = isMap(node) ? node.get('items', true) : null;
+    const values = obj.items as unknown[];
+    if (isSeq(items)) {
+      items.items.forEach((item, i) => loadObject(item as Node, values[i], file, pos, result));
+    }
+    return;
+  }
+  const name = nameOf(obj);
+  if (obj.apiVersion === K8S_API_VERSION && obj.kind === K8S_KIND) {
+    const r = importSriovNetworkNodePolicy(raw, { file, positions, start, raw, policy: name });
+    if ('policy' in r) result.policies.push(r.policy);
+    else result.errors.push(...r.errors);
+    return;
+  }
+  if (obj.apiVersion === K8S_API_VERSION || (obj.kind !== KIND && obj.apiVersion !== API_VERSION)) {
+    const field = obj.kind === undefined ? '' : 'kind';
+    result.errors.push(
+      makeIssue(
+        'error',
+        file,
+        positions[field] ?? start,
+        field,
+        `${obj.kind === undefined ? 'the object has no kind' : `${JSON.stringify(obj.kind)} (apiVersion ${JSON.stringify(obj.apiVersion)}) is not a node policy`} — sriovctl reads ${KIND} (${API_VERSION}) and ${K8S_KIND} (${K8S_API_VERSION}); keep other objects in other files`,
+        { policy: name },
+      ),
+    );
+    return;
+  }
+  const parsed = nodePolicySchema.safeParse(raw);
+  if (!parsed.success) {
+    result.errors.push(
+      ...schemaIssues(parsed.error, {
+        file,
+        positions,
+        start,
+        raw,
+        policy: name,
+        known: NODE_POLICY_FIELDS,
+        misplaced: MISPLACED,
+      }),
+    );
+    return;
+  }
+  result.policies.push(fromDoc(parsed.data, file, start, positions));
+}
+
+/**
+ * YAML reads `deviceID: 0x1592` as the number 5522; put back what was written so hex IDs survive
+ * (and a hex number in a numeric field is reported as written instead of silently converted).
+ */
+function keepHexAsWritten(node: Node): void {
+  visit(node, {
+    Scalar(_key, scalar) {
+      if ((scalar.format === 'HEX' || scalar.format === 'OCT') && scalar.source !== undefined) {
+        scalar.value = scalar.source;
+      }
+    },
+  });
+}
+
+function nameOf(obj: Record<string, unknown>): string | null {
+  const md = obj.metadata;
+  if (md && typeof md === 'object' && typeof (md as Record<string, unknown>).name === 'string') {
+    return (md as Record<string, string>).name!;
+  }
+  return null;
+}
+
+function fromDoc(
+  doc: NodePolicyDoc,
+  file: string,
+  start: Position,
+  positions: Record<string, Position>,
+): LoadedPolicy {
+  const s = doc.spec;
+  const policy: LoadedPolicy = {
+    name: doc.metadata.name,
+    priority: s.priority ?? DEFAULT_PRIORITY,
+    selector: compact(s.selector),
+    vfGroups: (s.vfGroups ?? []).map((g) => compact(g)),
+    source: { file, kind: 'NodePolicy', apiVersion: doc.apiVersion, position: start },
+    fieldMap: {},
+    positions,
+    warnings: [],
+  };
+  if (s.numVfs !== undefined) policy.numVfs = s.numVfs;
+  if (s.mtu !== undefined) policy.mtu = s.mtu;
+  if (s.eswitchMode !== undefined) policy.eswitchMode = s.eswitchMode;
+  return policy;
+}
