@@ -318,6 +318,27 @@ export class SimKernel {
       this.vfs.constant(`/dev/vfio/${dev.iommuGroup}`, '');
     }
     if (def.netdev && dev.model.netdev) this.registerDeviceNetdev(dev);
+    const failsAfter = dev.pf?.model.vfProbeFailsAfterMs;
+    if (failsAfter !== undefined && def.name === dev.pf?.model.vfDriver)
+      this.failProbeLater(dev, def, failsAfter);
+  }
+
+  /** The driver's asynchronous init fails and it releases the device (device_release_driver). */
+  private failProbeLater(dev: SimPciDevice, def: DriverDef, ms: number): void {
+    const release = () => {
+      if (dev.driver === def.name && this.devices.get(dev.address) === dev) this.detach(dev);
+    };
+    const delay = this.config.timing.scaled(ms);
+    if (delay <= 0) {
+      release();
+      return;
+    }
+    const t = setTimeout(() => {
+      this.pendingTimers.delete(t);
+      release();
+    }, delay);
+    t.unref?.();
+    this.pendingTimers.add(t);
   }
 
   private detach(dev: SimPciDevice): void {

@@ -33,6 +33,12 @@ export interface DeviceModel {
   /** Whether the PF has a netdev (false for NVMe). */
   netdev: boolean;
   defaultFirmware: string;
+  /**
+   * The VF driver binds and then gives the VF up again after this long (QEMU's NVMe secondary
+   * controllers are offline: "Device not ready; aborting initialisation ... Removing after probe
+   * failure status: -19" about 0.5 s after VF creation, measured in the lab).
+   */
+  vfProbeFailsAfterMs?: number;
 }
 
 function m(
@@ -175,5 +181,6 @@ export const DEVICE_MODELS: Record<string, DeviceModel> = {
     functions: 1,
     netdev: false,
     defaultFirmware: '1.0',
+    vfProbeFailsAfterMs: 500,
   }),
 };
