@@ -5,11 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KernelError, MalformedHostError } from '../../../src/host/errors.js';
 import type { NetlinkChange, VfChange } from '../../../src/host/host.js';
 import { devlinkHandle, ifName, macAddress } from '../../../src/host/names.js';
-import {
-  simHostFromYaml,
-  type SimHost,
-  type SimOptions,
-} from '../../../src/host/sim/index.js';
+import { simHostFromYaml, type SimHost, type SimOptions } from '../../../src/host/sim/index.js';
 import { NSIM_VF_OPS, scanUints } from '../../../src/host/sim/netdevsim.js';
 
 const BUS = '/sys/bus/netdevsim';
