@@ -151,7 +151,7 @@ export async function runScenario(t: ScenarioTarget): Promise<StepRecord[]> {
   await step('numvfs 4 again (no-op)', write(`${dir}/sriov_numvfs`, '4'));
   await step('numvfs 4 → 2', write(`${dir}/sriov_numvfs`, '2'));
   await step('numvfs above totalvfs', write(`${dir}/sriov_numvfs`, '9'));
-  for (const bad of ['abc', '-1', '65536', '08', '']) {
+  for (const bad of ['abc', '-1', '65536', '08', '', '\n']) {
     await step(`numvfs ${JSON.stringify(bad)}`, write(`${dir}/sriov_numvfs`, bad));
   }
   await step('numvfs hex 0x4 (no-op)', write(`${dir}/sriov_numvfs`, '0x4'));
