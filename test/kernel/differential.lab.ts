@@ -6,15 +6,24 @@ import { loadSimHost } from '../../src/host/sim/index.js';
 import { runScenario, type StepRecord } from './differential/scenario.js';
 import { labHost, nvmePf } from './support.js';
 
+/** JSON with object keys sorted, so key order (an artefact of construction) never counts. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
+}
+
 function firstDifference(real: StepRecord[], sim: StepRecord[]): string | null {
   for (let i = 0; i < Math.max(real.length, sim.length); i++) {
     const a = real[i];
     const b = sim[i];
-    if (JSON.stringify(a) !== JSON.stringify(b)) {
+    if (canonical(a) !== canonical(b)) {
       return [
         `step ${i + 1}: ${a?.step ?? '(missing)'} | ${b?.step ?? '(missing)'}`,
-        `  real kernel: ${JSON.stringify(a)}`,
-        `  simulator:   ${JSON.stringify(b)}`,
+        `  real kernel: ${canonical(a)}`,
+        `  simulator:   ${canonical(b)}`,
       ].join('\n');
     }
   }
