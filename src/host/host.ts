@@ -183,6 +183,13 @@ export interface Host {
   /** Equivalent to `devlink -j dev info HANDLE`; null when the driver has no info op. */
   devlinkInfo(dev: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null>;
 
+  /**
+   * Equivalent to `ip monitor link`: calls `onChange` whenever the kernel announces a link change
+   * (VF settings, carrier, netdevs appearing or going); returns a function that stops watching.
+   * Optional: a host that cannot deliver events is polled instead.
+   */
+  watchLinks?(onChange: () => void): () => void;
+
   /** Equivalent to `ethtool -i IFNAME`. */
   ethtoolDriverInfo(ifname: IfName): Promise<EthtoolDriverInfo>;
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 /** The rtnetlink half of the Linux host, through iproute2's `ip` (JSON dumps, `-batch` for changes). */
 import { UnsafeInputError } from '../errors.js';
 import type {
@@ -44,6 +45,20 @@ export class Iproute2 {
   /** The full argv for `ip [-n NS] ARGS...`. */
   argv(...args: string[]): string[] {
     return [...this.prefix, ...args];
+  }
+
+  /** `ip monitor link`: one callback per announced change; the returned function stops it. */
+  monitorLinks(onChange: () => void): () => void {
+    const [cmd, ...args] = this.argv('monitor', 'link');
+    const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.stdout.setEncoding('utf8');
+    // Each event is one or more lines; the caller re-reads state, so any output means "changed".
+    child.stdout.on('data', () => onChange());
+    child.on('error', () => undefined);
+    child.unref();
+    return () => {
+      child.kill();
+    };
   }
 
   /** `ip -j -d -s link show`. */

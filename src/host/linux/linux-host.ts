@@ -66,6 +66,10 @@ export class LinuxHost implements Host {
     );
   }
 
+  watchLinks(onChange: () => void): () => void {
+    return this.ip.monitorLinks(onChange);
+  }
+
   async readFile(path: string): Promise<string> {
     return this.files.readFile(path);
   }

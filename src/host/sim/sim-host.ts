@@ -96,6 +96,18 @@ export class SimHost implements Host {
       value,
       result,
     });
+    if (result === 'ok') this.announce();
+  }
+  private readonly linkWatchers = new Set<() => void>();
+
+  /** Tells link watchers something changed, as the kernel's RTM_NEWLINK notifications would. */
+  private announce(): void {
+    for (const w of this.linkWatchers) queueMicrotask(w);
+  }
+
+  watchLinks(onChange: () => void): () => void {
+    this.linkWatchers.add(onChange);
+    return () => this.linkWatchers.delete(onChange);
   }
 
   private node(path: string, follow: boolean, op: KernelError['op']) {
@@ -347,6 +359,7 @@ export class SimHost implements Host {
   /** Pulls or plugs the PF's cable. */
   setCarrier(pfRef: string, up: boolean): void {
     this.kernel.setCarrier(this.pf(pfRef), up);
+    this.announce();
   }
 
   /** Makes a VF look held by a running VM (vfio user), as pci_vfs_assigned sees it. */
@@ -361,7 +374,9 @@ export class SimHost implements Host {
    * checks, so kernel-side refusals such as qos > 7 can be exercised.
    */
   outOfBand(changes: NetlinkChange[]): NetlinkResult[] {
-    return applyNetlink(this.kernel, changes, () => null);
+    const results = applyNetlink(this.kernel, changes, () => null);
+    this.announce();
+    return results;
   }
 
   /** Stops background timers. */

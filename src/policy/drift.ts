@@ -1,0 +1,154 @@
+/**
+ * Drift: out-of-band changes (another tool, a VM's VF driver, an operator with `ip link`) that move
+ * the host away from the applied desired state. A watcher re-plans on kernel link events where the
+ * host can deliver them, and on a periodic pass regardless, then reports what drifted and, when
+ * asked, repairs it. Repairs never include disruptive steps unless explicitly allowed: a daemon must
+ * not destroy VFs in use because someone changed a VLAN.
+ */
+import { SriovctlError } from '../host/errors.js';
+import type { Host } from '../host/host.js';
+import { discover } from '../inventory/discover.js';
+import { applyPlan } from './apply.js';
+import { planChanges, type PlanOptions, type PlanTarget } from './plan.js';
+import type { Plan } from './steps.js';
+
+export type DriftEvent =
+  | { type: 'in-sync'; at: string; trigger: Trigger }
+  | {
+      type: 'drift';
+      at: string;
+      trigger: Trigger;
+      steps: { pf: string; what: string; why: string; disruptive?: string }[];
+    }
+  | { type: 'repaired'; at: string; steps: number }
+  | { type: 'repair-skipped'; at: string; reason: string }
+  | { type: 'repair-failed'; at: string; error: string; hint?: string }
+  | { type: 'error'; at: string; error: string };
+
+export type Trigger = 'start' | 'link-event' | 'interval' | 'manual';
+
+export interface DriftOptions {
+  /** Periodic pass interval (default 30 s). */
+  intervalMs?: number;
+  /** Repair non-disruptive drift automatically. */
+  repair?: boolean;
+  /** Also repair with disruptive steps (destroying or rebinding VFs). */
+  repairDisruptive?: boolean;
+  plan?: PlanOptions;
+  /** Quiet period after a link event before re-planning (events come in bursts). */
+  debounceMs?: number;
+  onEvent: (e: DriftEvent) => void;
+  now?: () => Date;
+}
+
+/** Watches one host against a desired state; see the module comment. */
+export class DriftWatcher {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private debounce: ReturnType<typeof setTimeout> | null = null;
+  private unwatch: (() => void) | null = null;
+  private running: Promise<void> | null = null;
+  private again: Trigger | null = null;
+
+  constructor(
+    private readonly host: Host,
+    private readonly desired: () => readonly PlanTarget[],
+    private readonly opts: DriftOptions,
+  ) {}
+
+  private stamp(): string {
+    return (this.opts.now ?? (() => new Date()))().toISOString();
+  }
+
+  /** Starts the periodic pass and link-event watching, and runs a first pass. */
+  start(): Promise<void> {
+    this.timer = setInterval(() => void this.trigger('interval'), this.opts.intervalMs ?? 30_000);
+    this.timer.unref?.();
+    if (this.host.watchLinks) {
+      this.unwatch = this.host.watchLinks(() => {
+        if (this.debounce) clearTimeout(this.debounce);
+        this.debounce = setTimeout(
+          () => void this.trigger('link-event'),
+          this.opts.debounceMs ?? 200,
+        );
+        this.debounce.unref?.();
+      });
+    }
+    return this.trigger('start');
+  }
+
+  /** Stops watching; a pass in progress finishes. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.unwatch?.();
+    this.timer = this.debounce = null;
+    this.unwatch = null;
+    await this.running;
+  }
+
+  /** Runs a pass now, or right after the one in progress (passes never overlap). */
+  trigger(trigger: Trigger): Promise<void> {
+    if (this.running) {
+      this.again = trigger;
+      return this.running;
+    }
+    this.running = this.pass(trigger).finally(() => {
+      this.running = null;
+      const next = this.again;
+      this.again = null;
+      if (next) void this.trigger(next);
+    });
+    return this.running;
+  }
+
+  private async pass(trigger: Trigger): Promise<void> {
+    const emit = this.opts.onEvent;
+    let plan: Plan;
+    try {
+      plan = planChanges(this.desired(), await discover(this.host), this.opts.plan);
+    } catch (e) {
+      emit({ type: 'error', at: this.stamp(), error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    if (plan.steps.length === 0) {
+      emit({ type: 'in-sync', at: this.stamp(), trigger });
+      return;
+    }
+    emit({
+      type: 'drift',
+      at: this.stamp(),
+      trigger,
+      steps: plan.steps.map((s) => ({
+        pf: s.netdev ?? s.pf,
+        what: s.what,
+        why: s.why,
+        ...(s.disruptive ? { disruptive: s.disruptive } : {}),
+      })),
+    });
+    if (!this.opts.repair) return;
+    const disruptive = plan.steps.filter((s) => s.disruptive);
+    if ((disruptive.length && !this.opts.repairDisruptive) || plan.refusals.length) {
+      emit({
+        type: 'repair-skipped',
+        at: this.stamp(),
+        reason: plan.refusals.length
+          ? plan.refusals.map((r) => r.reason).join('; ')
+          : `the repair would need disruptive steps (${disruptive.map((s) => s.what).join('; ')}); run \`sriovctl apply\` to confirm them`,
+      });
+      return;
+    }
+    const r = await applyPlan(this.host, plan, {
+      confirmedDisruptive: this.opts.repairDisruptive === true,
+    });
+    if (r.ok) emit({ type: 'repaired', at: this.stamp(), steps: plan.steps.length });
+    else {
+      const err = r.outcomes.find((o) => o.status === 'failed')?.error;
+      emit({
+        type: 'repair-failed',
+        at: this.stamp(),
+        error: err?.message ?? 'unknown failure',
+        ...(err instanceof SriovctlError && err.hint ? { hint: err.hint } : {}),
+      });
+    }
+  }
+}

@@ -1,0 +1,106 @@
+// Drift on the simulated kernel: out-of-band changes announced as link events are noticed,
+// reported with what differs, repaired when asked, and disruptive repairs are left to a human.
+import { afterEach, expect, it } from 'vitest';
+import { ifName, macAddress, pciAddress } from '../../../src/host/names.js';
+import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
+import { discover } from '../../../src/inventory/discover.js';
+import { applyPlan } from '../../../src/policy/apply.js';
+import { DriftWatcher, type DriftEvent } from '../../../src/policy/drift.js';
+import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+const TARGET: PlanTarget = {
+  pciAddress: pciAddress('0000:3b:00.1'),
+  numVfs: 4,
+  vfs: [0, 1, 2, 3].map((i) => ({
+    vfIndex: i,
+    driver: 'host' as const,
+    settings: {
+      mac: macAddress(`02:00:00:00:03:0${i}`),
+      vlan: { vlan: 300 + i, qos: 0, proto: '802.1Q' as const },
+      trust: false,
+    },
+  })),
+};
+
+async function applied(): Promise<SimHost> {
+  const h = await loadSimHost('dual-socket-e810-cx6', { timing: 'off' });
+  cleanup.push(() => h.close());
+  const r = await applyPlan(h, planChanges([TARGET], await discover(h)), {
+    confirmedDisruptive: true,
+  });
+  expect(r.ok).toBe(true);
+  return h;
+}
+
+async function watch(h: SimHost, repair: boolean, debounceMs = 5) {
+  const events: DriftEvent[] = [];
+  const w = new DriftWatcher(h, () => [TARGET], {
+    repair,
+    intervalMs: 60_000,
+    debounceMs,
+    onEvent: (e) => events.push(e),
+  });
+  cleanup.push(() => w.stop());
+  await w.start();
+  const until = async (type: DriftEvent['type'], n = 1) => {
+    for (let i = 0; i < 400 && events.filter((e) => e.type === type).length < n; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return events.filter((e) => e.type === type);
+  };
+  return { events, until };
+}
+
+it('reports an out-of-band VLAN change as drift when a link event arrives', async () => {
+  const h = await applied();
+  const { events, until } = await watch(h, false);
+  expect(events.map((e) => e.type)).toEqual(['in-sync']);
+  h.outOfBand([
+    { kind: 'vf', pf: ifName('ens1f1'), vf: 1, vlan: { vlan: 999, qos: 0, proto: '802.1Q' } },
+  ]);
+  const [drift] = await until('drift');
+  expect(drift).toMatchObject({
+    trigger: 'link-event',
+    steps: [
+      {
+        pf: 'ens1f1',
+        what: 'apply VF settings to VFs 1 of ens1f1',
+        why: 'vlan differ from the policy',
+      },
+    ],
+  });
+  // Report-only: the kernel still has the out-of-band value.
+  expect(h.pf('ens1f1').sriov!.vfState[1]!.vlan).toBe(999);
+});
+
+it('repairs non-disruptive drift and comes back in sync', async () => {
+  const h = await applied();
+  const { until } = await watch(h, true);
+  h.outOfBand([
+    { kind: 'vf', pf: ifName('ens1f1'), vf: 2, trust: true, mac: macAddress('02:ff:ff:ff:ff:ff') },
+  ]);
+  await until('repaired');
+  expect(h.pf('ens1f1').sriov!.vfState[2]).toMatchObject({
+    trust: false,
+    mac: '02:00:00:00:03:02',
+  });
+  expect((await until('in-sync', 2)).length).toBeGreaterThanOrEqual(2);
+});
+
+it('leaves disruptive repairs to a human', async () => {
+  const h = await applied();
+  // A longer quiet period, so the two out-of-band writes below arrive as one burst.
+  const { until } = await watch(h, true, 200);
+  // Someone recreated the PF's VFs out of band with another count: going back to 4 destroys them.
+  h.faults.clear();
+  await h.writeFile('/sys/bus/pci/devices/0000:3b:00.1/sriov_numvfs', '0');
+  await h.writeFile('/sys/bus/pci/devices/0000:3b:00.1/sriov_numvfs', '2');
+  const [skipped] = await until('repair-skipped');
+  expect(skipped).toMatchObject({ reason: expect.stringContaining('disruptive') });
+  expect(await h.readFile('/sys/bus/pci/devices/0000:3b:00.1/sriov_numvfs')).toBe('2\n');
+});
