@@ -12,6 +12,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** Asks a yes/no question on the terminal; absent when there is no terminal to ask. */
   confirm?: (question: string) => Promise<boolean>;
+  /** Stops long-running commands (serve) when aborted; the process uses SIGINT/SIGTERM instead. */
+  signal?: AbortSignal;
 }
 
 /** Writes one line (adds the newline). */

@@ -11,11 +11,22 @@ import { fixturesCommand } from './commands/fixtures.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { overviewCommand } from './commands/overview.js';
 import { planCommands } from './commands/plan.js';
+import { serveCommand } from './commands/serve.js';
 import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
 import { println, type CliIo } from './io.js';
 import type { HostFlags } from './open-host.js';
 
-const COMMANDS = ['overview', 'inventory', 'doctor', 'fixtures', 'help', 'plan', 'apply', 'diff'];
+const COMMANDS = [
+  'overview',
+  'inventory',
+  'doctor',
+  'fixtures',
+  'help',
+  'plan',
+  'apply',
+  'diff',
+  'serve',
+];
 
 /**
  * `--sim` takes an optional fixture name, so commander would read `--sim doctor` as fixture
@@ -67,6 +78,7 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   doctorCommand(program, ctx);
   fixturesCommand(program, ctx);
   planCommands(program, ctx);
+  serveCommand(program, ctx);
   return program;
 }
 

@@ -36,7 +36,7 @@ Exit codes:
   64  usage error; 70 host or internal error`;
 
 /** Loads and resolves policies against the host's inventory; policy problems exit 65. */
-async function desiredFor(
+export async function resolveOrReport(
   io: CliIo,
   files: string[],
   inv: Inventory,
@@ -110,7 +110,7 @@ async function makePlan(io: CliIo, host: Host, flags: PlanFlags, setExit: (n: nu
   if (files.length === 0)
     throw new UsageError('no policy files', 'give one or more with -f <file> (YAML or JSON)');
   const inv = await discover(host);
-  const desired = await desiredFor(io, files, inv, setExit);
+  const desired = await resolveOrReport(io, files, inv, setExit);
   if (!desired) return null;
   const opts: PlanOptions = {
     allowDefaultRoute: flags.allowDefaultRoute === true,
