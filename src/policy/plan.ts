@@ -100,6 +100,10 @@ function settingsToChange(want: VfSettings, cur: VfConfig | null): VfSettings {
   return out;
 }
 
+function differs(fields: string[]): string {
+  return `${fields.join(', ')} ${fields.length === 1 ? 'differs' : 'differ'} from the policy`;
+}
+
 function planPf(
   t: PlanTarget,
   cur: PfSnapshot,
@@ -289,9 +293,7 @@ function planPf(
       settings,
       vfs: settings.map((s) => s.vf),
       what: `apply VF settings to VFs ${ranges(settings.map((s) => s.vf))} of ${name}`,
-      why:
-        [...new Set(settings.flatMap((s) => Object.keys(s.settings)))].join(', ') +
-        ' differ from the policy',
+      why: differs([...new Set(settings.flatMap((s) => Object.keys(s.settings)))]),
     });
   }
   if (cur.carriesDefaultRoute && !opts.allowDefaultRoute && steps.some((s) => s.disruptive)) {

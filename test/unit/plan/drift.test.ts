@@ -70,7 +70,7 @@ it('reports an out-of-band VLAN change as drift when a link event arrives', asyn
       {
         pf: 'ens1f1',
         what: 'apply VF settings to VFs 1 of ens1f1',
-        why: 'vlan differ from the policy',
+        why: 'vlan differs from the policy',
       },
     ],
   });
