@@ -8,6 +8,7 @@ import { SriovctlError } from '../host/errors.js';
 import { doctorCommand } from './commands/doctor.js';
 import type { CommandContext } from './commands/context.js';
 import { fixturesCommand } from './commands/fixtures.js';
+import { installCommands } from './commands/install.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { overviewCommand } from './commands/overview.js';
 import { planCommands } from './commands/plan.js';
@@ -26,6 +27,8 @@ const COMMANDS = [
   'apply',
   'diff',
   'serve',
+  'install',
+  'uninstall',
 ];
 
 /**
@@ -79,6 +82,7 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   fixturesCommand(program, ctx);
   planCommands(program, ctx);
   serveCommand(program, ctx);
+  installCommands(program, ctx);
   return program;
 }
 

@@ -146,6 +146,12 @@ export interface WriteOptions {
   timeoutMs?: number;
 }
 
+/** How writeConfigFile creates a file. */
+export interface ConfigFileOptions {
+  /** Permission bits (default 0o644). */
+  mode?: number;
+}
+
 /** The seam. See the module comment. */
 export interface Host {
   readonly description: HostDescription;
@@ -160,6 +166,14 @@ export interface Host {
   entryKind(path: string): Promise<EntryKind | null>;
   /** Equivalent to `echo -n VALUE > PATH` with the errno of write(2) surfaced as a KernelError. */
   writeFile(path: string, value: string, opts?: WriteOptions): Promise<void>;
+  /**
+   * Atomically replaces one of sriovctl's own files (temp file, fsync, rename), creating missing
+   * parent directories: config under /etc/sriovctl/, state under /var/lib/sriovctl/, and
+   * `sriovctl*` units in /etc/systemd/system/. Any other path is refused with UnsafeInputError.
+   */
+  writeConfigFile(path: string, content: string, opts?: ConfigFileOptions): Promise<void>;
+  /** Removes such a file (or an empty directory of them); false when nothing was there. */
+  removeConfigFile(path: string): Promise<boolean>;
 
   /** Equivalent to `ip -j -d -s link show` (all links, VF info and stats). */
   linkDump(): Promise<LinkDump>;

@@ -11,6 +11,7 @@ export {
   loadPolicyFiles,
   parsePolicyDocuments,
   parsePolicyText,
+  policyFilePaths,
   PolicyLoadError,
   type ParseResult,
 } from './load.js';

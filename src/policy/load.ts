@@ -107,6 +107,17 @@ export function loadPolicyFiles(paths: string[]): LoadedPolicy[] {
   return policies;
 }
 
+/**
+ * The files `paths` stand for (a directory means its *.yaml, *.yml and *.json files, sorted), as
+ * loadPolicyFiles reads them; throws PolicyLoadError for a directory without policy files.
+ */
+export function policyFilePaths(paths: string[]): string[] {
+  const errors: PolicyIssue[] = [];
+  const files = paths.flatMap((p) => expand(p, errors));
+  if (errors.length > 0) throw new PolicyLoadError(errors);
+  return files;
+}
+
 // A directory stands for its policy files; anything else is read as a file (and fails there).
 function expand(p: string, errors: PolicyIssue[]): string[] {
   let dir: boolean;

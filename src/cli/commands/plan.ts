@@ -13,6 +13,7 @@ import type { Plan, Step } from '../../policy/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
+import { recordApplied, waitForPfsBeforeApply } from '../persist-hooks.js';
 import { openSession, toJson } from '../session.js';
 import type { CommandContext } from './context.js';
 
@@ -24,6 +25,7 @@ interface PlanFlags {
   yes?: boolean;
   dryRun?: boolean;
   timeout?: string;
+  waitForPfs?: string;
 }
 
 export const PLAN_EXIT_HELP = `
@@ -186,9 +188,14 @@ export function planCommands(program: Command, ctx: CommandContext): void {
     .option('-y, --yes', 'confirm disruptive steps without asking')
     .option('--dry-run', 'only show the plan (same as `sriovctl plan`)')
     .option('--timeout <ms>', 'deadline for each kernel write (default 30000)')
+    .option(
+      '--wait-for-pfs <seconds>',
+      'first wait (bounded) for the PFs the policies select to appear, as at boot',
+    )
     .action(async (flags: PlanFlags, cmd: Command) => {
       const timeoutMs = parseTimeout(flags.timeout);
       const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
+      await waitForPfsBeforeApply(ctx.io, host, flags.file ?? [], flags.waitForPfs);
       const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
       if (!r) return;
       const out = styleFor(ctx.io.stdout, ctx.io.env);
@@ -196,6 +203,8 @@ export function planCommands(program: Command, ctx: CommandContext): void {
       if (!flags.json) println(ctx.io.stdout, renderPlan(r.plan, out));
       if (flags.dryRun || r.plan.steps.length === 0) {
         if (flags.json) ctx.io.stdout.write(toJson({ plan: r.plan, applied: false }));
+        // Nothing to do is the host at the policy: recorded as applied (never on a dry run).
+        if (!flags.dryRun) await recordApplied(ctx.io, host, r.desired);
         return;
       }
       if (r.plan.refusals.length) {
@@ -238,6 +247,7 @@ export function planCommands(program: Command, ctx: CommandContext): void {
         ctx.setExitCode(2);
         return;
       }
+      await recordApplied(ctx.io, host, r.desired);
       // Read back: a fresh discovery and plan against the same desired state.
       const after = planChanges(r.desired, await discover(host), r.opts);
       const unreadableOnly =

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import type {
+  ConfigFileOptions,
   DefaultRoute,
   DevlinkInfo,
   EntryKind,
@@ -18,6 +19,7 @@ import type {
   WriteOptions,
 } from '../host.js';
 import type { DevlinkHandle, IfName, PciAddress } from '../names.js';
+import { ConfigFiles } from './config-files.js';
 import { Devlink } from './devlink.js';
 import { Ethtool } from './ethtool.js';
 import { resolveBinary } from './exec.js';
@@ -46,6 +48,7 @@ export interface LinuxHostOptions {
 export class LinuxHost implements Host {
   readonly description: HostDescription;
   private readonly files: HostFiles;
+  private readonly config: ConfigFiles;
   private readonly ip: Iproute2;
   private readonly devlink: Devlink;
   private readonly ethtool: Ethtool;
@@ -58,6 +61,7 @@ export class LinuxHost implements Host {
       sysfsRoot: opts.sysfsRoot ?? '/sys',
       rootDir: opts.rootDir ?? '/',
     });
+    this.config = new ConfigFiles(opts.rootDir ?? '/');
     this.ip = new Iproute2(ipPath, netns);
     this.devlink = new Devlink(opts.devlinkPath ?? resolveBinary('devlink'));
     this.ethtool = new Ethtool(
@@ -88,6 +92,14 @@ export class LinuxHost implements Host {
 
   async writeFile(path: string, value: string, opts?: WriteOptions): Promise<void> {
     return this.files.writeFile(path, value, opts);
+  }
+
+  async writeConfigFile(path: string, content: string, opts?: ConfigFileOptions): Promise<void> {
+    return this.config.write(path, content, opts);
+  }
+
+  async removeConfigFile(path: string): Promise<boolean> {
+    return this.config.remove(path);
   }
 
   async linkDump(): Promise<LinkDump> {

@@ -13,6 +13,7 @@ export const READABLE_PREFIXES: readonly string[] = [
   '/dev',
   '/etc',
   '/run',
+  '/var/lib/sriovctl',
   '/lib/modules',
   '/usr/lib/modules',
   '/usr/share/misc',

@@ -4,6 +4,7 @@
  * link loss, a VM holding a VF).
  */
 import type {
+  ConfigFileOptions,
   DefaultRoute,
   DevlinkInfo,
   EntryKind,
@@ -24,6 +25,7 @@ import {
   type PciAddress,
 } from '../names.js';
 import { renderBatchLine } from '../batch-line.js';
+import { configFilePath } from '../config-paths.js';
 import { HostTimeoutError, KernelError, UnsafeInputError, type ErrnoName } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 import { DRIVERS } from './drivers.js';
@@ -37,7 +39,7 @@ import { VfsError } from './vfs.js';
 export interface JournalEntry {
   seq: number;
   at: number;
-  op: 'write' | 'netlink' | 'devlink';
+  op: 'write' | 'netlink' | 'devlink' | 'config-write' | 'config-remove';
   target: string;
   value: string;
   result: 'ok' | ErrnoName | 'error';
@@ -180,6 +182,65 @@ export class SimHost implements Host {
       this.record('write', p, value, e instanceof KernelError ? e.errno : 'error');
       throw e;
     }
+  }
+
+  /** Permission bits each config file was written with (the Vfs itself has no modes). */
+  readonly configModes = new Map<string, number>();
+
+  private journalConfig(
+    op: 'config-write' | 'config-remove',
+    p: string,
+    value: string,
+    result: JournalEntry['result'],
+  ): void {
+    // Straight into the journal: a config file is not a kernel change, so nothing is announced.
+    this.journal.push({
+      seq: ++this.seq,
+      at: this.kernel.config.clock(),
+      op,
+      target: p,
+      value,
+      result,
+    });
+  }
+
+  async writeConfigFile(path: string, content: string, opts?: ConfigFileOptions): Promise<void> {
+    const p = configFilePath(path);
+    const fault = this.faults.check('write', p);
+    if (fault.kind === 'hang') await fault.released;
+    if (fault.kind === 'fail') {
+      this.journalConfig('config-write', p, content, fault.errno);
+      throw new KernelError(fault.errno, 'write', p, 'injected fault');
+    }
+    try {
+      if (this.kernel.vfs.peek(p)?.kind === 'dir') throw new KernelError('EISDIR', 'write', p);
+      this.kernel.vfs.constant(p, content);
+    } catch (e) {
+      const err = e instanceof VfsError ? new KernelError(e.errno, 'write', p) : e;
+      this.journalConfig(
+        'config-write',
+        p,
+        content,
+        err instanceof KernelError ? err.errno : 'error',
+      );
+      throw err;
+    }
+    this.configModes.set(p, opts?.mode ?? 0o644);
+    this.journalConfig('config-write', p, content, 'ok');
+  }
+
+  async removeConfigFile(path: string): Promise<boolean> {
+    const p = configFilePath(path, 'remove');
+    const node = this.kernel.vfs.peek(p);
+    if (!node) return false;
+    if (node.kind === 'dir' && node.children.size > 0) {
+      this.journalConfig('config-remove', p, '', 'ENOTEMPTY');
+      throw new KernelError('ENOTEMPTY', 'write', p);
+    }
+    this.kernel.vfs.remove(p);
+    this.configModes.delete(p);
+    this.journalConfig('config-remove', p, '', 'ok');
+    return true;
   }
 
   async linkDump(): Promise<LinkDump> {

@@ -81,6 +81,12 @@ export class TreeHost implements Host {
   async writeFile(path: string): Promise<void> {
     throw new KernelError('EPERM', 'write', path, 'discovery tests never write');
   }
+  async writeConfigFile(path: string): Promise<void> {
+    throw new KernelError('EPERM', 'write', path, 'discovery tests never write');
+  }
+  async removeConfigFile(path: string): Promise<boolean> {
+    throw new KernelError('EPERM', 'write', path, 'discovery tests never write');
+  }
   async linkDump(): Promise<LinkDump> {
     this.calls.push('linkDump');
     return answer(this.commands.linkDump, { links: [], warnings: [] }, 'netlink', 'link dump');

@@ -1,0 +1,196 @@
+/**
+ * `sriovctl install` and `uninstall` as data: which files go where, which come out, and what to tell
+ * the operator about other tools that also manage the same PFs. The CLI renders; the host seam writes.
+ */
+import { checkManagedBy } from '../doctor/pf-managers.js';
+import type { Host } from '../host/host.js';
+import type { Inventory } from '../inventory/types.js';
+import type { DesiredPf } from '../policy/desired.js';
+import {
+  APPLIED_STATE_FILE,
+  APPLY_UNIT,
+  CONFIG_DIR,
+  DAEMON_UNIT,
+  POLICY_DIR,
+  STATE_DIR,
+  SYSTEMD_UNIT_DIR,
+} from './locations.js';
+import { renderUnits, type UnitOptions } from './units.js';
+
+/** A policy file as the operator gave it: its path (for messages and its name) and its text. */
+export interface PolicySource {
+  file: string;
+  text: string;
+}
+
+export interface FileWrite {
+  path: string;
+  content: string;
+  mode: number;
+  /** For the operator: `policy from ./tenants.yaml`, `systemd unit`. */
+  what: string;
+}
+
+export interface FileRemoval {
+  path: string;
+  what: string;
+  /** A directory: removed only when empty. */
+  dir?: boolean;
+}
+
+export interface InstallPlan {
+  writes: FileWrite[];
+  /** Policies left in policies.d by an earlier install that this one does not carry. */
+  removals: FileRemoval[];
+}
+
+const POLICY_EXT = /\.(ya?ml|json)$/;
+
+/**
+ * The name a policy file gets in policies.d: its basename, with characters outside [A-Za-z0-9._-]
+ * replaced and `.yaml` added when it would not be picked up (the boot-time apply reads *.yaml, *.yml
+ * and *.json only; JSON is YAML, so `.yaml` fits any policy text).
+ */
+export function installedName(file: string): string {
+  const base = file.split('/').pop() ?? file;
+  let name = base.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '');
+  if (name === '') name = 'policy';
+  return POLICY_EXT.test(name) ? name : `${name}.yaml`;
+}
+
+/** Error text when two sources would land on one name; null when the names are distinct. */
+export function nameClash(sources: readonly PolicySource[]): string | null {
+  const seen = new Map<string, string>();
+  for (const s of sources) {
+    const name = installedName(s.file);
+    const prev = seen.get(name);
+    if (prev !== undefined)
+      return `${prev} and ${s.file} would both be installed as ${POLICY_DIR}/${name}`;
+    seen.set(name, s.file);
+  }
+  return null;
+}
+
+/**
+ * The files install writes (policies, then units: a unit never points at policies that are not
+ * there yet) and the stale policies it removes, given the names policies.d holds now.
+ */
+export function planInstall(
+  sources: readonly PolicySource[],
+  units: UnitOptions,
+  existingPolicies: readonly string[],
+): InstallPlan {
+  const writes: FileWrite[] = sources.map((s) => ({
+    path: `${POLICY_DIR}/${installedName(s.file)}`,
+    content: s.text,
+    mode: 0o644,
+    what: `policy from ${s.file}`,
+  }));
+  const kept = new Set(writes.map((w) => w.path));
+  const removals = existingPolicies
+    .map((n) => `${POLICY_DIR}/${n}`)
+    .filter((p) => !kept.has(p))
+    .map((path) => ({ path, what: 'policy from an earlier install' }));
+  for (const u of renderUnits(units))
+    writes.push({ path: u.path, content: u.text, mode: 0o644, what: 'systemd unit' });
+  return { writes, removals };
+}
+
+/** Names of the files in policies.d now (empty when it does not exist). */
+export async function installedPolicies(host: Host): Promise<string[]> {
+  if ((await host.entryKind(POLICY_DIR)) !== 'dir') return [];
+  return (await host.readDir(POLICY_DIR)).filter((n) => !n.startsWith('.'));
+}
+
+/** Writes, then removes stale policies, through the seam. */
+export async function executeInstall(host: Host, plan: InstallPlan): Promise<void> {
+  for (const w of plan.writes) await host.writeConfigFile(w.path, w.content, { mode: w.mode });
+  for (const r of plan.removals) await host.removeConfigFile(r.path);
+}
+
+/** The units, and with `purge` the installed policies and the recorded state, in removal order. */
+export async function planUninstall(host: Host, purge: boolean): Promise<FileRemoval[]> {
+  const out: FileRemoval[] = [APPLY_UNIT, DAEMON_UNIT].map((u) => ({
+    path: `${SYSTEMD_UNIT_DIR}/${u}`,
+    what: 'systemd unit',
+  }));
+  if (!purge) return out;
+  for (const n of await installedPolicies(host))
+    out.push({ path: `${POLICY_DIR}/${n}`, what: 'installed policy' });
+  out.push(
+    { path: POLICY_DIR, what: 'policy directory', dir: true },
+    { path: CONFIG_DIR, what: 'configuration directory', dir: true },
+    { path: APPLIED_STATE_FILE, what: 'applied state' },
+    { path: STATE_DIR, what: 'state directory', dir: true },
+  );
+  return out;
+}
+
+/**
+ * Removes what is there; directories only when empty (an operator's own files in /etc/sriovctl
+ * stay). Returns what was actually removed and what was kept.
+ */
+export async function executeRemovals(
+  host: Host,
+  removals: readonly FileRemoval[],
+): Promise<{ removed: FileRemoval[]; kept: FileRemoval[] }> {
+  const removed: FileRemoval[] = [];
+  const kept: FileRemoval[] = [];
+  for (const r of removals) {
+    if (r.dir) {
+      if ((await host.entryKind(r.path)) !== 'dir') continue;
+      if ((await host.readDir(r.path)).length > 0) {
+        kept.push(r);
+        continue;
+      }
+    }
+    if (await host.removeConfigFile(r.path)) removed.push(r);
+  }
+  return { removed, kept };
+}
+
+/** Units still enabled (their multi-user.target.wants link exists): disable them before removal. */
+export async function enabledUnits(host: Host): Promise<string[]> {
+  const out: string[] = [];
+  for (const u of [APPLY_UNIT, DAEMON_UNIT]) {
+    if ((await host.entryKind(`${SYSTEMD_UNIT_DIR}/multi-user.target.wants/${u}`)) !== null)
+      out.push(u);
+  }
+  return out;
+}
+
+/** Another network manager also configures SR-IOV on a PF the policies touch. */
+export interface DoubleManagement {
+  pf: string;
+  managers: string[];
+  /** What happens and why it matters. */
+  title: string;
+  evidence: string[];
+  /** Per manager, how to let go of the PF. */
+  fix: string;
+}
+
+/**
+ * PFs the desired state touches that NetworkManager, netplan or systemd-networkd also manage: at
+ * every boot they re-apply their own VF count around sriovctl's, and NetworkManager resets it when
+ * the connection goes down. The doctor's check supplies the evidence and the fix per manager.
+ */
+export function doubleManagement(
+  desired: readonly DesiredPf[],
+  inv: Inventory,
+): DoubleManagement[] {
+  const out: DoubleManagement[] = [];
+  for (const d of desired) {
+    const pf = inv.pfs.find((p) => p.pciAddress === d.pciAddress);
+    if (!pf || pf.managedBy.length === 0) continue;
+    const check = checkManagedBy(pf);
+    out.push({
+      pf: pf.netdev ?? pf.pciAddress,
+      managers: [...new Set(pf.managedBy.map((m) => m.manager))],
+      title: check.title,
+      evidence: check.evidence,
+      fix: check.fix ?? '',
+    });
+  }
+  return out;
+}
