@@ -364,6 +364,8 @@ export async function readPf(
   );
   const vfs: VfSnapshot[] = readVfs.map((v) => ({
     ...v,
+    // The VF netdev's own MTU, from the same link dump (no extra read per VF).
+    netdevMtu: v.netdev === null ? null : (ctx.linksByName.get(v.netdev)?.mtu ?? null),
     config: configs.byIndex.get(v.vfIndex) ?? null,
   }));
 

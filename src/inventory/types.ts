@@ -84,6 +84,8 @@ export interface VfSnapshot {
   driver: string | null;
   driverOverride: string | null;
   netdev: string | null;
+  /** MTU of the VF's host netdev (from the link dump), null without one. */
+  netdevMtu?: number | null;
   iommuGroup: number | null;
   numaNode: number;
   /**

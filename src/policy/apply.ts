@@ -143,6 +143,29 @@ async function runStep(
       if (err) throw Object.assign(err, { vfResults: results });
       return results;
     }
+    case 'vfMtu': {
+      // The VF's netdev name is read now: VFs recreated earlier in this plan have new ones.
+      const devices = await readVirtfns(host, step.pf);
+      const changes = [];
+      for (const m of step.mtus) {
+        const dev = await vfDevice(host, step.pf, m.vf, devices);
+        const [name] = await host.readDir(`/sys/bus/pci/devices/${dev}/net`).catch(() => []);
+        if (!name)
+          throw new SriovctlError(
+            `${step.what}: VF ${m.vf} (${dev}) has no netdev on the host`,
+            'the VF must be bound to its host driver to have a netdev MTU',
+          );
+        changes.push({ kind: 'link' as const, ifname: ifName(name), mtu: m.mtu });
+      }
+      const results = await host.linkApply(changes, timeout);
+      const bad = results.findIndex((r) => !r.ok);
+      if (bad >= 0)
+        throw new SriovctlError(
+          `${step.what}: ${changes[bad]!.ifname}: ${results[bad]!.ok ? '' : results[bad]!.message}`,
+          'a VF MTU cannot exceed the PF MTU on most drivers; raise the PF MTU first',
+        );
+      return undefined;
+    }
     case 'vfDrivers': {
       const devices = await readVirtfns(host, step.pf);
       for (const c of step.changes) {

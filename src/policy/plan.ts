@@ -16,7 +16,12 @@ export interface PlanTarget {
   numVfs: number;
   mtu?: number | undefined;
   eswitchMode?: EswitchMode | undefined;
-  vfs: readonly { vfIndex: number; driver: VfDriverTarget; settings: VfSettings }[];
+  vfs: readonly {
+    vfIndex: number;
+    driver: VfDriverTarget;
+    settings: VfSettings;
+    mtu?: number | undefined;
+  }[];
 }
 
 export interface PlanOptions {
@@ -229,6 +234,7 @@ function planPf(
   const drivers: Extract<Step, { kind: 'vfDrivers' }>['changes'] = [];
   const settings: { vf: number; settings: VfSettings }[] = [];
   const unreadable: number[] = [];
+  const mtus: { vf: number; mtu: number }[] = [];
   for (const want of t.vfs) {
     const c = current(want.vfIndex);
     if (!recreate && c.config === null && cur.unreadableVfs.includes(want.vfIndex))
@@ -250,6 +256,11 @@ function planPf(
       const busy = c.snap ? vfLooksInUse(c.snap, hostDriver) : null;
       if (busy && !opts.force)
         refusals.push({ pf: cur.pciAddress, override: 'force', reason: `rebinding ${busy}` });
+    }
+    // A VF netdev MTU only exists on the host driver; after a rebind or recreation it is unknown.
+    const curMtu = recreate || !onTarget ? null : (c.snap?.netdevMtu ?? null);
+    if (want.mtu !== undefined && want.driver === 'host' && curMtu !== want.mtu) {
+      mtus.push({ vf: want.vfIndex, mtu: want.mtu });
     }
     const change = settingsToChange(want.settings, c.config);
     if (Object.keys(change).length) settings.push({ vf: want.vfIndex, settings: change });
@@ -294,6 +305,16 @@ function planPf(
       vfs: settings.map((s) => s.vf),
       what: `apply VF settings to VFs ${ranges(settings.map((s) => s.vf))} of ${name}`,
       why: differs([...new Set(settings.flatMap((s) => Object.keys(s.settings)))]),
+    });
+  }
+  if (mtus.length) {
+    steps.push({
+      ...base,
+      kind: 'vfMtu',
+      mtus,
+      vfs: mtus.map((m) => m.vf),
+      what: `set the netdev MTU of VFs ${ranges(mtus.map((m) => m.vf))} of ${name}`,
+      why: `VF netdev MTU differs from the policy (${[...new Set(mtus.map((m) => m.mtu))].join(', ')})`,
     });
   }
   if (cur.carriesDefaultRoute && !opts.allowDefaultRoute && steps.some((s) => s.disruptive)) {

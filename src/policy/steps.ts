@@ -30,7 +30,8 @@ export type Step =
       kind: 'vfDrivers';
       changes: { vf: number; device: PciAddress | null; from: string | null; to: VfDriverTarget }[];
     })
-  | (StepBase & { kind: 'vfSettings'; settings: { vf: number; settings: VfSettings }[] });
+  | (StepBase & { kind: 'vfSettings'; settings: { vf: number; settings: VfSettings }[] })
+  | (StepBase & { kind: 'vfMtu'; mtus: { vf: number; mtu: number }[] });
 
 export type StepKind = Step['kind'];
 

@@ -150,6 +150,8 @@ describe('discover', () => {
       driver: 'iavf',
       driverOverride: null,
       netdev: 'enp59s0f0v3',
+      // The scripted link dump has no VF netdev links, so the MTU is unknown.
+      netdevMtu: null,
       iommuGroup: pf.vfs[0]!.iommuGroup! + 3,
       numaNode: 0,
       config: {

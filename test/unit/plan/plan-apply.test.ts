@@ -139,6 +139,20 @@ describe('apply', () => {
     expect(pf.mtu).toBe(9000);
   });
 
+  it('sets VF netdev MTUs on host-driver VFs after the PF MTU, and re-plans empty', async () => {
+    const h = await boot('dual-socket-e810-cx6');
+    const t = tenantLayout();
+    const target: PlanTarget = {
+      ...t,
+      vfs: t.vfs.map((v) => (v.driver === 'host' ? { ...v, mtu: 9000 } : v)),
+    };
+    const plan = await planFor(h, [target]);
+    expect(plan.steps.at(-1)).toMatchObject({ kind: 'vfMtu', vfs: [0, 1, 2, 3] });
+    expect((await applyPlan(h, plan, { confirmedDisruptive: true })).ok).toBe(true);
+    expect(await h.readFile('/sys/class/net/ens1f1v2/mtu')).toBe('9000\n');
+    expect((await planFor(h, [target])).steps).toEqual([]);
+  });
+
   it('refuses unconfirmed disruptive steps before writing anything', async () => {
     const h = await boot('dual-socket-e810-cx6');
     const plan = await planFor(h, [tenantLayout()]);
