@@ -8,6 +8,7 @@ import type { EswitchMode } from '../host/host.js';
 import type { MacAddress, PciAddress } from '../host/names.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 import type { PfSnapshot, VfConfig, VfSnapshot, Inventory } from '../inventory/types.js';
+import { formatRange } from './ranges.js';
 import type { Plan, PlanRefusal, Step, VfDriverTarget } from './steps.js';
 
 /** What the planner needs of a desired PF (the resolved policies give exactly this). */
@@ -43,18 +44,6 @@ export const HOST_VF_DRIVER: Record<string, string> = {
 
 /** Drivers whose devlink eswitch change is refused while VFs exist (ice). */
 const ESWITCH_NEEDS_NO_VFS = new Set(['ice']);
-
-function ranges(idx: number[]): string {
-  const out: string[] = [];
-  const s = [...idx].sort((a, b) => a - b);
-  for (let i = 0; i < s.length;) {
-    let j = i;
-    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
-    out.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
-}
 
 /**
  * Whether a VF looks in use by a consumer sriovctl cannot see: bound to vfio-pci (a VM may hold
@@ -155,7 +144,7 @@ function planPf(
       vfs: existing,
       what: `remove the ${cur.numVfs} VFs of ${cur.netdev ?? cur.pciAddress}`,
       why: `${cur.driver} changes the eswitch mode only while no VFs exist`,
-      disruptive: `destroys VFs ${ranges(existing)}`,
+      disruptive: `destroys VFs ${formatRange(existing)}`,
     });
   }
   if (eswitchChange) {
@@ -184,7 +173,7 @@ function planPf(
           ? `recreate VFs of ${cur.netdev ?? cur.pciAddress}: ${from} → 0 → ${t.numVfs}`
           : `set VFs of ${cur.netdev ?? cur.pciAddress}: ${from} → ${t.numVfs}`,
       why: `numVfs is ${cur.numVfs}, policy wants ${t.numVfs}`,
-      ...(destroyed.length ? { disruptive: `destroys VFs ${ranges(destroyed)}` } : {}),
+      ...(destroyed.length ? { disruptive: `destroys VFs ${formatRange(destroyed)}` } : {}),
     });
     const inUse = (from > 0 ? cur.vfs : [])
       .map((v) => vfLooksInUse(v, hostDriver))
@@ -267,7 +256,7 @@ function planPf(
   }
   if (unreadable.length) {
     notes.push(
-      `${cur.netdev ?? cur.pciAddress}: VFs ${ranges(unreadable)} are beyond the kernel's truncated netlink VF list; their settings cannot be read, so they are applied again every time`,
+      `${cur.netdev ?? cur.pciAddress}: VFs ${formatRange(unreadable)} are beyond the kernel's truncated netlink VF list; their settings cannot be read, so they are applied again every time`,
     );
   }
   const name = cur.netdev ?? cur.pciAddress;
@@ -277,7 +266,7 @@ function planPf(
       kind: 'vfMacs',
       macs,
       vfs: macs.map((m) => m.vf),
-      what: `set admin MACs of VFs ${ranges(macs.map((m) => m.vf))} on ${name}`,
+      what: `set admin MACs of VFs ${formatRange(macs.map((m) => m.vf))} on ${name}`,
       why: 'set while the VFs are still on their host driver, so the VF driver picks the MAC up',
     });
   }
@@ -288,7 +277,7 @@ function planPf(
       kind: 'vfDrivers',
       changes: drivers,
       vfs: idx,
-      what: `bind VFs ${ranges(idx)} of ${name}: ${[...new Set(drivers.map((d) => d.to))].join(', ')}`,
+      what: `bind VFs ${formatRange(idx)} of ${name}: ${[...new Set(drivers.map((d) => d.to))].join(', ')}`,
       why:
         drivers
           .map((d) => `VF ${d.vf} on ${d.from ?? 'no driver'}, wants ${d.to}`)
@@ -303,7 +292,7 @@ function planPf(
       kind: 'vfSettings',
       settings,
       vfs: settings.map((s) => s.vf),
-      what: `apply VF settings to VFs ${ranges(settings.map((s) => s.vf))} of ${name}`,
+      what: `apply VF settings to VFs ${formatRange(settings.map((s) => s.vf))} of ${name}`,
       why: differs([...new Set(settings.flatMap((s) => Object.keys(s.settings)))]),
     });
   }
@@ -313,7 +302,7 @@ function planPf(
       kind: 'vfMtu',
       mtus,
       vfs: mtus.map((m) => m.vf),
-      what: `set the netdev MTU of VFs ${ranges(mtus.map((m) => m.vf))} of ${name}`,
+      what: `set the netdev MTU of VFs ${formatRange(mtus.map((m) => m.vf))} of ${name}`,
       why: `VF netdev MTU differs from the policy (${[...new Set(mtus.map((m) => m.mtu))].join(', ')})`,
     });
   }
