@@ -60,6 +60,7 @@ export default tseslint.config(
       'src/executor/**',
       'src/host/**',
       'src/persist/**',
+      'src/policy/**',
     ],
     rules: {
       'no-restricted-imports': [
