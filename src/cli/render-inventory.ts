@@ -39,7 +39,7 @@ function linkText(pf: PfSnapshot): string {
 export function renderPfHeader(pf: PfSnapshot, style: Style): string {
   const { c } = style;
   const name = `${pf.vendorName} ${pf.deviceName}`.trim();
-  const first = `${c.bold(`PF ${pf.pciAddress}`)}  ${c.bold(pf.netdev ?? '(no netdev)')}  ${name} [${pf.vendorId}:${pf.deviceId}]`;
+  const first = `${c.bold(`PF ${pf.pciAddress}`)}  ${c.bold(pf.netdev ?? '(no netdev)')}  ${name}${pf.bus === 'netdevsim' ? ' (bus netdevsim)' : ` [${pf.vendorId}:${pf.deviceId}]`}`;
   const driver = pf.driver
     ? `driver ${pf.driver}${pf.driverVersion ? ` ${pf.driverVersion}` : ''}`
     : 'no driver';
@@ -69,7 +69,7 @@ function rateText(vf: VfSnapshot): string {
 }
 
 function vfRow(vf: VfSnapshot, opts: InventoryRenderOptions, style: Style): string[] {
-  const base = [String(vf.vfIndex), vf.pciAddress, vf.driver ?? '(none)', vf.netdev ?? '-'];
+  const base = [String(vf.vfIndex), vf.pciAddress ?? '-', vf.driver ?? '(none)', vf.netdev ?? '-'];
   const cfg = vf.config;
   const settings =
     cfg === null

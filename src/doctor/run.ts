@@ -53,6 +53,9 @@ export function hostChecks(inv: Inventory): CheckResult[] {
 
 /** The checks for one PF. A PF with SR-IOV disabled gets only the checks that still mean something. */
 export function pfChecks(pf: PfSnapshot, inv: Inventory): CheckResult[] {
+  // netdevsim is not PCI: no SR-IOV capability, PCI driver, IOMMU groups or firmware to check.
+  if (pf.bus === 'netdevsim')
+    return [checkPfLink(pf), checkDefaultRoute(pf), checkManagedBy(pf), checkVfList(pf)];
   const capable = checkSriovCapable(pf);
   const out = [capable, checkPfDriver(pf)];
   if (capable.status === 'pass') out.push(checkTotalVfs(pf));

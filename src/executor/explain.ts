@@ -47,6 +47,11 @@ function numVfs(op: Extract<Operation, { kind: 'numVfs' }>, errno: ErrnoName): E
         fix: 'bind the PF to its network driver (ice, i40e, ixgbe, mlx5_core, bnxt_en, ...) before creating VFs',
       };
     case 'ENOMEM':
+      if (op.driver === 'netdevsim')
+        return {
+          explanation: `${op.to} VFs is more than ${op.pf} allows (debugfs max_vfs ${op.totalVfs ?? '4 by default'})`,
+          fix: `write a larger limit to /sys/kernel/debug/netdevsim/${op.pf}/max_vfs while no VFs exist`,
+        };
       return {
         explanation: `the kernel could not find MMIO space or bus numbers for ${op.to} VFs behind ${op.pf}`,
         fix: 'boot with `pci=realloc` (or `pci=assign-busses`), or enable SR-IOV / "above 4G decoding" BAR space in the BIOS',

@@ -5,12 +5,29 @@
  */
 import { KernelError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
-import type { PciAddress } from '../host/names.js';
+import { isNetdevsimDevice, type PfId } from '../host/names.js';
 import { OperationError } from './errors.js';
 import type { Operation } from './explain.js';
 import { readDriver, readNumber } from './sysfs-read.js';
 
 const DEVICES = '/sys/bus/pci/devices';
+
+/**
+ * The sysfs directory holding a PF's sriov_numvfs: PCI devices under /sys/bus/pci/devices, netdevsim
+ * devices (not PCI; linux-sriov-abi.md §5) under /sys/bus/netdevsim/devices.
+ */
+export function pfSysfsDir(pf: PfId): string {
+  return isNetdevsimDevice(pf) ? `/sys/bus/netdevsim/devices/${pf}` : `${DEVICES}/${pf}`;
+}
+
+/** netdevsim's VF limit: debugfs max_vfs when readable (root, debugfs mounted), else unknown. */
+async function netdevsimMaxVfs(host: Host, pf: PfId): Promise<number | undefined> {
+  try {
+    return await readNumber(host, `/sys/kernel/debug/netdevsim/${pf}/max_vfs`);
+  } catch {
+    return undefined;
+  }
+}
 
 export interface NumVfsOptions {
   /** Allow N → M through 0, destroying every existing VF. */
@@ -20,7 +37,7 @@ export interface NumVfsOptions {
 }
 
 export interface NumVfsChange {
-  pf: PciAddress;
+  pf: PfId;
   before: number;
   after: number;
   /** The values written, in order (e.g. ['0', '8'] for a reset). */
@@ -30,12 +47,12 @@ export interface NumVfsChange {
 /** Writes sriov_numvfs once; a refusal becomes an OperationError explaining it for this PF. */
 export async function writeNumVfs(
   host: Host,
-  pf: PciAddress,
+  pf: PfId,
   value: number,
   context: { from: number; totalVfs?: number; driver?: string | null },
   timeoutMs?: number,
 ): Promise<void> {
-  const path = `${DEVICES}/${pf}/sriov_numvfs`;
+  const path = `${pfSysfsDir(pf)}/sriov_numvfs`;
   const op: Operation = { kind: 'numVfs', pf, from: context.from, to: value, ...optional(context) };
   try {
     await host.writeFile(path, String(value), timeoutMs === undefined ? {} : { timeoutMs });
@@ -60,18 +77,29 @@ function optional(c: { totalVfs?: number; driver?: string | null }) {
  */
 export async function setNumVfs(
   host: Host,
-  pf: PciAddress,
+  pf: PfId,
   count: number,
   opts: NumVfsOptions = {},
 ): Promise<NumVfsChange> {
-  const dir = `${DEVICES}/${pf}`;
+  const dir = pfSysfsDir(pf);
   const before = await readNumber(host, `${dir}/sriov_numvfs`);
-  const totalVfs = await readNumber(host, `${dir}/sriov_totalvfs`);
-  const driver = await readDriver(host, pf);
-  const context = { totalVfs, driver };
+  // netdevsim has no sriov_totalvfs and no PCI driver link; its limit is debugfs max_vfs.
+  const nsim = isNetdevsimDevice(pf);
+  const totalVfs = nsim
+    ? await netdevsimMaxVfs(host, pf)
+    : await readNumber(host, `${dir}/sriov_totalvfs`);
+  const driver = nsim ? 'netdevsim' : await readDriver(host, pf);
+  const context = { driver, ...(totalVfs === undefined ? {} : { totalVfs }) };
   const writes: string[] = [];
   if (before === count) return { pf, before, after: count, writes };
-  const op: Operation = { kind: 'numVfs', pf, from: before, to: count, totalVfs, driver };
+  const op: Operation = {
+    kind: 'numVfs',
+    pf,
+    from: before,
+    to: count,
+    driver,
+    ...(totalVfs === undefined ? {} : { totalVfs }),
+  };
   if (before !== 0 && count !== 0) {
     if (!opts.allowReset) {
       throw new OperationError(

@@ -16,6 +16,28 @@ export type MacAddress = Brand<string, 'MacAddress'>;
 /** A kernel driver name, as under /sys/bus/pci/drivers. */
 export type DriverName = Brand<string, 'DriverName'>;
 
+/** A netdevsim bus device name, `netdevsim<ID>` (netdevsim devices are not on the PCI bus). */
+export type NetdevsimDevice = Brand<string, 'NetdevsimDevice'>;
+/**
+ * A PF's identity in the inventory: its PCI address, or for a netdevsim device its bus device name.
+ * The two forms cannot collide (a PCI address always contains ':').
+ */
+export type PfId = PciAddress | NetdevsimDevice;
+
+const NSIM_RE = /^netdevsim[0-9]{1,10}$/;
+
+/** Validates a netdevsim bus device name (`netdevsim10`). */
+export function netdevsimDevice(value: string, field = 'device'): NetdevsimDevice {
+  if (!NSIM_RE.test(value))
+    throw new UnsafeInputError(field, value, 'a device name like netdevsim10');
+  return value as NetdevsimDevice;
+}
+
+/** True for a netdevsim bus device name (so a PfId that is not a PCI address). */
+export function isNetdevsimDevice(value: string): value is NetdevsimDevice {
+  return NSIM_RE.test(value);
+}
+
 const PCI_RE = /^([0-9a-f]{4}):([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/;
 const PCI_SHORT_RE = /^([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/;
 

@@ -9,6 +9,7 @@ import { deepFreeze } from './freeze.js';
 import { gatherHostFacts } from './host-facts.js';
 import { failedReadIssue, issue } from './issues.js';
 import { createManagementContext } from './managed-by.js';
+import { discoverNetdevsim } from './netdevsim.js';
 import { loadPciIds, lookupPciNames } from './pci-names.js';
 import { scanForPfs } from './pci-scan.js';
 import { readPf, type PfDraft, type PfReadContext } from './pf-reader.js';
@@ -124,13 +125,18 @@ export async function discover(host: Host, opts: DiscoverOptions = {}): Promise<
   };
 
   candidates.sort((a, b) => a.pci.localeCompare(b.pci));
-  const perPf = await Promise.all(
-    candidates.map(async (c) => {
-      const issues: DiscoveryIssue[] = [];
-      const pf = await readPf(ctx, c, issues);
-      return { pf, issues };
-    }),
-  );
+  const nsimIssues: DiscoveryIssue[] = [];
+  const [perPf, nsimPfs] = await Promise.all([
+    Promise.all(
+      candidates.map(async (c) => {
+        const issues: DiscoveryIssue[] = [];
+        const pf = await readPf(ctx, c, issues);
+        return { pf, issues };
+      }),
+    ),
+    // netdevsim devices are not PCI: they come after the PCI PFs, marked bus: 'netdevsim'.
+    discoverNetdevsim(ctx, nsimIssues),
+  ]);
   const drafts = perPf.map((p) => p.pf).filter((p): p is PfDraft => p !== null);
 
   // One pci.ids read for all PFs; VF names are not needed in the snapshot.
@@ -159,11 +165,12 @@ export async function discover(host: Host, opts: DiscoverOptions = {}): Promise<
   const inventory: Inventory = {
     takenAt,
     host: hostFacts,
-    pfs,
+    pfs: [...pfs, ...nsimPfs],
     issues: [
       ...scanIssues,
       ...hostIssues.sort(byPath),
       ...perPf.flatMap((p) => p.issues),
+      ...nsimIssues,
       ...sharedIssues.sort(byPath),
     ],
   };

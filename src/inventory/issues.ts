@@ -1,6 +1,6 @@
 /** Building DiscoveryIssues: one shape for every problem discovery reports instead of crashing. */
 import { MalformedHostError } from '../host/errors.js';
-import type { PciAddress } from '../host/names.js';
+import type { PfId } from '../host/names.js';
 import type { Outcome } from './seam-reads.js';
 import type { DiscoveryIssue, DiscoveryIssueCode } from './types.js';
 
@@ -9,17 +9,13 @@ export function issue(
   code: DiscoveryIssueCode,
   path: string,
   message: string,
-  pciAddress?: PciAddress,
+  pciAddress?: PfId,
 ): DiscoveryIssue {
   return pciAddress === undefined ? { code, path, message } : { code, path, message, pciAddress };
 }
 
 /** The issue for a value parser's error (MalformedHostError carries the path and expectation). */
-export function malformedIssue(
-  err: unknown,
-  path: string,
-  pciAddress?: PciAddress,
-): DiscoveryIssue {
+export function malformedIssue(err: unknown, path: string, pciAddress?: PfId): DiscoveryIssue {
   if (err instanceof MalformedHostError) {
     return issue(
       'malformed-value',
@@ -40,7 +36,7 @@ export function malformedIssue(
 export function failedReadIssue(
   path: string,
   o: Outcome<unknown> & { ok: false },
-  pciAddress?: PciAddress,
+  pciAddress?: PfId,
 ): DiscoveryIssue {
   if (o.errno === 'ENOENT') {
     return issue('missing-entry', path, 'expected this entry to exist; it is missing', pciAddress);
@@ -58,7 +54,7 @@ export function parseOr<T, F>(
   text: string,
   path: string,
   fallback: F,
-  pciAddress?: PciAddress,
+  pciAddress?: PfId,
 ): T | F {
   try {
     return parse(text, path);

@@ -6,7 +6,7 @@ import type {
   VfLinkState,
   VlanProto,
 } from '../host/host.js';
-import type { PciAddress } from '../host/names.js';
+import type { PciAddress, PfId } from '../host/names.js';
 
 /** Which tool other than sriovctl configures a PF, and the evidence (a file path). */
 export interface NetworkManagerClaim {
@@ -73,12 +73,13 @@ export interface DiscoveryIssue {
   message: string;
   code?: DiscoveryIssueCode;
   /** The PF the issue is about, when it is about one. */
-  pciAddress?: PciAddress;
+  pciAddress?: PfId;
 }
 
 export interface VfSnapshot {
   vfIndex: number;
-  pciAddress: PciAddress;
+  /** null for netdevsim VFs, which have no PCI function. */
+  pciAddress: PciAddress | null;
   /** The VF's own PCI device ID, hex without 0x (`154c`). */
   deviceId: string;
   driver: string | null;
@@ -118,7 +119,10 @@ export interface FirmwareInfo {
 }
 
 export interface PfSnapshot {
-  pciAddress: PciAddress;
+  /** The PCI address; for a netdevsim device (bus: 'netdevsim') its name, `netdevsim<ID>`. */
+  pciAddress: PfId;
+  /** Set only for netdevsim devices: not PCI, sriov_numvfs under /sys/bus/netdevsim/devices. */
+  bus?: 'netdevsim';
   vendorId: string;
   deviceId: string;
   subsystemVendorId: string | null;

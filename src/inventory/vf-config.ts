@@ -4,7 +4,7 @@
  * (`config: null`), never as unset, and named in an issue.
  */
 import type { LinkInfo, VfInfo } from '../host/host.js';
-import type { PciAddress } from '../host/names.js';
+import type { PfId } from '../host/names.js';
 import { issue } from './issues.js';
 import type { DiscoveryIssue, VfConfig } from './types.js';
 
@@ -50,7 +50,7 @@ export interface VfConfigs {
  * there is no netlink view at all and nothing is expected.
  */
 export function matchVfConfigs(
-  pci: PciAddress,
+  pci: PfId,
   netdev: string | null,
   link: LinkInfo | null,
   vfIndexes: readonly number[],

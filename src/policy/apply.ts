@@ -5,7 +5,15 @@
  */
 import { SriovctlError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
-import { driverName, ifName, type PciAddress } from '../host/names.js';
+import {
+  devlinkHandle,
+  driverName,
+  ifName,
+  isNetdevsimDevice,
+  isPciAddress,
+  type PciAddress,
+  type PfId,
+} from '../host/names.js';
 import {
   applyVfSettings,
   bindDriver,
@@ -70,6 +78,23 @@ async function vfDevice(
   return dev;
 }
 
+/** The PF of a step that only makes sense on PCI (VF devices, drivers, VF netdevs). */
+function pciPf(step: Step): PciAddress {
+  if (isPciAddress(step.pf)) return step.pf;
+  throw new SriovctlError(
+    `${step.what}: ${step.pf} is not a PCI device; its VFs have no PCI function`,
+  );
+}
+
+/** How many VFs the PF port of a netdevsim device lists in the link dump (no virtfn links exist). */
+async function netdevsimVfCount(host: Host, pf: PfId): Promise<number> {
+  const dump = await host.linkDump();
+  let n = 0;
+  for (const l of dump.links)
+    if (l.parentBus === 'netdevsim' && l.parentDev === pf && l.vfs) n = Math.max(n, l.vfs.length);
+  return n;
+}
+
 function vfStepError(step: Step, results: VfApplyResult[]): SriovctlError | null {
   const failed = results.filter((r) => !r.ok || r.readBack?.state === 'mismatch');
   if (!failed.length) return null;
@@ -105,7 +130,11 @@ async function runStep(
       return undefined;
     }
     case 'eswitchMode':
-      await host.devlinkSetEswitchMode(step.pf, step.to, timeout);
+      await host.devlinkSetEswitchMode(
+        isNetdevsimDevice(step.pf) ? devlinkHandle(`netdevsim/${step.pf}`) : pciPf(step),
+        step.to,
+        timeout,
+      );
       return undefined;
     case 'numVfs':
       await setNumVfs(host, step.pf, step.to, { allowReset: true, timeoutMs: t });
@@ -114,7 +143,9 @@ async function runStep(
       await waitFor(
         `${step.count} VFs of ${step.pf}${step.netdevs ? ' with netdevs' : ''}`,
         async () => {
-          const vfs = await readVirtfns(host, step.pf);
+          if (isNetdevsimDevice(step.pf))
+            return (await netdevsimVfCount(host, step.pf)) >= step.count ? true : null;
+          const vfs = await readVirtfns(host, pciPf(step));
           if (vfs.size < step.count) return null;
           if (!step.netdevs) return true;
           for (const dev of vfs.values()) {
@@ -145,10 +176,11 @@ async function runStep(
     }
     case 'vfMtu': {
       // The VF's netdev name is read now: VFs recreated earlier in this plan have new ones.
-      const devices = await readVirtfns(host, step.pf);
+      const pf = pciPf(step);
+      const devices = await readVirtfns(host, pf);
       const changes = [];
       for (const m of step.mtus) {
-        const dev = await vfDevice(host, step.pf, m.vf, devices);
+        const dev = await vfDevice(host, pf, m.vf, devices);
         const [name] = await host.readDir(`/sys/bus/pci/devices/${dev}/net`).catch(() => []);
         if (!name)
           throw new SriovctlError(
@@ -167,9 +199,10 @@ async function runStep(
       return undefined;
     }
     case 'vfDrivers': {
-      const devices = await readVirtfns(host, step.pf);
+      const pf = pciPf(step);
+      const devices = await readVirtfns(host, pf);
       for (const c of step.changes) {
-        const dev = c.device ?? (await vfDevice(host, step.pf, c.vf, devices));
+        const dev = c.device ?? (await vfDevice(host, pf, c.vf, devices));
         if (c.to === 'none') await releaseDriver(host, dev, timeout);
         else
           await bindDriver(host, dev, c.to === 'vfio-pci' ? driverName('vfio-pci') : null, timeout);

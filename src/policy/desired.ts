@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EswitchMode } from '../host/host.js';
-import { ZERO_MAC, type MacAddress, type PciAddress } from '../host/names.js';
+import { ZERO_MAC, type MacAddress, type PfId } from '../host/names.js';
 import type { Inventory } from '../inventory/types.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 import { mergePf, byPriority, type GroupPlacement, type MergedPf } from './merge.js';
@@ -32,7 +32,7 @@ export interface DesiredVf {
 }
 
 export interface DesiredPf {
-  pciAddress: PciAddress;
+  pciAddress: PfId;
   netdev: string | null;
   numVfs: number;
   mtu?: number;
@@ -129,12 +129,7 @@ function toDesired(m: MergedPf, numVfs: number, hostname: string, macs: MacUse[]
 }
 
 /** The executor's settings for one VF of a group. */
-function vfSettings(
-  pl: GroupPlacement,
-  vfIndex: number,
-  hostname: string,
-  pci: PciAddress,
-): VfSettings {
+function vfSettings(pl: GroupPlacement, vfIndex: number, hostname: string, pci: PfId): VfSettings {
   const g = pl.group;
   const s: VfSettings = {};
   if (g.mac === 'none') s.mac = ZERO_MAC;

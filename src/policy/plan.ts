@@ -5,7 +5,7 @@
  * their host driver, driver changes, then the remaining VF settings. Pure: snapshot in, plan out.
  */
 import type { EswitchMode } from '../host/host.js';
-import type { MacAddress, PciAddress } from '../host/names.js';
+import type { MacAddress, PciAddress, PfId } from '../host/names.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 import type { PfSnapshot, VfConfig, VfSnapshot, Inventory } from '../inventory/types.js';
 import { formatRange } from './ranges.js';
@@ -13,7 +13,7 @@ import type { Plan, PlanRefusal, Step, VfDriverTarget } from './steps.js';
 
 /** What the planner needs of a desired PF (the resolved policies give exactly this). */
 export interface PlanTarget {
-  pciAddress: PciAddress;
+  pciAddress: PfId;
   numVfs: number;
   mtu?: number | undefined;
   eswitchMode?: EswitchMode | undefined;
@@ -234,12 +234,15 @@ function planPf(
     ) {
       macs.push({ vf: want.vfIndex, mac: want.settings.mac });
     }
+    // netdevsim VFs have no PCI function: there is no driver to change (validation refuses
+    // vfio-pci for them).
     const onTarget =
-      want.driver === 'vfio-pci'
+      cur.bus === 'netdevsim' ||
+      (want.driver === 'vfio-pci'
         ? c.driver === 'vfio-pci'
         : want.driver === 'none'
           ? c.driver === null
-          : c.driver !== null && c.driver !== 'vfio-pci';
+          : c.driver !== null && c.driver !== 'vfio-pci');
     if (!onTarget) {
       drivers.push({ vf: want.vfIndex, device: c.device, from: c.driver, to: want.driver });
       const busy = c.snap ? vfLooksInUse(c.snap, hostDriver) : null;

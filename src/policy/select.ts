@@ -36,8 +36,16 @@ export function selectPfs(policy: LoadedPolicy, inv: Inventory): Selection[] {
   for (const pf of inv.pfs) {
     if (sel.vendor !== undefined && pf.vendorId.toLowerCase() !== sel.vendor) continue;
     if (sel.deviceID !== undefined && pf.deviceId.toLowerCase() !== sel.deviceID) continue;
-    if (sel.rootDevices !== undefined && !sel.rootDevices.includes(pf.pciAddress)) continue;
-    if (sel.pciAddresses !== undefined && !sel.pciAddresses.includes(pf.pciAddress)) continue;
+    if (
+      sel.rootDevices !== undefined &&
+      !(sel.rootDevices as readonly string[]).includes(pf.pciAddress)
+    )
+      continue;
+    if (
+      sel.pciAddresses !== undefined &&
+      !(sel.pciAddresses as readonly string[]).includes(pf.pciAddress)
+    )
+      continue;
     if (sel.drivers !== undefined && (pf.driver === null || !sel.drivers.includes(pf.driver))) {
       continue;
     }

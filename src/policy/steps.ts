@@ -1,13 +1,13 @@
 /** Plan steps: what the executor will do, in order, each saying why and whether it is disruptive. */
 import type { EswitchMode } from '../host/host.js';
-import type { MacAddress, PciAddress } from '../host/names.js';
+import type { MacAddress, PciAddress, PfId } from '../host/names.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 
 /** Where a VF should be bound: its host driver, vfio-pci, or no driver at all. */
 export type VfDriverTarget = 'host' | 'vfio-pci' | 'none';
 
 interface StepBase {
-  pf: PciAddress;
+  pf: PfId;
   netdev: string | null;
   /** One line for humans: what happens. */
   what: string;
@@ -37,7 +37,7 @@ export type StepKind = Step['kind'];
 
 /** A refusal: the plan would do something dangerous that needs an explicit override. */
 export interface PlanRefusal {
-  pf: PciAddress;
+  pf: PfId;
   reason: string;
   /** The flag that overrides it. */
   override: 'allowDefaultRoute' | 'force';

@@ -264,7 +264,19 @@ function checkPlacement(pl: GroupPlacement, pf: PfSnapshot, inv: Inventory, c: P
       );
     }
   }
-  if (g.driver === 'vfio-pci') {
+  if (pf.bus === 'netdevsim' && g.driver !== undefined && g.driver !== 'host') {
+    c.err(
+      policy,
+      `${at}.driver`,
+      `${g.driver} cannot be set on VFs of ${label}: netdevsim VFs have no PCI function to bind — remove driver (netdevsim VFs take netlink settings only)`,
+    );
+  } else if (pf.bus === 'netdevsim' && g.mtu !== undefined) {
+    c.err(
+      policy,
+      `${at}.mtu`,
+      `cannot be set on VFs of ${label}: netdevsim VFs have no host netdev — remove mtu`,
+    );
+  } else if (g.driver === 'vfio-pci') {
     if (inv.host.iommu.groupCount === 0) {
       const amd = /amd/i.test(inv.host.cpuVendor);
       c.err(
