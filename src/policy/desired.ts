@@ -9,7 +9,7 @@ import { ZERO_MAC, type MacAddress, type PfId } from '../host/names.js';
 import type { Inventory } from '../inventory/types.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 import { mergePf, byPriority, type GroupPlacement, type MergedPf } from './merge.js';
-import type { LoadedPolicy, PolicyIssue, VfDriver } from './schema.js';
+import type { DriftAction, LoadedPolicy, PolicyIssue, VfDriver } from './schema.js';
 import { selectPfs, type Selection } from './select.js';
 import {
   checkDuplicateMacs,
@@ -37,6 +37,8 @@ export interface DesiredPf {
   numVfs: number;
   mtu?: number;
   eswitchMode?: EswitchMode;
+  /** What the daemon does about drift on this PF (default: report). */
+  drift?: DriftAction;
   /** One entry per VF index that a group covers, by vfIndex; other VFs are left as they are. */
   vfs: DesiredVf[];
   /** The policies selecting this PF, strongest first. */
@@ -113,6 +115,7 @@ function toDesired(m: MergedPf, numVfs: number, hostname: string, macs: MacUse[]
   };
   if (m.mtu) out.mtu = m.mtu.value;
   if (m.eswitchMode) out.eswitchMode = m.eswitchMode.value;
+  if (m.drift) out.drift = m.drift.value;
   for (const { vfIndex, placement } of m.vfs) {
     const settings = vfSettings(placement, vfIndex, hostname, m.pf.pciAddress);
     const g = placement.group;

@@ -30,7 +30,7 @@ export type Trigger = 'start' | 'link-event' | 'interval' | 'manual';
 export interface DriftOptions {
   /** Periodic pass interval (default 30 s). */
   intervalMs?: number;
-  /** Repair non-disruptive drift automatically. */
+  /** Repair non-disruptive drift on every PF; otherwise only on PFs whose policy says `drift: repair`. */
   repair?: boolean;
   /** Also repair with disruptive steps (destroying or rebinding VFs). */
   repairDisruptive?: boolean;
@@ -125,7 +125,18 @@ export class DriftWatcher {
         ...(s.disruptive ? { disruptive: s.disruptive } : {}),
       })),
     });
-    if (!this.opts.repair) return;
+    const repairable = new Set<string>(
+      this.desired()
+        .filter((t) => this.opts.repair || t.drift === 'repair')
+        .map((t) => t.pciAddress),
+    );
+    const ownSteps = plan.steps.filter((s) => repairable.has(s.pf));
+    if (ownSteps.length === 0) return;
+    plan = {
+      steps: ownSteps,
+      refusals: plan.refusals.filter((r) => repairable.has(r.pf)),
+      notes: plan.notes,
+    };
     const disruptive = plan.steps.filter((s) => s.disruptive);
     if ((disruptive.length && !this.opts.repairDisruptive) || plan.refusals.length) {
       emit({

@@ -12,6 +12,7 @@ import {
   policyIssue,
   policyRef,
   showValue,
+  type DriftAction,
   type LoadedPolicy,
   type PolicyIssue,
   type VfGroup,
@@ -46,6 +47,7 @@ export interface MergedPf {
   numVfs: PfValue<number> | null;
   mtu: PfValue<number> | null;
   eswitchMode: PfValue<EswitchMode> | null;
+  drift: PfValue<DriftAction> | null;
   /** The groups that configure at least one VF here. */
   placements: GroupPlacement[];
   /** One entry per configured VF, by vfIndex. */
@@ -83,6 +85,7 @@ export function mergePf(
     numVfs: null,
     mtu: null,
     eswitchMode: null,
+    drift: null,
     placements: [],
     vfs: [],
     policies,
@@ -93,6 +96,7 @@ export function mergePf(
   out.numVfs = resolveField(pf, policies, 'numVfs', (p) => p.numVfs, ctx);
   out.mtu = resolveField(pf, policies, 'mtu', (p) => p.mtu, ctx);
   out.eswitchMode = resolveField(pf, policies, 'eswitchMode', (p) => p.eswitchMode, ctx);
+  out.drift = resolveField(pf, policies, 'drift', (p) => p.drift, ctx);
   if (out.numVfs === null) {
     const first = policies[0]!;
     out.errors.push(
@@ -114,7 +118,7 @@ export function mergePf(
 function resolveField<T extends string | number>(
   pf: PfSnapshot,
   policies: LoadedPolicy[],
-  field: 'numVfs' | 'mtu' | 'eswitchMode',
+  field: 'numVfs' | 'mtu' | 'eswitchMode' | 'drift',
   get: (p: LoadedPolicy) => T | undefined,
   ctx: { out: MergedPf },
 ): PfValue<T> | null {

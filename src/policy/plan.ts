@@ -17,6 +17,8 @@ export interface PlanTarget {
   numVfs: number;
   mtu?: number | undefined;
   eswitchMode?: EswitchMode | undefined;
+  /** What the daemon does about drift on this PF (the planner ignores it). */
+  drift?: 'report' | 'repair' | undefined;
   vfs: readonly {
     vfIndex: number;
     driver: VfDriverTarget;

@@ -80,6 +80,8 @@ export interface LoadedPolicy {
   numVfs?: number;
   mtu?: number;
   eswitchMode?: EswitchMode;
+  /** What the daemon does when the host drifts from this policy: report it, or repair it. */
+  drift?: DriftAction;
   vfGroups: VfGroup[];
   source: PolicySource;
   /**
@@ -294,6 +296,10 @@ export const priorityField = intIn(
   99,
   'priority is 0-99; a lower number wins (0 is the strongest)',
 );
+export type DriftAction = 'report' | 'repair';
+export const driftField = z.enum(['report', 'repair'], {
+  error: 'drift is report (log it) or repair (put back non-disruptive changes)',
+});
 export const eswitchField = z.enum(['legacy', 'switchdev'], {
   error: 'eswitchMode is legacy or switchdev',
 });
@@ -377,6 +383,7 @@ export const nodePolicySchema = z
           numVfs: numVfsField.optional(),
           mtu: mtuField.optional(),
           eswitchMode: eswitchField.optional(),
+          drift: driftField.optional(),
           vfGroups: z.array(vfGroupSchema, { error: 'vfGroups is a list of VF groups' }).optional(),
         },
         { error: 'spec is a mapping with selector, numVfs and vfGroups' },

@@ -104,3 +104,35 @@ it('leaves disruptive repairs to a human', async () => {
   expect(skipped).toMatchObject({ reason: expect.stringContaining('disruptive') });
   expect(await h.readFile('/sys/bus/pci/devices/0000:3b:00.1/sriov_numvfs')).toBe('2\n');
 });
+
+it('repairs only the PFs whose policy says drift: repair when the daemon is not told --repair', async () => {
+  const h = await applied();
+  const events: DriftEvent[] = [];
+  const w = new DriftWatcher(h, () => [{ ...TARGET, drift: 'repair' }], {
+    intervalMs: 60_000,
+    debounceMs: 5,
+    onEvent: (e) => events.push(e),
+  });
+  cleanup.push(() => w.stop());
+  await w.start();
+  h.outOfBand([{ kind: 'vf', pf: ifName('ens1f1'), vf: 0, trust: true }]);
+  for (let i = 0; i < 400 && !events.some((e) => e.type === 'repaired'); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  expect(events.map((e) => e.type)).toContain('repaired');
+  expect(h.pf('ens1f1').sriov!.vfState[0]!.trust).toBe(false);
+});
+
+it('reads drift: report|repair from the policy and refuses anything else', async () => {
+  const { parsePolicyDocuments, resolvePolicies } = await import('../../../src/policy/index.js');
+  const h = await loadSimHost('dual-socket-e810-cx6', { timing: 'off' });
+  cleanup.push(() => h.close());
+  const doc = (drift: string) =>
+    `apiVersion: sriovctl.io/v1alpha1\nkind: NodePolicy\nmetadata: { name: p }\nspec:\n  selector: { pfNames: [ens1f1] }\n  numVfs: 2\n  drift: ${drift}\n`;
+  const ok = parsePolicyDocuments(doc('repair'), 'p.yaml');
+  expect(resolvePolicies(ok.policies, await discover(h)).desired[0]).toMatchObject({
+    drift: 'repair',
+  });
+  const bad = parsePolicyDocuments(doc('fix'), 'p.yaml');
+  expect(bad.errors[0]!.text).toMatch(/^p\.yaml:7:\d+: spec\.drift: .*report \(log it\) or repair/);
+});
