@@ -29,7 +29,7 @@ import { configFilePath } from '../config-paths.js';
 import { HostTimeoutError, KernelError, UnsafeInputError, type ErrnoName } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 import { DRIVERS } from './drivers.js';
-import { FaultInjector } from './faults.js';
+import { FaultInjector, type FaultOp } from './faults.js';
 import type { SimKernel, SimPciDevice, TrafficRates } from './kernel.js';
 import type { NsimDevice } from './netdevsim.js';
 import { applyNetlink, dumpLinks } from './netlink.js';
@@ -98,7 +98,35 @@ export class SimHost implements Host {
       value,
       result,
     });
-    if (result === 'ok') this.announce();
+    // Config files are not kernel state: only kernel changes reach link watchers.
+    if (result === 'ok' && !op.startsWith('config-')) this.announce();
+  }
+
+  /**
+   * Runs one journaled change: the fault injected for it first (a hang, or an errno), then the
+   * change itself; the outcome is recorded either way.
+   */
+  private async journaled(
+    op: JournalEntry['op'],
+    fault: { op: FaultOp; kernelOp: KernelError['op'] },
+    target: string,
+    value: string,
+    change: () => void | Promise<void>,
+  ): Promise<void> {
+    const f = this.faults.check(fault.op, target);
+    if (f.kind === 'hang') await f.released;
+    if (f.kind === 'fail') {
+      this.record(op, target, value, f.errno);
+      throw new KernelError(f.errno, fault.kernelOp, target, 'injected fault');
+    }
+    try {
+      await change();
+    } catch (e) {
+      const err = e instanceof VfsError ? new KernelError(e.errno, fault.kernelOp, target) : e;
+      this.record(op, target, value, err instanceof KernelError ? err.errno : 'error');
+      throw err;
+    }
+    this.record(op, target, value, 'ok');
   }
   private readonly linkWatchers = new Set<() => void>();
 
@@ -163,70 +191,27 @@ export class SimHost implements Host {
     );
   }
 
-  private async doWrite(p: string, value: string): Promise<void> {
-    const fault = this.faults.check('write', p);
-    if (fault.kind === 'hang') await fault.released;
-    if (fault.kind === 'fail') {
-      this.record('write', p, value, fault.errno);
-      throw new KernelError(fault.errno, 'write', p, 'injected fault');
-    }
-    try {
+  private doWrite(p: string, value: string): Promise<void> {
+    return this.journaled('write', { op: 'write', kernelOp: 'write' }, p, value, async () => {
       const { node } = this.node(p, true, 'write');
       if (node.kind === 'dir') throw new KernelError('EISDIR', 'write', p);
       if (node.kind !== 'file' || !node.write) throw new KernelError('EACCES', 'write', p);
       // A zero-length write(2) succeeds without reaching the attribute's store (measured in the
       // lab: writing "" to sriov_numvfs is not EINVAL); the open-time EACCES above still applies.
       if (value.length > 0) await node.write(value);
-      this.record('write', p, value, 'ok');
-    } catch (e) {
-      this.record('write', p, value, e instanceof KernelError ? e.errno : 'error');
-      throw e;
-    }
+    });
   }
 
   /** Permission bits each config file was written with (the Vfs itself has no modes). */
   readonly configModes = new Map<string, number>();
 
-  private journalConfig(
-    op: 'config-write' | 'config-remove',
-    p: string,
-    value: string,
-    result: JournalEntry['result'],
-  ): void {
-    // Straight into the journal: a config file is not a kernel change, so nothing is announced.
-    this.journal.push({
-      seq: ++this.seq,
-      at: this.kernel.config.clock(),
-      op,
-      target: p,
-      value,
-      result,
-    });
-  }
-
   async writeConfigFile(path: string, content: string, opts?: ConfigFileOptions): Promise<void> {
     const p = configFilePath(path);
-    const fault = this.faults.check('write', p);
-    if (fault.kind === 'hang') await fault.released;
-    if (fault.kind === 'fail') {
-      this.journalConfig('config-write', p, content, fault.errno);
-      throw new KernelError(fault.errno, 'write', p, 'injected fault');
-    }
-    try {
+    await this.journaled('config-write', { op: 'write', kernelOp: 'write' }, p, content, () => {
       if (this.kernel.vfs.peek(p)?.kind === 'dir') throw new KernelError('EISDIR', 'write', p);
       this.kernel.vfs.constant(p, content);
-    } catch (e) {
-      const err = e instanceof VfsError ? new KernelError(e.errno, 'write', p) : e;
-      this.journalConfig(
-        'config-write',
-        p,
-        content,
-        err instanceof KernelError ? err.errno : 'error',
-      );
-      throw err;
-    }
+    });
     this.configModes.set(p, opts?.mode ?? 0o644);
-    this.journalConfig('config-write', p, content, 'ok');
   }
 
   async removeConfigFile(path: string): Promise<boolean> {
@@ -234,12 +219,12 @@ export class SimHost implements Host {
     const node = this.kernel.vfs.peek(p);
     if (!node) return false;
     if (node.kind === 'dir' && node.children.size > 0) {
-      this.journalConfig('config-remove', p, '', 'ENOTEMPTY');
+      this.record('config-remove', p, '', 'ENOTEMPTY');
       throw new KernelError('ENOTEMPTY', 'write', p);
     }
     this.kernel.vfs.remove(p);
     this.configModes.delete(p);
-    this.journalConfig('config-remove', p, '', 'ok');
+    this.record('config-remove', p, '', 'ok');
     return true;
   }
 
@@ -306,28 +291,18 @@ export class SimHost implements Host {
     opts?: WriteOptions,
   ): Promise<void> {
     const target = devlinkHandleOf(ref);
-    const run = async () => {
-      const f = this.faults.check('devlink', target);
-      if (f.kind === 'hang') await f.released;
-      if (f.kind === 'fail') {
-        this.record('devlink', target, `eswitch ${mode}`, f.errno);
-        throw new KernelError(f.errno, 'devlink', target, 'injected fault');
-      }
-      try {
-        const t = this.devlinkTarget(target);
-        if ('nsim' in t) this.kernel.netdevsim!.setEswitchMode(t.nsim, mode);
-        else this.kernel.setEswitchMode(t.pci, mode);
-        this.record('devlink', target, `eswitch ${mode}`, 'ok');
-      } catch (e) {
-        this.record(
-          'devlink',
-          target,
-          `eswitch ${mode}`,
-          e instanceof KernelError ? e.errno : 'error',
-        );
-        throw e;
-      }
-    };
+    const run = () =>
+      this.journaled(
+        'devlink',
+        { op: 'devlink', kernelOp: 'devlink' },
+        target,
+        `eswitch ${mode}`,
+        () => {
+          const t = this.devlinkTarget(target);
+          if ('nsim' in t) this.kernel.netdevsim!.setEswitchMode(t.nsim, mode);
+          else this.kernel.setEswitchMode(t.pci, mode);
+        },
+      );
     const ms = opts?.timeoutMs;
     return withTimeout(run(), ms, () => new HostTimeoutError(`devlink ${target}`, ms ?? 0));
   }
