@@ -13,7 +13,7 @@ import { discoverNetdevsim } from './netdevsim.js';
 import { loadPciIds, lookupPciNames } from './pci-names.js';
 import { scanForPfs } from './pci-scan.js';
 import { readPf, type PfDraft, type PfReadContext } from './pf-reader.js';
-import { isAbsent, tryCall, tryReadDir } from './seam-reads.js';
+import { isAbsent, tryCall, tryReadDir, type Outcome } from './seam-reads.js';
 import { readVfioEnableSriov } from './sriov-drivers.js';
 import { IOMMU_GROUPS_DIR, PCI_DRIVERS_DIR } from './sysfs-entries.js';
 import type { DiscoveryIssue, Inventory, PfSnapshot } from './types.js';
@@ -27,17 +27,17 @@ export interface DiscoverOptions {
 
 /** A directory listing as a set, or null (with an issue unless absent) when unreadable. */
 async function listingSet<T>(
-  host: Host,
+  listing: Promise<Outcome<string[]>>,
   dir: string,
   map: (name: string) => T | null,
-  issues: DiscoveryIssue[],
+  issues: DiscoveryIssue[] | null,
 ): Promise<Set<T> | null> {
-  const read = await tryReadDir(host, dir);
+  const read = await listing;
   if (!read.ok) {
     // No iommu_groups directory means no IOMMU: every group link would be dangling, and that is
     // exactly what an empty set reports.
     if (isAbsent(read)) return new Set();
-    issues.push(failedReadIssue(dir, read));
+    issues?.push(failedReadIssue(dir, read));
     return null;
   }
   const out = new Set<T>();
@@ -79,12 +79,20 @@ export async function discover(host: Host, opts: DiscoverOptions = {}): Promise<
   const hostIssues: DiscoveryIssue[] = [];
   const sharedIssues: DiscoveryIssue[] = [];
 
+  // Listed once: host facts count the groups, PF and VF reads check group links against them.
+  const groupsListing = tryReadDir(host, IOMMU_GROUPS_DIR);
   const [candidates, dumpRead, routesRead, drivers, iommuGroups] = await Promise.all([
     scanForPfs(host, scanIssues),
     tryCall(() => host.linkDump()),
     tryCall(() => host.defaultRoutes()),
-    listingSet(host, PCI_DRIVERS_DIR, (n) => n, hostIssues),
-    listingSet(host, IOMMU_GROUPS_DIR, (n) => (/^[0-9]+$/.test(n) ? Number(n) : null), hostIssues),
+    listingSet(tryReadDir(host, PCI_DRIVERS_DIR), PCI_DRIVERS_DIR, (n) => n, hostIssues),
+    // Host facts report a failed listing; this use only needs the group numbers.
+    listingSet(
+      groupsListing,
+      IOMMU_GROUPS_DIR,
+      (n) => (/^[0-9]+$/.test(n) ? Number(n) : null),
+      null,
+    ),
   ]);
 
   if (!dumpRead.ok) {
@@ -111,7 +119,11 @@ export async function discover(host: Host, opts: DiscoverOptions = {}): Promise<
   let vfioEnableSriov: Promise<boolean | null> | undefined;
   const [routeCarriers, hostFacts] = await Promise.all([
     defaultRouteCarriers(host, routes),
-    gatherHostFacts(host, { issues: hostIssues, defaultRoutes: routes }),
+    gatherHostFacts(host, {
+      issues: hostIssues,
+      defaultRoutes: routes,
+      iommuGroups: groupsListing,
+    }),
   ]);
   const ctx: PfReadContext = {
     host,

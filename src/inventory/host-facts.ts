@@ -5,7 +5,7 @@
  */
 import type { DefaultRoute, Host } from '../host/host.js';
 import { failedReadIssue, issue, parseOr } from './issues.js';
-import { isAbsent, tryCall, tryReadDir, tryReadFile } from './seam-reads.js';
+import { isAbsent, tryCall, tryReadDir, tryReadFile, type Outcome } from './seam-reads.js';
 import { IOMMU_GROUPS_DIR, PCI_DRIVERS_DIR } from './sysfs-entries.js';
 import type { DiscoveryIssue, HostFacts, IommuFacts } from './types.js';
 import { parseHexRegister } from './values.js';
@@ -26,6 +26,8 @@ export interface GatherHostFactsOptions {
   issues?: DiscoveryIssue[];
   /** Routes already fetched by the caller, so discovery asks the kernel once. */
   defaultRoutes?: readonly DefaultRoute[];
+  /** The /sys/kernel/iommu_groups listing if the caller already has it (discovery does). */
+  iommuGroups?: Promise<Outcome<string[]>>;
 }
 
 /** Reads a one-line procfs value, trimmed; '' with an issue when unreadable. */
@@ -85,11 +87,12 @@ async function readIommuFacts(
   host: Host,
   cmdline: string,
   issues: DiscoveryIssue[],
+  groupsListing: Promise<Outcome<string[]>>,
 ): Promise<IommuFacts> {
   const [tables, unitsRead, groupsRead] = await Promise.all([
     tryReadDir(host, ACPI_TABLES_DIR),
     tryReadDir(host, IOMMU_CLASS_DIR),
-    tryReadDir(host, IOMMU_GROUPS_DIR),
+    groupsListing,
   ]);
   if (!tables.ok && !isAbsent(tables)) issues.push(failedReadIssue(ACPI_TABLES_DIR, tables));
   if (!unitsRead.ok && !isAbsent(unitsRead))
@@ -176,7 +179,12 @@ export async function gatherHostFacts(
   else issues.push(failedReadIssue(CPUINFO_PATH, cpuinfoRead));
 
   const [iommu, vfioPci] = await Promise.all([
-    readIommuFacts(host, kernelCmdline, issues),
+    readIommuFacts(
+      host,
+      kernelCmdline,
+      issues,
+      opts.iommuGroups ?? tryReadDir(host, IOMMU_GROUPS_DIR),
+    ),
     readVfioPci(host, kernelRelease),
   ]);
 
