@@ -1,8 +1,8 @@
 // The errno table measured on a real 6.1 kernel with QEMU's NVMe SR-IOV PF (kernel-lab-facts.md),
 // reproduced step by step through the seam on the simulator's mirror of that guest.
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { KernelError } from '../../../src/host/errors.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
+import { errnoOf } from '../../support/errno.js';
 
 const PF = '/sys/bus/pci/devices/0000:00:02.0';
 let h: SimHost;
@@ -10,16 +10,6 @@ beforeEach(async () => {
   h = await loadSimHost('qemu-nvme-lab', { timing: 'off' });
 });
 afterEach(() => h.close());
-
-async function errnoOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'ok',
-    (e: unknown) => {
-      if (e instanceof KernelError) return e.errno;
-      throw e;
-    },
-  );
-}
 
 it('shows the NVMe PF as the lab does', async () => {
   expect(await h.readFile(`${PF}/vendor`)).toBe('0x1b36\n');

@@ -2,11 +2,12 @@
 // files, sriov_numvfs and debugfs max_vfs errnos, the VF ndos' checks, VF configs that survive
 // disable, u16 rates, switchdev representors, devlink handles and the 256-VF dump truncation.
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelError, MalformedHostError } from '../../../src/host/errors.js';
+import { MalformedHostError } from '../../../src/host/errors.js';
 import type { NetlinkChange, VfChange } from '../../../src/host/host.js';
 import { devlinkHandle, ifName, macAddress } from '../../../src/host/names.js';
 import { simHostFromYaml, type SimHost, type SimOptions } from '../../../src/host/sim/index.js';
 import { NSIM_VF_OPS, scanUints } from '../../../src/host/sim/netdevsim.js';
+import { errnoOf } from '../../support/errno.js';
 
 const BUS = '/sys/bus/netdevsim';
 const DEV = `${BUS}/devices/netdevsim10`;
@@ -30,16 +31,6 @@ async function fromYaml(netdevsim: string, opts: SimOptions = { timing: 'off' })
 afterEach(() => {
   for (const h of hosts.splice(0)) h.close();
 });
-
-async function errnoOf(p: Promise<unknown>): Promise<string> {
-  return p.then(
-    () => 'ok',
-    (e: unknown) => {
-      if (e instanceof KernelError) return e.errno;
-      throw e;
-    },
-  );
-}
 
 function vf(n: number, change: Omit<VfChange, 'kind' | 'pf' | 'vf'>, pf = 'eth0'): NetlinkChange {
   return { kind: 'vf', pf: ifName(pf), vf: n, ...change };

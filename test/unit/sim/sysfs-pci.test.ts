@@ -1,8 +1,8 @@
 // The simulated kernel's PCI sysfs: formats, sriov_numvfs semantics in the kernel's check order,
 // VF links and driver binding — each case from linux-sriov-abi.md §1-§2, §9 and kernel-lab-facts.md.
 import { afterEach, describe, expect, it } from 'vitest';
-import { KernelError } from '../../../src/host/errors.js';
 import { loadSimHost, simHostFromYaml, type SimHost } from '../../../src/host/sim/index.js';
+import { errnoOf } from '../../support/errno.js';
 
 const hosts: SimHost[] = [];
 async function boot(fixture: string, timing: 'off' | number = 'off'): Promise<SimHost> {
@@ -13,16 +13,6 @@ async function boot(fixture: string, timing: 'off' | number = 'off'): Promise<Si
 afterEach(() => {
   for (const h of hosts.splice(0)) h.close();
 });
-
-async function errnoOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    if (e instanceof KernelError) return e.errno;
-    throw e;
-  }
-}
 
 const E810 = '/sys/bus/pci/devices/0000:3b:00.0';
 const E810_1 = '/sys/bus/pci/devices/0000:3b:00.1';
