@@ -31,20 +31,5 @@ export function result(r: CheckResult): CheckResult {
   return r;
 }
 
-/** Formats a sorted list of integers as compact ranges: [0,1,2,5,7,8] → `0-2, 5, 7-8`. */
-export function formatRanges(values: readonly number[]): string {
-  const sorted = [...new Set(values)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const start = sorted[i]!;
-    let end = start;
-    while (i + 1 < sorted.length && sorted[i + 1] === end + 1) {
-      i++;
-      end = sorted[i]!;
-    }
-    parts.push(start === end ? `${start}` : `${start}-${end}`);
-    i++;
-  }
-  return parts.join(', ');
-}
+/** Compact ranges for messages: [0,1,2,5,7,8] → `0-2, 5, 7-8`. */
+export { formatIndexRanges as formatRanges } from '../inventory/vf-config.js';

@@ -24,17 +24,21 @@ export function vfConfigFrom(info: VfInfo): VfConfig {
   };
 }
 
-/** Formats sorted indexes compactly for a message: `34-255`, `3, 7-9`. */
-export function formatIndexRanges(indexes: readonly number[]): string {
+/**
+ * Formats VF indexes compactly (sorted, duplicates dropped): `34-255`, `3, 7-9`. The one formatter
+ * for index ranges; policy files use it with `,` as the separator (`0-7,12`).
+ */
+export function formatIndexRanges(indexes: readonly number[], separator = ', '): string {
+  const s = [...new Set(indexes)].sort((a, b) => a - b);
   const parts: string[] = [];
   let i = 0;
-  while (i < indexes.length) {
+  while (i < s.length) {
     let j = i;
-    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j]! + 1) j++;
-    parts.push(i === j ? `${indexes[i]}` : `${indexes[i]}-${indexes[j]}`);
+    while (j + 1 < s.length && s[j + 1] === s[j]! + 1) j++;
+    parts.push(i === j ? `${s[i]}` : `${s[i]}-${s[j]}`);
     i = j + 1;
   }
-  return parts.join(', ');
+  return parts.join(separator);
 }
 
 export interface VfConfigs {

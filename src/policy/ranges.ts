@@ -2,6 +2,7 @@
  * VF index ranges as users write them: `0-7,12` (inclusive bounds, comma-separated parts), and PF
  * names with a range suffix as the Kubernetes operator writes them: `ens1f0#0-7`.
  */
+import { formatIndexRanges } from '../inventory/vf-config.js';
 
 /** The largest VF index sriovctl accepts in a range: PCIe SR-IOV caps TotalVFs at 65535. */
 export const MAX_VF_INDEX = 65534;
@@ -40,19 +41,9 @@ export function parseRange(text: string): RangeResult {
   return { ok: true, indexes: [...seen].sort((a, b) => a - b) };
 }
 
-/** Formats VF indexes compactly (`0-7,12`); the inverse of parseRange for sorted unique input. */
+/** Formats VF indexes in policy syntax (`0-7,12`); the inverse of parseRange. */
 export function formatRange(indexes: readonly number[]): string {
-  const sorted = [...new Set(indexes)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  let i = 0;
-  while (i < sorted.length) {
-    const start = sorted[i]!;
-    let end = start;
-    while (i + 1 < sorted.length && sorted[i + 1] === end + 1) end = sorted[++i]!;
-    parts.push(start === end ? String(start) : `${start}-${end}`);
-    i++;
-  }
-  return parts.join(',');
+  return formatIndexRanges(indexes, ',');
 }
 
 /** The indexes 0..count-1. */
