@@ -9,9 +9,10 @@ export {
 export { K8S_API_VERSION, K8S_DEFAULT_PRIORITY, K8S_KIND } from './k8s-import.js';
 export {
   loadPolicyFiles,
+  loadPolicySources,
+  type PolicyText,
   parsePolicyDocuments,
   parsePolicyText,
-  policyFilePaths,
   PolicyLoadError,
   type ParseResult,
 } from './load.js';

@@ -89,6 +89,25 @@ export function parsePolicyText(text: string, file: string): LoadedPolicy[] {
  * PolicyLoadError with the problems of every file.
  */
 export function loadPolicyFiles(paths: string[]): LoadedPolicy[] {
+  return loadPolicySources(paths).policies;
+}
+
+/** A policy file as read: its path and its text. */
+export interface PolicyText {
+  file: string;
+  text: string;
+}
+
+/**
+ * Reads and parses policy files, returning the texts with the policies parsed from them, so a
+ * caller that keeps the files (install) keeps exactly what was validated. Every problem in every
+ * file is reported at once in a PolicyLoadError.
+ */
+export function loadPolicySources(paths: string[]): {
+  sources: PolicyText[];
+  policies: LoadedPolicy[];
+} {
+  const sources: PolicyText[] = [];
   const policies: LoadedPolicy[] = [];
   const errors: PolicyIssue[] = [];
   for (const file of paths.flatMap((p) => expand(p, errors))) {
@@ -99,23 +118,13 @@ export function loadPolicyFiles(paths: string[]): LoadedPolicy[] {
       errors.push(unreadable(file, e));
       continue;
     }
+    sources.push({ file, text });
     const r = parsePolicyDocuments(text, file);
     policies.push(...r.policies);
     errors.push(...r.errors);
   }
   if (errors.length > 0) throw new PolicyLoadError(errors);
-  return policies;
-}
-
-/**
- * The files `paths` stand for (a directory means its *.yaml, *.yml and *.json files, sorted), as
- * loadPolicyFiles reads them; throws PolicyLoadError for a directory without policy files.
- */
-export function policyFilePaths(paths: string[]): string[] {
-  const errors: PolicyIssue[] = [];
-  const files = paths.flatMap((p) => expand(p, errors));
-  if (errors.length > 0) throw new PolicyLoadError(errors);
-  return files;
+  return { sources, policies };
 }
 
 // A directory stands for its policy files; anything else is read as a file (and fails there).

@@ -4,7 +4,6 @@
  * units (and with --purge the policies and recorded state) away. Enabling the units is left to the
  * operator's own `systemctl` call, printed exactly: see README "Reboot persistence" for why.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Host } from '../../host/host.js';
@@ -22,14 +21,13 @@ import {
 } from '../../persist/install.js';
 import { APPLY_UNIT, DAEMON_UNIT, POLICY_DIR } from '../../persist/locations.js';
 import type { UnitOptions } from '../../persist/units.js';
-import { policyFilePaths, PolicyLoadError } from '../../policy/index.js';
 import { planChanges } from '../../policy/plan.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { styleFor } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { openSession } from '../session.js';
 import type { CommandContext } from './context.js';
-import { resolveOrReport } from './plan.js';
+import { loadOrReport, resolveLoadedOrReport } from './plan.js';
 
 export interface InstallFlags {
   file?: string[];
@@ -71,10 +69,6 @@ function seconds(flag: string, v: string | undefined): number | undefined {
   return n;
 }
 
-function readSources(files: string[]): PolicySource[] {
-  return policyFilePaths(files).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
-}
-
 /** install on an open host: the whole command minus argument parsing (tests call it directly). */
 export async function installOnHost(
   io: CliIo,
@@ -88,17 +82,12 @@ export async function installOnHost(
   const err = styleFor(io.stderr, io.env);
   const inv = await discover(host);
   // Exactly what the boot-time apply will check, so a policy that cannot apply never gets installed.
-  const desired = await resolveOrReport(io, files, inv, setExit);
+  // The texts installed are the texts validated: each file is read once.
+  const loaded = loadOrReport(io, files, setExit);
+  if (!loaded) return;
+  const desired = resolveLoadedOrReport(io, loaded.policies, inv, setExit);
   if (!desired) return;
-  let sources: PolicySource[];
-  try {
-    sources = readSources(files);
-  } catch (e) {
-    if (!(e instanceof PolicyLoadError)) throw e;
-    for (const i of e.issues) println(io.stderr, err.c.red(i.text));
-    setExit(65);
-    return;
-  }
+  const sources: PolicySource[] = loaded.sources;
   const clash = nameClash(sources);
   if (clash) throw new UsageError(clash, 'rename one of the files: policies.d is one directory');
   const units: UnitOptions = {

@@ -7,7 +7,12 @@ import type { Host } from '../../host/host.js';
 import { discover } from '../../inventory/discover.js';
 import type { Inventory } from '../../inventory/types.js';
 import { applyPlan, type ApplyResult } from '../../policy/apply.js';
-import { loadPolicyFiles, PolicyLoadError, resolvePolicies } from '../../policy/index.js';
+import {
+  loadPolicySources,
+  PolicyLoadError,
+  resolvePolicies,
+  type LoadedPolicy,
+} from '../../policy/index.js';
 import { planChanges, type PlanOptions } from '../../policy/plan.js';
 import type { Plan, Step } from '../../policy/steps.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -37,6 +42,19 @@ Exit codes:
   65  the policy files are invalid (each problem is printed as file:line:col: field: message)
   64  usage error; 70 host or internal error`;
 
+/** Reads and parses policy files; problems are printed and exit 65 (null is returned). */
+export function loadOrReport(io: CliIo, files: string[], setExit: (n: number) => void) {
+  try {
+    return loadPolicySources(files);
+  } catch (e) {
+    if (!(e instanceof PolicyLoadError)) throw e;
+    const err = styleFor(io.stderr, io.env);
+    for (const i of e.issues) println(io.stderr, err.c.red(i.text));
+    setExit(65);
+    return null;
+  }
+}
+
 /** Loads and resolves policies against the host's inventory; policy problems exit 65. */
 export async function resolveOrReport(
   io: CliIo,
@@ -44,18 +62,18 @@ export async function resolveOrReport(
   inv: Inventory,
   setExit: (n: number) => void,
 ) {
+  const loaded = loadOrReport(io, files, setExit);
+  return loaded ? resolveLoadedOrReport(io, loaded.policies, inv, setExit) : null;
+}
+
+/** Resolves already-loaded policies against the inventory; problems are printed and exit 65. */
+export function resolveLoadedOrReport(
+  io: CliIo,
+  docs: LoadedPolicy[],
+  inv: Inventory,
+  setExit: (n: number) => void,
+) {
   const err = styleFor(io.stderr, io.env);
-  let docs;
-  try {
-    docs = loadPolicyFiles(files);
-  } catch (e) {
-    if (e instanceof PolicyLoadError) {
-      for (const i of e.issues) println(io.stderr, err.c.red(i.text));
-      setExit(65);
-      return null;
-    }
-    throw e;
-  }
   const r = resolvePolicies(docs, inv);
   for (const w of r.warnings) println(io.stderr, err.c.yellow(`warning: ${w.text}`));
   if (r.errors.length) {
