@@ -23,6 +23,7 @@ export default tseslint.config(
       'src/host/linux/**',
       'src/host/sim/fixture-loader.ts',
       'src/policy/load.ts',
+      'src/api/unix-socket.ts',
       'src/cli/**',
     ],
     rules: {
@@ -61,6 +62,8 @@ export default tseslint.config(
       'src/host/**',
       'src/persist/**',
       'src/policy/**',
+      'src/ledger/**',
+      'src/metrics/**',
     ],
     rules: {
       'no-restricted-imports': [
@@ -92,7 +95,12 @@ export default tseslint.config(
   },
   {
     // Policy files are read in one place; the rest of src/policy is pure.
-    files: ['src/host/linux/**', 'src/host/sim/fixture-loader.ts', 'src/policy/load.ts'],
+    files: [
+      'src/host/linux/**',
+      'src/host/sim/fixture-loader.ts',
+      'src/policy/load.ts',
+      'src/api/unix-socket.ts',
+    ],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -122,7 +122,7 @@ export async function applyVfSettings(
   const delay = opts.retryDelayMs ?? 100;
   const results = new Map<number, VfApplyResult>();
   let pending = [...items];
-  let dump = await host.linkDump();
+  let dump = await host.linkDump({ ifname: pf });
   for (let attempt = 1; pending.length > 0; attempt++) {
     const link = findLink(dump.links, pf);
     const changes: VfChange[] = [];
@@ -190,7 +190,7 @@ export async function applyVfSettings(
     });
     pending = retry;
     if (pending.length) await new Promise((r) => setTimeout(r, delay * 2 ** (attempt - 1)));
-    dump = await host.linkDump();
+    dump = await host.linkDump({ ifname: pf });
   }
   const link = findLink(dump.links, pf);
   return items.map((item) => {

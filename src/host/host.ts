@@ -81,6 +81,10 @@ export interface LinkDump {
 }
 
 /** A default route as `ip -j route show default` reports it. */
+export interface LinkDumpOptions {
+  ifname?: IfName;
+}
+
 export interface DefaultRoute {
   family: 'inet' | 'inet6';
   dev: IfName;
@@ -175,8 +179,11 @@ export interface Host {
   /** Removes such a file (or an empty directory of them); false when nothing was there. */
   removeConfigFile(path: string): Promise<boolean>;
 
-  /** Equivalent to `ip -j -d -s link show` (all links, VF info and stats). */
-  linkDump(): Promise<LinkDump>;
+  /**
+   * Equivalent to `ip -j -d -s link show [dev IFNAME]` (VF info and stats); with `ifname`, only
+   * that link (a missing one is a HostCommandError, as `ip` says "Device does not exist").
+   */
+  linkDump(opts?: LinkDumpOptions): Promise<LinkDump>;
   /** Equivalent to `ip -force -batch -` with one line per change; one result per change, in order. */
   linkApply(changes: readonly NetlinkChange[], opts?: WriteOptions): Promise<NetlinkResult[]>;
   /** Equivalent to `ip -j route show default` for IPv4 and IPv6. */

@@ -4,6 +4,7 @@ import { UnsafeInputError } from '../errors.js';
 import type {
   DefaultRoute,
   LinkDump,
+  LinkDumpOptions,
   NetlinkChange,
   NetlinkResult,
   WriteOptions,
@@ -13,6 +14,7 @@ import { commandFailed, runCommand } from './exec.js';
 import { parseIpLinkJson } from './parse-ip-link.js';
 import { parseIpRouteJson } from './parse-ip-route.js';
 import { renderBatchLine } from '../batch-line.js';
+import { ifName } from '../names.js';
 
 export const IPROUTE2_HINT = 'install iproute2 (apt-get install iproute2)';
 
@@ -61,9 +63,10 @@ export class Iproute2 {
     };
   }
 
-  /** `ip -j -d -s link show`. */
-  async linkDump(): Promise<LinkDump> {
-    const argv = this.argv('-j', '-d', '-s', 'link', 'show');
+  /** `ip -j -d -s link show [dev IFNAME]`. */
+  async linkDump(opts?: LinkDumpOptions): Promise<LinkDump> {
+    const dev = opts?.ifname !== undefined ? ['dev', ifName(opts.ifname)] : [];
+    const argv = this.argv('-j', '-d', '-s', 'link', 'show', ...dev);
     const r = await runCommand(argv, { missingHint: IPROUTE2_HINT });
     if (r.code !== 0) throw commandFailed(argv, r);
     return parseIpLinkJson(r.stdout, r.stderr);

@@ -14,6 +14,7 @@ import type {
   Host,
   HostDescription,
   LinkDump,
+  LinkDumpOptions,
   NetlinkChange,
   NetlinkResult,
   WriteOptions,
@@ -102,8 +103,8 @@ export class LinuxHost implements Host {
     return this.config.remove(path);
   }
 
-  async linkDump(): Promise<LinkDump> {
-    return this.ip.linkDump();
+  async linkDump(opts?: LinkDumpOptions): Promise<LinkDump> {
+    return this.ip.linkDump(opts);
   }
 
   async linkApply(

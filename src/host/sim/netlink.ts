@@ -4,7 +4,7 @@
  * (client-side checks, the kernel's fixed attribute order, and the lines ip never reaches after it
  * exits mid-batch).
  */
-import { STRERROR, type ErrnoName } from '../errors.js';
+import { HostCommandError, STRERROR, type ErrnoName } from '../errors.js';
 import type {
   LinkDump,
   LinkInfo,
@@ -13,7 +13,7 @@ import type {
   VfChange,
   VfInfo,
 } from '../host.js';
-import type { IfName } from '../names.js';
+import { ifName, type IfName } from '../names.js';
 import { DRIVERS } from './drivers.js';
 import { zeroCounters, type SimKernel, type SimNetdev, type SimPciDevice } from './kernel.js';
 import { LINK_STATE_NUMBER, type VfPort } from './vf-port.js';
@@ -114,10 +114,18 @@ export function vfPortOf(k: SimKernel, nd: SimNetdev): VfPort | null {
 }
 
 /** What `ip -j -d -s link show` returns on the simulated kernel. */
-export function dumpLinks(k: SimKernel): LinkDump {
+export function dumpLinks(k: SimKernel, only?: IfName): LinkDump {
   const warnings: string[] = [];
   const links: LinkInfo[] = [];
-  const netdevs = [...k.netdevs.values()].sort((a, b) => a.ifindex - b.ifindex);
+  let netdevs = [...k.netdevs.values()].sort((a, b) => a.ifindex - b.ifindex);
+  if (only !== undefined) {
+    ifName(only);
+    netdevs = netdevs.filter((nd) => nd.name === only);
+    if (netdevs.length === 0) {
+      const argv = ['ip', '-j', '-d', '-s', 'link', 'show', 'dev', only];
+      throw new HostCommandError(argv, 1, `Device "${only}" does not exist.\n`);
+    }
+  }
   for (const nd of netdevs) {
     const oper = operstateUpper(k, nd);
     const link: LinkInfo = {

@@ -13,6 +13,7 @@ import type {
   Host,
   HostDescription,
   LinkDump,
+  LinkDumpOptions,
   NetlinkChange,
   NetlinkResult,
   WriteOptions,
@@ -228,8 +229,8 @@ export class SimHost implements Host {
     return true;
   }
 
-  async linkDump(): Promise<LinkDump> {
-    return dumpLinks(this.kernel);
+  async linkDump(opts?: LinkDumpOptions): Promise<LinkDump> {
+    return dumpLinks(this.kernel, opts?.ifname);
   }
 
   async linkApply(

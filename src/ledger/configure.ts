@@ -1,0 +1,128 @@
+/**
+ * What attaching and detaching do to a VF, through the executor: the attachment's settings on
+ * the PF side, then the pool's driver; and the scrub that makes a VF safe to hand to someone else
+ * (no MAC, no VLAN, no rates, no trust, spoof checking on, link auto).
+ */
+import { bindDriver, OperationError, readDriver } from '../executor/index.js';
+import { applyVfSettings, type VfReadBack, type VfSettings } from '../executor/vf-settings.js';
+import type { Host } from '../host/host.js';
+import type { DriverName, IfName, MacAddress, PciAddress } from '../host/names.js';
+import type { AttachmentSettings, PoolSpec } from './types.js';
+
+export const SCRUBBED: AttachmentSettings = {
+  mac: '00:00:00:00:00:00',
+  vlan: 0,
+  qos: 0,
+  minTxRate: 0,
+  maxTxRate: 0,
+  trust: false,
+  spoofchk: true,
+  linkState: 'auto',
+};
+
+/** One VF to configure: where it is and what it must look like. */
+export interface VfTarget {
+  pfNetdev: string;
+  vfIndex: number;
+  vfPciAddress: string | null;
+  settings: AttachmentSettings;
+}
+
+export interface VfOutcome {
+  vfIndex: number;
+  ok: boolean;
+  readBack: VfReadBack | null;
+  error: OperationError | null;
+}
+
+function toVfSettings(s: AttachmentSettings): VfSettings {
+  return {
+    mac: s.mac as MacAddress,
+    vlan: { vlan: s.vlan, qos: s.qos, proto: '802.1Q' },
+    minTxRate: s.minTxRate,
+    maxTxRate: s.maxTxRate,
+    spoofchk: s.spoofchk,
+    trust: s.trust,
+    linkState: s.linkState,
+  };
+}
+
+/** Human text for a read-back: what the attachment's `detail` says after configuring. */
+export function describeReadBack(r: VfReadBack | null): string {
+  if (r === null) return 'not read back';
+  if (r.state === 'verified') return 'verified by read-back';
+  if (r.state === 'unreadable')
+    return "applied; not verifiable: the kernel's netlink VF list of this PF is truncated before this VF";
+  return `read-back differs: ${r.fields.map((f) => `${f.field} wanted ${String(f.wanted)}, found ${String(f.found)}`).join('; ')}`;
+}
+
+/**
+ * Applies settings to VFs of one PF in one batch, then puts each VF on the pool's driver. Returns
+ * one outcome per target; never throws for a per-VF refusal.
+ */
+export async function configureVfs(
+  host: Host,
+  pfDriver: string | null,
+  targets: readonly VfTarget[],
+  vfDriver: PoolSpec['vfDriver'],
+  timeoutMs?: number,
+): Promise<VfOutcome[]> {
+  if (targets.length === 0) return [];
+  const pf = targets[0]!.pfNetdev as IfName;
+  const results = await applyVfSettings(
+    host,
+    pf,
+    targets.map((t) => ({ vf: t.vfIndex, settings: toVfSettings(t.settings) })),
+    { driver: pfDriver, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
+  );
+  const out: VfOutcome[] = [];
+  for (const [i, t] of targets.entries()) {
+    const r = results[i]!;
+    let error =
+      r.ok || r.error
+        ? (r.error ?? null)
+        : new OperationError(
+            { kind: 'vfSetting', pf, vf: t.vfIndex, setting: 'settings' },
+            `configure VF ${t.vfIndex} of ${pf}`,
+            r.errno ?? null,
+            r.message ?? 'the kernel refused the change',
+          );
+    const readBack = r.readBack ?? null;
+    if (r.ok && readBack?.state === 'mismatch')
+      error = new OperationError(
+        { kind: 'vfSetting', pf, vf: t.vfIndex, setting: 'settings' },
+        `configure VF ${t.vfIndex} of ${pf}`,
+        null,
+        describeReadBack(readBack),
+        'the driver did not keep the settings; check `sriovctl doctor` for this PF',
+      );
+    if (!error && t.vfPciAddress !== null) error = await ensureDriver(host, t, vfDriver, timeoutMs);
+    out.push({ vfIndex: t.vfIndex, ok: error === null, readBack, error });
+  }
+  return out;
+}
+
+/** Puts the VF on vfio-pci, or back on the driver its ID matches for `host`. */
+async function ensureDriver(
+  host: Host,
+  t: VfTarget,
+  vfDriver: PoolSpec['vfDriver'],
+  timeoutMs?: number,
+): Promise<OperationError | null> {
+  const addr = t.vfPciAddress as PciAddress;
+  const current = await readDriver(host, addr);
+  if (vfDriver === 'vfio-pci' ? current === 'vfio-pci' : current !== null && current !== 'vfio-pci')
+    return null;
+  try {
+    await bindDriver(
+      host,
+      addr,
+      vfDriver === 'vfio-pci' ? ('vfio-pci' as DriverName) : null,
+      timeoutMs !== undefined ? { timeoutMs } : {},
+    );
+    return null;
+  } catch (err) {
+    if (err instanceof OperationError) return err;
+    throw err;
+  }
+}

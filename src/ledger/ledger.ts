@@ -1,0 +1,847 @@
+/**
+ * The ledger: who owns which VF and what it must look like. Every mutation is recorded in the
+ * audit log in the same transaction. Attach reserves VFs durably *before* touching the kernel
+ * (state `attaching`), configures them, then marks them `attached`; detach marks `detaching`,
+ * scrubs, then deletes. So a crash at any point leaves rows that say what to finish, and
+ * `reconcile` finishes it: no VF is ever owned twice and no answered attachment is lost.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Host } from '../host/host.js';
+import type { Inventory, PfSnapshot } from '../inventory/types.js';
+import { describeReadBack, configureVfs, SCRUBBED, type VfTarget } from './configure.js';
+import { LedgerError } from './errors.js';
+import type { InventoryCache } from './inventory-cache.js';
+import { uniqueConsumerMac } from './mac.js';
+import {
+  place,
+  resolveVlan,
+  type PlacementConfig,
+  type PlacementExplanation,
+} from './placement.js';
+import { ConflictError, type LedgerStore, type LedgerWriter } from './store.js';
+import type {
+  AttachRequest,
+  Attachment,
+  AttachmentSettings,
+  Consumer,
+  Pool,
+  PoolSpec,
+  Tenant,
+  TenantSpec,
+} from './types.js';
+
+/** Who asks, for the audit log; `tenant` set means the caller is confined to that tenant. */
+export interface Actor {
+  name: string;
+  tenant: string | null;
+}
+
+export interface RequestContext {
+  actor: Actor;
+  requestId?: string;
+  /** Idempotency key: the same key and body answer the first result again. */
+  idempotencyKey?: string;
+}
+
+export interface AttachResult {
+  attachments: Attachment[];
+  placement: PlacementExplanation;
+  /** How each VF was chosen, in the order of `attachments`. */
+  reasons: string[];
+}
+
+export interface PlacementPreview {
+  ok: boolean;
+  reason?: string;
+  code?: string;
+  choices: { pf: string; pfNetdev: string | null; vfIndex: number; numaNode: number; why: string }[];
+  placement: PlacementExplanation | null;
+}
+
+export interface ReconcileReport {
+  completed: string[];
+  rolledBack: string[];
+  scrubbed: string[];
+  reapplied: string[];
+  orphaned: string[];
+  failed: { id: string; reason: string }[];
+}
+
+export interface LedgerOptions {
+  store: LedgerStore;
+  host: Host;
+  inventory: InventoryCache;
+  /** This host's name: attachments record it, consumers default to it. */
+  hostname: string;
+  placement?: Partial<PlacementConfig>;
+  now?: () => Date;
+  /** Per kernel operation. */
+  timeoutMs?: number;
+}
+
+const hashBody = (body: unknown) =>
+  createHash('sha256').update(JSON.stringify(body)).digest('hex');
+
+function settingsOf(a: AttachmentSettings): AttachmentSettings {
+  return {
+    mac: a.mac,
+    vlan: a.vlan,
+    qos: a.qos,
+    minTxRate: a.minTxRate,
+    maxTxRate: a.maxTxRate,
+    trust: a.trust,
+    spoofchk: a.spoofchk,
+    linkState: a.linkState,
+  };
+}
+
+export class Ledger {
+  readonly store: LedgerStore;
+  readonly host: Host;
+  readonly inventory: InventoryCache;
+  readonly hostname: string;
+  readonly placementConfig: PlacementConfig;
+  private readonly now: () => Date;
+  private readonly timeoutMs: number | undefined;
+  private readonly listeners = new Set<(e: LedgerEvent) => void>();
+
+  constructor(opts: LedgerOptions) {
+    this.store = opts.store;
+    this.host = opts.host;
+    this.inventory = opts.inventory;
+    this.hostname = opts.hostname;
+    this.placementConfig = { oversubscription: opts.placement?.oversubscription ?? 1.0 };
+    this.now = opts.now ?? (() => new Date());
+    this.timeoutMs = opts.timeoutMs;
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+
+  /** Subscribes to ledger changes (for the events stream); returns the unsubscribe. */
+  onEvent(fn: (e: LedgerEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(e: LedgerEvent): void {
+    for (const fn of this.listeners) fn(e);
+  }
+
+  private confine(ctx: RequestContext, tenant: string): void {
+    if (ctx.actor.tenant !== null && ctx.actor.tenant !== tenant)
+      throw new LedgerError('forbidden', `this token is confined to tenant ${ctx.actor.tenant}`);
+  }
+
+  // Tenants ----------------------------------------------------------------------------------
+
+  /** Creates or replaces a tenant. */
+  async putTenant(ctx: RequestContext, name: string, spec: TenantSpec): Promise<Tenant> {
+    for (const p of spec.pools) {
+      if (!(await this.store.getPool(p)))
+        throw new LedgerError(
+          'refused',
+          `pool ${p} does not exist`,
+          'pools',
+          'create the pool first',
+        );
+    }
+    const now = this.stamp();
+    const t = await this.store.mutate(async (tx) => {
+      const before = await tx.getTenant(name);
+      const after = await tx.putTenant(name, spec, now);
+      await tx.appendAudit(
+        {
+          actor: ctx.actor.name,
+          action: before ? 'tenant.update' : 'tenant.create',
+          tenant: name,
+          target: `tenant/${name}`,
+          before: before ?? null,
+          after,
+          requestId: ctx.requestId ?? null,
+        },
+        now,
+      );
+      return after;
+    });
+    this.emit({ kind: 'tenant', name });
+    return t;
+  }
+
+  async deleteTenant(ctx: RequestContext, name: string): Promise<void> {
+    const now = this.stamp();
+    await this.store.mutate(async (tx) => {
+      const before = await tx.getTenant(name);
+      if (!before) throw new LedgerError('not-found', `tenant ${name} does not exist`);
+      const held = await tx.listAttachments({ tenant: name });
+      if (held.length)
+        throw new LedgerError(
+          'conflict',
+          `tenant ${name} still holds ${held.length} attachment${held.length === 1 ? '' : 's'}`,
+          undefined,
+          'detach them first',
+        );
+      await tx.deleteTenant(name);
+      await tx.appendAudit(
+        {
+          actor: ctx.actor.name,
+          action: 'tenant.delete',
+          tenant: name,
+          target: `tenant/${name}`,
+          before,
+          after: null,
+          requestId: ctx.requestId ?? null,
+        },
+        now,
+      );
+    });
+    this.emit({ kind: 'tenant', name });
+  }
+
+  // Pools ------------------------------------------------------------------------------------
+
+  async putPool(ctx: RequestContext, name: string, spec: PoolSpec): Promise<Pool> {
+    const now = this.stamp();
+    const p = await this.store.mutate(async (tx) => {
+      const before = await tx.getPool(name);
+      const after = await tx.putPool(name, spec, now);
+      await tx.appendAudit(
+        {
+          actor: ctx.actor.name,
+          action: before ? 'pool.update' : 'pool.create',
+          tenant: null,
+          target: `pool/${name}`,
+          before: before ?? null,
+          after,
+          requestId: ctx.requestId ?? null,
+        },
+        now,
+      );
+      return after;
+    });
+    this.emit({ kind: 'pool', name });
+    return p;
+  }
+
+  async deletePool(ctx: RequestContext, name: string): Promise<void> {
+    const now = this.stamp();
+    await this.store.mutate(async (tx) => {
+      const before = await tx.getPool(name);
+      if (!before) throw new LedgerError('not-found', `pool ${name} does not exist`);
+      const held = await tx.listAttachments({ pool: name });
+      if (held.length)
+        throw new LedgerError(
+          'conflict',
+          `pool ${name} has ${held.length} attachment${held.length === 1 ? '' : 's'}`,
+          undefined,
+          'detach them first',
+        );
+      const users = (await tx.listTenants()).filter((t) => t.pools.includes(name));
+      if (users.length)
+        throw new LedgerError(
+          'conflict',
+          `pool ${name} is allowed to tenant${users.length === 1 ? '' : 's'} ${users.map((t) => t.name).join(', ')}`,
+          undefined,
+          'remove it from those tenants first',
+        );
+      await tx.deletePool(name);
+      await tx.appendAudit(
+        {
+          actor: ctx.actor.name,
+          action: 'pool.delete',
+          tenant: null,
+          target: `pool/${name}`,
+          before,
+          after: null,
+          requestId: ctx.requestId ?? null,
+        },
+        now,
+      );
+    });
+    this.emit({ kind: 'pool', name });
+  }
+
+  // Attach -----------------------------------------------------------------------------------
+
+  /** Interface names for the request: the ones given, or the consumer's lowest free netN. */
+  private interfacesFor(req: AttachRequest, held: readonly Attachment[]): string[] {
+    if (req.interfaces) return req.interfaces;
+    const used = new Set(held.map((a) => a.interface));
+    const out: string[] = [];
+    for (let n = 0; out.length < (req.count ?? 1); n++) if (!used.has(`net${n}`)) out.push(`net${n}`);
+    return out;
+  }
+
+  private consumerOf(req: AttachRequest): Consumer {
+    return { kind: req.consumer.kind, name: req.consumer.name, host: req.consumer.host ?? this.hostname };
+  }
+
+  /** What an attach request would get, without attaching anything. */
+  async preview(ctx: RequestContext, req: AttachRequest): Promise<PlacementPreview> {
+    this.confine(ctx, req.tenant);
+    const { tenant, pool } = await this.tenantAndPool(this.store, req);
+    const inv = await this.inventory.get();
+    const all = await this.store.listAttachments();
+    const consumer = this.consumerOf(req);
+    const held = all.filter((a) => sameConsumer(a.consumer, consumer));
+    const r = place({
+      inv,
+      pool,
+      tenant,
+      request: req,
+      interfaces: this.interfacesFor(req, held),
+      attachments: all,
+      config: this.placementConfig,
+    });
+    if (!r.ok)
+      return { ok: false, reason: r.reason, code: r.code, choices: [], placement: r.explanation ?? null };
+    return {
+      ok: true,
+      choices: r.choices.map((c) => ({
+        pf: c.pf.pciAddress,
+        pfNetdev: c.pf.netdev,
+        vfIndex: c.vf.vfIndex,
+        numaNode: c.vf.numaNode,
+        why: c.why,
+      })),
+      placement: r.explanation,
+    };
+  }
+
+  private async tenantAndPool(
+    r: Pick<LedgerWriter, 'getTenant' | 'getPool'>,
+    req: AttachRequest,
+  ): Promise<{ tenant: Tenant; pool: Pool }> {
+    const tenant = await r.getTenant(req.tenant);
+    if (!tenant) throw new LedgerError('not-found', `tenant ${req.tenant} does not exist`, 'tenant');
+    const pool = await r.getPool(req.pool);
+    if (!pool) throw new LedgerError('not-found', `pool ${req.pool} does not exist`, 'pool');
+    return { tenant, pool };
+  }
+
+  /** Places, reserves, configures and records VFs for a consumer. */
+  async attach(ctx: RequestContext, req: AttachRequest): Promise<AttachResult> {
+    this.confine(ctx, req.tenant);
+    const inv = await this.inventory.get();
+    const key = ctx.idempotencyKey;
+    const requestHash = key ? hashBody(req) : '';
+    const now = this.stamp();
+
+    const reserved = await this.store.mutate(async (tx) => {
+      if (key) {
+        const seen = await tx.getIdempotency(ctx.actor.name, key);
+        if (seen) return { replay: seen } as const;
+        await tx.putIdempotency(
+          { actor: ctx.actor.name, key, requestHash, status: 'pending', response: null },
+          now,
+        );
+      }
+      const { tenant, pool } = await this.tenantAndPool(tx, req);
+      const vlan = resolveVlan(req, tenant);
+      if (!vlan.ok) throw new LedgerError('refused', vlan.reason, 'vlan');
+      const all = await tx.listAttachments();
+      const consumer = this.consumerOf(req);
+      const held = all.filter((a) => sameConsumer(a.consumer, consumer));
+      const interfaces = this.interfacesFor(req, held);
+      for (const i of interfaces) {
+        const dup = held.find((a) => a.interface === i);
+        if (dup)
+          throw new LedgerError(
+            'conflict',
+            `${consumer.kind} ${consumer.name} already has VF ${dup.vfIndex} of ${dup.pfNetdev} on ${i} (attachment ${dup.id})`,
+            'interfaces',
+            'detach it first or use another interface name',
+          );
+      }
+      const r = place({
+        inv,
+        pool,
+        tenant,
+        request: req,
+        interfaces,
+        attachments: all,
+        config: this.placementConfig,
+      });
+      if (!r.ok)
+        throw new LedgerError('refused', r.reason, r.field, undefined, {
+          code: r.code,
+          ...(r.explanation ? { placement: r.explanation } : {}),
+        });
+      const macs = new Set(all.map((a) => a.mac));
+      const rows: Attachment[] = [];
+      for (const c of r.choices) {
+        let mac = req.mac;
+        if (mac !== undefined && macs.has(mac))
+          throw new LedgerError('conflict', `MAC ${mac} is used by another attachment`, 'mac');
+        mac ??= uniqueConsumerMac(consumer, c.interface, macs);
+        macs.add(mac);
+        const a: Attachment = {
+          id: randomUUID(),
+          tenant: tenant.name,
+          pool: pool.name,
+          consumer,
+          interface: c.interface,
+          host: this.hostname,
+          pf: c.pf.pciAddress,
+          pfNetdev: c.pf.netdev!,
+          vfIndex: c.vf.vfIndex,
+          vfPciAddress: c.vf.pciAddress,
+          numaNode: c.vf.numaNode,
+          mac,
+          vlan: vlan.vlan,
+          qos: req.qos,
+          minTxRate: req.minTxRate,
+          maxTxRate: req.maxTxRate,
+          trust: req.trust,
+          // Spoof checking stays on unless the tenant may have trust and the request says off.
+          spoofchk: tenant.allowTrust ? (req.spoofchk ?? !req.trust) : true,
+          linkState: req.linkState,
+          state: 'attaching',
+          detail: null,
+          requestKey: key ?? null,
+          requestedBy: ctx.actor.name,
+          createdAt: now,
+          updatedAt: now,
+        };
+        try {
+          await tx.insertAttachment(a);
+        } catch (err) {
+          if (err instanceof ConflictError) throw new LedgerError('conflict', err.message);
+          throw err;
+        }
+        rows.push(a);
+      }
+      return { rows, pool, explanation: r.explanation, reasons: r.choices.map((c) => c.why) };
+    });
+    if ('replay' in reserved) return this.replay(reserved.replay, requestHash);
+
+    const failures = await this.configure(reserved.rows, reserved.pool.vfDriver, inv);
+    if (failures.length) {
+      await this.rollBack(ctx, reserved.rows);
+      if (key) await this.store.mutate((tx) => tx.deleteIdempotency(ctx.actor.name, key));
+      const first = failures[0]!;
+      throw new LedgerError(
+        'host-failed',
+        `the kernel refused to configure ${first.where}: ${first.reason}`,
+        undefined,
+        first.fix ?? 'nothing was attached; the VFs were scrubbed and returned to the pool',
+        { errno: first.errno },
+      );
+    }
+
+    const done = this.stamp();
+    const result = await this.store.mutate(async (tx) => {
+      const attachments: Attachment[] = [];
+      for (const a of reserved.rows) {
+        const after = await tx.updateAttachment(
+          a.id,
+          { state: 'attached', detail: a.detail },
+          done,
+        );
+        attachments.push(after!);
+        await tx.appendAudit(
+          {
+            actor: ctx.actor.name,
+            action: 'attachment.create',
+            tenant: a.tenant,
+            target: `attachment/${a.id}`,
+            before: null,
+            after,
+            requestId: ctx.requestId ?? null,
+          },
+          done,
+        );
+      }
+      const res: AttachResult = {
+        attachments,
+        placement: reserved.explanation,
+        reasons: reserved.reasons,
+      };
+      if (key)
+        await tx.putIdempotency(
+          {
+            actor: ctx.actor.name,
+            key,
+            requestHash,
+            status: 'done',
+            response: { status: 201, body: res },
+          },
+          done,
+        );
+      return res;
+    });
+    for (const a of result.attachments) this.emit({ kind: 'attachment', id: a.id, tenant: a.tenant });
+    return result;
+  }
+
+  private replay(
+    seen: { requestHash: string; status: string; response: { body: unknown } | null },
+    requestHash: string,
+  ): AttachResult {
+    if (seen.requestHash !== requestHash)
+      throw new LedgerError(
+        'conflict',
+        'this Idempotency-Key was used for a different request',
+        undefined,
+        'use a new key for a new request',
+      );
+    if (seen.status !== 'done' || !seen.response)
+      throw new LedgerError(
+        'conflict',
+        'a request with this Idempotency-Key is still in progress',
+        undefined,
+        'retry in a moment',
+      );
+    return seen.response.body as AttachResult;
+  }
+
+  /**
+   * Configures reserved rows PF by PF; sets each row's `detail` to its read-back. Returns the
+   * failures (with the VF and the kernel's reason).
+   */
+  private async configure(
+    rows: Attachment[],
+    vfDriver: PoolSpec['vfDriver'],
+    inv: Inventory,
+  ): Promise<{ id: string; where: string; reason: string; fix?: string; errno?: string | null }[]> {
+    const failures: { id: string; where: string; reason: string; fix?: string; errno?: string | null }[] =
+      [];
+    for (const [pfNetdev, group] of groupBy(rows, (a) => a.pfNetdev)) {
+      const pf = inv.pfs.find((p) => p.pciAddress === group[0]!.pf);
+      const targets: VfTarget[] = group.map((a) => ({
+        pfNetdev,
+        vfIndex: a.vfIndex,
+        vfPciAddress: a.vfPciAddress,
+        settings: settingsOf(a),
+      }));
+      let outcomes;
+      try {
+        outcomes = await configureVfs(this.host, pf?.driver ?? null, targets, vfDriver, this.timeoutMs);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        for (const a of group) failures.push({ id: a.id, where: `VF ${a.vfIndex} of ${pfNetdev}`, reason });
+        continue;
+      }
+      // The snapshot's VF drivers are now out of date, but placement does not read them; reconcile
+      // rediscovers before comparing.
+      outcomes.forEach((o, i) => {
+        const a = group[i]!;
+        if (o.ok) a.detail = describeReadBack(o.readBack);
+        else
+          failures.push({
+            id: a.id,
+            where: `VF ${a.vfIndex} of ${pfNetdev}`,
+            reason: o.error?.message ?? 'refused',
+            ...(o.error?.hint ? { fix: o.error.hint } : {}),
+            errno: o.error?.errno ?? null,
+          });
+      });
+    }
+    return failures;
+  }
+
+  /** Scrubs and releases rows whose attach failed; rows that cannot be scrubbed stay `failed`. */
+  private async rollBack(ctx: RequestContext, rows: Attachment[]): Promise<void> {
+    const pools = new Map<string, Pool | null>();
+    for (const a of rows) if (!pools.has(a.pool)) pools.set(a.pool, await this.store.getPool(a.pool));
+    const scrub = await this.scrub(rows, (a) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci');
+    const now = this.stamp();
+    await this.store.mutate(async (tx) => {
+      for (const a of rows) {
+        const err = scrub.get(a.id);
+        if (err) {
+          await tx.updateAttachment(a.id, { state: 'failed', detail: `scrub failed: ${err}` }, now);
+        } else await tx.deleteAttachment(a.id);
+        await tx.appendAudit(
+          {
+            actor: ctx.actor.name,
+            action: 'attachment.rollback',
+            tenant: a.tenant,
+            target: `attachment/${a.id}`,
+            before: a,
+            after: err ? { state: 'failed', detail: err } : null,
+            requestId: ctx.requestId ?? null,
+          },
+          now,
+        );
+      }
+    });
+  }
+
+  /** Scrubs VFs of attachments; returns the error text per attachment id that failed. */
+  private async scrub(
+    rows: readonly Attachment[],
+    driverOf: (a: Attachment) => PoolSpec['vfDriver'],
+  ): Promise<Map<string, string>> {
+    const failed = new Map<string, string>();
+    const inv = await this.inventory.get();
+    for (const [key, group] of groupBy(rows, (a) => `${a.pfNetdev}\0${driverOf(a)}`)) {
+      const pfNetdev = key.split('\0')[0]!;
+      const pf = inv.pfs.find((p) => p.pciAddress === group[0]!.pf);
+      const present = group.filter((a) => vfExists(pf, a.vfIndex));
+      try {
+        const outcomes = await configureVfs(
+          this.host,
+          pf?.driver ?? null,
+          present.map((a) => ({
+            pfNetdev,
+            vfIndex: a.vfIndex,
+            vfPciAddress: a.vfPciAddress,
+            settings: SCRUBBED,
+          })),
+          driverOf(group[0]!),
+          this.timeoutMs,
+        );
+        outcomes.forEach((o, i) => {
+          if (!o.ok) failed.set(present[i]!.id, o.error?.message ?? 'refused');
+        });
+      } catch (err) {
+        for (const a of present) failed.set(a.id, err instanceof Error ? err.message : String(err));
+      }
+    }
+    return failed;
+  }
+
+  // Detach -----------------------------------------------------------------------------------
+
+  /** Scrubs the attachment's VF and releases it. */
+  async detach(ctx: RequestContext, id: string): Promise<Attachment> {
+    const now = this.stamp();
+    const a = await this.store.mutate(async (tx) => {
+      const a = await tx.getAttachment(id);
+      if (!a || (ctx.actor.tenant !== null && a.tenant !== ctx.actor.tenant))
+        throw new LedgerError('not-found', `attachment ${id} does not exist`);
+      if (a.state === 'attaching')
+        throw new LedgerError(
+          'conflict',
+          `attachment ${id} is still being attached`,
+          undefined,
+          'retry in a moment',
+        );
+      if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
+      return a;
+    });
+    const pool = await this.store.getPool(a.pool);
+    const failed = await this.scrub([a], () => pool?.vfDriver ?? 'vfio-pci');
+    const err = failed.get(a.id);
+    const done = this.stamp();
+    if (err) {
+      await this.store.mutate(async (tx) => {
+        await tx.updateAttachment(id, { state: 'failed', detail: `scrub failed: ${err}` }, done);
+        await tx.appendAudit(
+          {
+            actor: ctx.actor.name,
+            action: 'attachment.scrub-failed',
+            tenant: a.tenant,
+            target: `attachment/${id}`,
+            before: a,
+            after: { state: 'failed', detail: err },
+            requestId: ctx.requestId ?? null,
+          },
+          done,
+        );
+      });
+      throw new LedgerError(
+        'host-failed',
+        `the kernel refused to scrub VF ${a.vfIndex} of ${a.pfNetdev}: ${err}`,
+        undefined,
+        'the VF stays out of the pool (state failed) until a detach or a restart scrubs it',
+      );
+    }
+    await this.store.mutate(async (tx) => {
+      await tx.deleteAttachment(id);
+      await tx.appendAudit(
+        {
+          actor: ctx.actor.name,
+          action: 'attachment.delete',
+          tenant: a.tenant,
+          target: `attachment/${id}`,
+          before: a,
+          after: null,
+          requestId: ctx.requestId ?? null,
+        },
+        done,
+      );
+    });
+    this.emit({ kind: 'attachment', id, tenant: a.tenant });
+    return a;
+  }
+
+  // Reconcile --------------------------------------------------------------------------------
+
+  /**
+   * Brings kernel and ledger together after a restart, reboot or crash: finishes attaches that
+   * were answered or can still be claimed (an idempotency key), rolls back the others, finishes
+   * detaches, re-applies attached VFs whose kernel settings differ, and marks attachments whose
+   * VF is gone as `orphaned` (kept: the consumer still thinks it has it).
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const ctx: RequestContext = { actor: { name: 'sriovctl', tenant: null } };
+    const report: ReconcileReport = {
+      completed: [],
+      rolledBack: [],
+      scrubbed: [],
+      reapplied: [],
+      orphaned: [],
+      failed: [],
+    };
+    const inv = await this.inventory.refresh();
+    const all = await this.store.listAttachments();
+    const pools = new Map((await this.store.listPools()).map((p) => [p.name, p]));
+    const driverOf = (a: Attachment) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci';
+    const pfOf = (a: Attachment) => inv.pfs.find((p) => p.pciAddress === a.pf);
+
+    const gone = all.filter((a) => !vfExists(pfOf(a), a.vfIndex) && a.state !== 'orphaned');
+    const present = all.filter((a) => vfExists(pfOf(a), a.vfIndex));
+    const toFinishDetach = present.filter((a) => a.state === 'detaching' || a.state === 'failed');
+    const toRollBack = present.filter((a) => a.state === 'attaching' && a.requestKey === null);
+    const toComplete = present.filter((a) => a.state === 'attaching' && a.requestKey !== null);
+    const toCheck = present.filter((a) => a.state === 'attached' || a.state === 'orphaned');
+
+    const now = this.stamp();
+    // Finish detaches and roll back unclaimable attaches: scrub, then delete.
+    const release = [...toFinishDetach, ...toRollBack];
+    const scrubFailed = await this.scrub(release, driverOf);
+    // Attaches that a retry can still claim, and attached VFs that drifted: re-apply.
+    const reapply = [
+      ...toComplete,
+      ...toCheck.filter((a) => {
+        const vf = pfOf(a)?.vfs.find((v) => v.vfIndex === a.vfIndex);
+        return a.state === 'orphaned' || !vf?.config || differs(a, vf.config, vf.driver, driverOf(a));
+      }),
+    ];
+    const reapplyFailed = new Map<string, string>();
+    for (const [, group] of groupBy(reapply, (a) => driverOf(a))) {
+      const failures = await this.configure(group, driverOf(group[0]!), inv);
+      for (const f of failures) reapplyFailed.set(f.id, f.reason);
+    }
+
+    await this.store.mutate(async (tx) => {
+      const audit = (a: Attachment, action: string, after: unknown) =>
+        tx.appendAudit(
+          {
+            actor: ctx.actor.name,
+            action,
+            tenant: a.tenant,
+            target: `attachment/${a.id}`,
+            before: a,
+            after,
+            requestId: null,
+          },
+          now,
+        );
+      for (const a of release) {
+        const err = scrubFailed.get(a.id);
+        if (err) {
+          await tx.updateAttachment(a.id, { state: 'failed', detail: `scrub failed: ${err}` }, now);
+          report.failed.push({ id: a.id, reason: err });
+          continue;
+        }
+        await tx.deleteAttachment(a.id);
+        await audit(a, a.state === 'attaching' ? 'attachment.rollback' : 'attachment.delete', null);
+        (a.state === 'attaching' ? report.rolledBack : report.scrubbed).push(a.id);
+      }
+      for (const a of reapply) {
+        const err = reapplyFailed.get(a.id);
+        if (err) {
+          await tx.updateAttachment(a.id, { detail: `re-apply failed: ${err}` }, now);
+          report.failed.push({ id: a.id, reason: err });
+          continue;
+        }
+        const after = await tx.updateAttachment(
+          a.id,
+          { state: 'attached', detail: a.detail },
+          now,
+        );
+        if (a.state === 'attaching') {
+          report.completed.push(a.id);
+          await audit(a, 'attachment.create', after);
+          const idem = a.requestKey ? await tx.getIdempotency(a.requestedBy, a.requestKey) : null;
+          if (idem?.status === 'pending') {
+            const rows = await tx.listAttachments();
+            const mine = rows.filter((r) => r.requestKey === a.requestKey && r.state === 'attached');
+            await tx.putIdempotency(
+              {
+                ...idem,
+                status: 'done',
+                response: {
+                  status: 201,
+                  body: {
+                    attachments: mine,
+                    placement: null,
+                    reasons: mine.map(() => 'completed by reconcile after a restart'),
+                  },
+                },
+              },
+              now,
+            );
+          }
+        } else {
+          report.reapplied.push(a.id);
+          await audit(a, 'attachment.reapply', after);
+        }
+      }
+      for (const a of gone) {
+        const after = await tx.updateAttachment(
+          a.id,
+          {
+            state: 'orphaned',
+            detail: `VF ${a.vfIndex} of ${a.pfNetdev} no longer exists (numVfs lowered or device gone)`,
+          },
+          now,
+        );
+        report.orphaned.push(a.id);
+        await audit(a, 'attachment.orphaned', after);
+      }
+    });
+    this.emit({ kind: 'reconcile' });
+    return report;
+  }
+
+}
+
+export type LedgerEvent =
+  | { kind: 'tenant'; name: string }
+  | { kind: 'pool'; name: string }
+  | { kind: 'attachment'; id: string; tenant: string }
+  | { kind: 'reconcile' };
+
+function sameConsumer(a: Consumer, b: Consumer): boolean {
+  return a.kind === b.kind && a.name === b.name && a.host === b.host;
+}
+
+function vfExists(pf: PfSnapshot | undefined, vfIndex: number): boolean {
+  return pf !== undefined && pf.vfs.some((v) => v.vfIndex === vfIndex);
+}
+
+/** Whether the kernel's view of a VF differs from the attachment (settings or driver). */
+function differs(
+  a: Attachment,
+  k: NonNullable<PfSnapshot['vfs'][number]['config']>,
+  driver: string | null,
+  vfDriver: PoolSpec['vfDriver'],
+): boolean {
+  if (vfDriver === 'vfio-pci' && a.vfPciAddress !== null && driver !== 'vfio-pci') return true;
+  return (
+    k.mac !== a.mac ||
+    k.vlan !== a.vlan ||
+    k.qos !== a.qos ||
+    k.minTxRate !== a.minTxRate ||
+    k.maxTxRate !== a.maxTxRate ||
+    (k.trust !== null && k.trust !== a.trust) ||
+    (k.spoofchk !== null && k.spoofchk !== a.spoofchk) ||
+    k.linkState !== a.linkState
+  );
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = m.get(k);
+    if (g) g.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}

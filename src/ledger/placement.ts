@@ -1,0 +1,326 @@
+/**
+ * Placement: which VFs an attach request gets, and why — or why not. A pure function of the
+ * inventory, the pool, the tenant and the attachments that exist, so every decision can be
+ * replayed and explained. Admission rules live here too: a PF's guaranteed rates never exceed
+ * its link speed times the oversubscription factor, and tenants stay inside their quotas.
+ */
+import type { Inventory, PfSnapshot, VfSnapshot } from '../inventory/types.js';
+import { parsePfName, parseRange } from '../policy/ranges.js';
+import type { Attachment, AttachRequest, Pool, Tenant } from './types.js';
+
+/** Intel drivers whose VFs cannot have a guaranteed minimum rate (the kernel says EINVAL). */
+const NO_MIN_RATE = new Set(['ixgbe', 'i40e']);
+
+export interface PlacementConfig {
+  /** Guaranteed rates on a PF may add up to its link speed times this; default 1.0. */
+  oversubscription: number;
+}
+
+/** One VF a pool covers. */
+export interface PoolMember {
+  pf: PfSnapshot;
+  vf: VfSnapshot;
+}
+
+export interface PlacementChoice {
+  pf: PfSnapshot;
+  vf: VfSnapshot;
+  interface: string;
+  /** Why this VF: NUMA, the PF's load, the strategy. */
+  why: string;
+}
+
+/** How many candidate VFs each rule removed, in the order the rules apply. */
+export interface Exclusion {
+  rule: string;
+  count: number;
+}
+
+export interface PlacementExplanation {
+  poolVfs: number;
+  excluded: Exclusion[];
+  candidates: number;
+  strategy: 'spread' | 'pack';
+}
+
+export type PlacementResult =
+  | { ok: true; choices: PlacementChoice[]; explanation: PlacementExplanation }
+  | {
+      ok: false;
+      /** A stable machine code: quota, bandwidth, no-capacity, forbidden, ... */
+      code: PlacementRefusal;
+      reason: string;
+      /** The field of the request the refusal is about, when there is one. */
+      field?: string;
+      explanation?: PlacementExplanation;
+    };
+
+export type PlacementRefusal =
+  | 'pool-not-allowed'
+  | 'vlan-not-allowed'
+  | 'trust-not-allowed'
+  | 'vf-quota'
+  | 'bandwidth-quota'
+  | 'no-capacity';
+
+// Snapshots are immutable, so a pool's members are computed once per snapshot and pool version.
+const memberCache = new WeakMap<Inventory, Map<string, PoolMember[]>>();
+
+/** The VFs of the inventory that `pool` selects, in inventory order. */
+export function poolMembers(pool: Pool, inv: Inventory): PoolMember[] {
+  let byPool = memberCache.get(inv);
+  if (!byPool) memberCache.set(inv, (byPool = new Map()));
+  const key = `${pool.name}\0${JSON.stringify(pool.selector)}`;
+  let members = byPool.get(key);
+  if (!members) byPool.set(key, (members = selectMembers(pool, inv)));
+  return members;
+}
+
+function selectMembers(pool: Pool, inv: Inventory): PoolMember[] {
+  const sel = pool.selector;
+  const range = sel.vfRange !== undefined ? parseRange(sel.vfRange) : null;
+  const inRange = range?.ok ? new Set(range.indexes) : null;
+  const out: PoolMember[] = [];
+  for (const pf of inv.pfs) {
+    if (sel.vendor !== undefined && pf.vendorId.toLowerCase() !== sel.vendor) continue;
+    if (sel.deviceID !== undefined && pf.deviceId.toLowerCase() !== sel.deviceID) continue;
+    if (sel.pciAddresses !== undefined && !sel.pciAddresses.includes(pf.pciAddress)) continue;
+    if (sel.drivers !== undefined && (pf.driver === null || !sel.drivers.includes(pf.driver)))
+      continue;
+    let claim: Set<number> | null = null;
+    if (sel.pfNames !== undefined) {
+      let matched = false;
+      let whole = false;
+      const ranged = new Set<number>();
+      for (const entry of sel.pfNames) {
+        const p = parsePfName(entry);
+        if (!p.ok || p.name !== pf.netdev) continue;
+        matched = true;
+        if (p.range === null) whole = true;
+        else for (const v of p.range) ranged.add(v);
+      }
+      if (!matched) continue;
+      if (!whole) claim = ranged;
+    }
+    for (const vf of pf.vfs) {
+      if (claim && !claim.has(vf.vfIndex)) continue;
+      if (inRange && !inRange.has(vf.vfIndex)) continue;
+      out.push({ pf, vf });
+    }
+  }
+  return out;
+}
+
+/** VLANs a tenant may use, from its range text. */
+export function tenantVlans(t: Tenant): Set<number> {
+  const r = parseRange(t.vlans);
+  return new Set(r.ok ? r.indexes : []);
+}
+
+/** Guaranteed Mbit/s a PF can give out: link speed × oversubscription; null when unknown. */
+export function pfBandwidth(pf: PfSnapshot, cfg: PlacementConfig): number | null {
+  if (pf.speedMbps === null || pf.speedMbps <= 0) return null;
+  return Math.floor(pf.speedMbps * cfg.oversubscription);
+}
+
+/** The VLAN an attachment gets: the request's, or the tenant's only one. */
+export function resolveVlan(
+  req: AttachRequest,
+  tenant: Tenant,
+): { ok: true; vlan: number } | { ok: false; reason: string } {
+  const allowed = tenantVlans(tenant);
+  if (req.vlan !== undefined) {
+    if (!allowed.has(req.vlan))
+      return {
+        ok: false,
+        reason: `VLAN ${req.vlan} is not one of tenant ${tenant.name}'s VLANs (${tenant.vlans || 'none'}); ask for one of them or add it to the tenant`,
+      };
+    return { ok: true, vlan: req.vlan };
+  }
+  if (allowed.size === 1) return { ok: true, vlan: [...allowed][0]! };
+  if (allowed.size === 0)
+    return {
+      ok: false,
+      reason: `tenant ${tenant.name} has no VLANs, so no VF can be isolated for it; give the tenant vlans (0 allows untagged)`,
+    };
+  return {
+    ok: false,
+    reason: `tenant ${tenant.name} has several VLANs (${tenant.vlans}); say which one with vlan`,
+  };
+}
+
+
+/**
+ * Chooses VFs for `interfaces` (already resolved names) of one request. `attachments` are all
+ * attachments on this host, in any state: a VF in any of them is taken.
+ */
+export function place(input: {
+  inv: Inventory;
+  pool: Pool;
+  tenant: Tenant;
+  request: AttachRequest;
+  interfaces: string[];
+  attachments: readonly Attachment[];
+  config: PlacementConfig;
+}): PlacementResult {
+  const { inv, pool, tenant, request: req, interfaces, attachments, config } = input;
+  const count = interfaces.length;
+
+  if (!tenant.pools.includes(pool.name))
+    return {
+      ok: false,
+      code: 'pool-not-allowed',
+      field: 'pool',
+      reason: `tenant ${tenant.name} may not use pool ${pool.name} (allowed: ${tenant.pools.join(', ') || 'none'})`,
+    };
+  if (req.trust && !tenant.allowTrust)
+    return {
+      ok: false,
+      code: 'trust-not-allowed',
+      field: 'trust',
+      reason: `tenant ${tenant.name} may not have trusted VFs (trust lets a VF change its MAC and see all multicast); remove trust or set allowTrust on the tenant`,
+    };
+  const mine = attachments.filter((a) => a.tenant === tenant.name);
+  if (tenant.maxVfs !== undefined && mine.length + count > tenant.maxVfs)
+    return {
+      ok: false,
+      code: 'vf-quota',
+      field: 'count',
+      reason: `tenant ${tenant.name} holds ${mine.length} of its ${tenant.maxVfs} VFs; ${count} more would exceed the quota`,
+    };
+  const guaranteedMine = mine.reduce((s, a) => s + a.minTxRate, 0);
+  if (
+    tenant.maxGuaranteedMbps !== undefined &&
+    guaranteedMine + count * req.minTxRate > tenant.maxGuaranteedMbps
+  )
+    return {
+      ok: false,
+      code: 'bandwidth-quota',
+      field: 'minTxRate',
+      reason: `tenant ${tenant.name} holds ${guaranteedMine} Mbit/s guaranteed of its ${tenant.maxGuaranteedMbps}; ${count} × ${req.minTxRate} Mbit/s more would exceed the quota`,
+    };
+
+  const owned = new Map<string, Set<number>>();
+  for (const a of attachments) {
+    const s = owned.get(a.pf);
+    if (s) s.add(a.vfIndex);
+    else owned.set(a.pf, new Set([a.vfIndex]));
+  }
+  const perPf = new Map<string, { total: number; tenant: number; guaranteed: number }>();
+  for (const a of attachments) {
+    const e = perPf.get(a.pf) ?? { total: 0, tenant: 0, guaranteed: 0 };
+    e.total++;
+    if (a.tenant === tenant.name) e.tenant++;
+    e.guaranteed += a.minTxRate;
+    perPf.set(a.pf, e);
+  }
+  const load = (pf: string) => {
+    let e = perPf.get(pf);
+    if (!e) perPf.set(pf, (e = { total: 0, tenant: 0, guaranteed: 0 }));
+    return e;
+  };
+
+  const members = poolMembers(pool, inv);
+  const excluded = new Map<string, number>();
+  const exclude = (rule: string) => excluded.set(rule, (excluded.get(rule) ?? 0) + 1);
+  const candidates: PoolMember[] = [];
+  for (const m of members) {
+    const { pf, vf } = m;
+    if (owned.get(pf.pciAddress)?.has(vf.vfIndex)) {
+      exclude('attached to a consumer');
+      continue;
+    }
+    if (pf.netdev === null) {
+      exclude('PF has no netdev (VF settings are made through it)');
+      continue;
+    }
+    if (req.numa?.mode === 'required' && vf.numaNode !== req.numa.node) {
+      exclude(`not on NUMA node ${req.numa.node} (required)`);
+      continue;
+    }
+    if (req.minTxRate > 0) {
+      if (pf.driver !== null && NO_MIN_RATE.has(pf.driver)) {
+        exclude(`PF driver ${pf.driver} cannot guarantee a minimum rate`);
+        continue;
+      }
+      const cap = pfBandwidth(pf, config);
+      if (cap === null) {
+        exclude('PF link speed unknown (link down?), so no rate can be guaranteed');
+        continue;
+      }
+      if (load(pf.pciAddress).guaranteed + req.minTxRate > cap) {
+        exclude(
+          `PF guaranteed bandwidth full (${load(pf.pciAddress).guaranteed} of ${cap} Mbit/s given out)`,
+        );
+        continue;
+      }
+    }
+    candidates.push(m);
+  }
+  const explanation: PlacementExplanation = {
+    poolVfs: members.length,
+    excluded: [...excluded].map(([rule, n]) => ({ rule, count: n })),
+    candidates: candidates.length,
+    strategy: req.strategy,
+  };
+
+  const choices: PlacementChoice[] = [];
+  const taken = new Set<VfSnapshot>();
+  for (const iface of interfaces) {
+    let best: PoolMember | null = null;
+    let bestScore: number[] | null = null;
+    for (const m of candidates) {
+      if (taken.has(m.vf)) continue;
+      const l = load(m.pf.pciAddress);
+      if (req.minTxRate > 0 && l.guaranteed + req.minTxRate > pfBandwidth(m.pf, config)!) continue;
+      const numaMiss = req.numa && m.vf.numaNode !== req.numa.node ? 1 : 0;
+      // Lower is better, compared element by element.
+      const score =
+        req.strategy === 'spread'
+          ? [numaMiss, l.tenant, l.total, l.guaranteed]
+          : [numaMiss, -l.total, -l.tenant, 0];
+      if (bestScore === null || lexLess(score, bestScore)) {
+        best = m;
+        bestScore = score;
+      }
+    }
+    if (!best) {
+      const got = choices.length;
+      return {
+        ok: false,
+        code: 'no-capacity',
+        field: 'count',
+        reason: `pool ${pool.name} has ${candidates.length} VF${candidates.length === 1 ? '' : 's'} that fit this request, ${count} wanted${got ? ` (${got} found)` : ''}; ${describeExclusions(explanation)}`,
+        explanation,
+      };
+    }
+    taken.add(best.vf);
+    const l = load(best.pf.pciAddress);
+    const why = [
+      req.numa
+        ? best.vf.numaNode === req.numa.node
+          ? `on NUMA node ${req.numa.node} as asked`
+          : `NUMA node ${best.vf.numaNode}: no free VF on node ${req.numa.node}`
+        : `NUMA node ${best.vf.numaNode}`,
+      req.strategy === 'spread'
+        ? `PF ${best.pf.netdev} had the fewest of the tenant's VFs (${l.tenant}) and ${l.total} attached`
+        : `PF ${best.pf.netdev} was the fullest with room (${l.total} attached)`,
+    ].join('; ');
+    l.total++;
+    l.tenant++;
+    l.guaranteed += req.minTxRate;
+    choices.push({ pf: best.pf, vf: best.vf, interface: iface, why });
+  }
+  return { ok: true, choices, explanation };
+}
+
+function lexLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+/** "512 in the pool; 40 attached to a consumer, 256 not on NUMA node 0 (required)". */
+export function describeExclusions(e: PlacementExplanation): string {
+  const parts = e.excluded.map((x) => `${x.count} ${x.rule}`);
+  return `${e.poolVfs} in the pool${parts.length ? `; excluded: ${parts.join(', ')}` : ''}`;
+}

@@ -1,0 +1,83 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how far a database has come.
+ * Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first ledger.
+  `
+  CREATE TABLE tenants (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE pools (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL REFERENCES tenants(name),
+    pool TEXT NOT NULL REFERENCES pools(name),
+    consumer_kind TEXT NOT NULL,
+    consumer_name TEXT NOT NULL,
+    consumer_host TEXT NOT NULL,
+    interface TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pf TEXT NOT NULL,
+    pf_netdev TEXT NOT NULL,
+    vf_index INTEGER NOT NULL,
+    vf_pci TEXT,
+    numa_node INTEGER NOT NULL,
+    mac TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('attaching', 'attached', 'detaching', 'failed', 'orphaned')),
+    detail TEXT,
+    request_key TEXT,
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    -- Isolation lives here: one owner per VF, one VF per consumer interface, one user per MAC.
+    UNIQUE (host, pf, vf_index),
+    UNIQUE (consumer_host, consumer_kind, consumer_name, interface),
+    UNIQUE (host, mac)
+  );
+  CREATE INDEX attachments_tenant ON attachments (tenant);
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    tenant TEXT,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    request_id TEXT
+  );
+  CREATE INDEX audit_tenant ON audit (tenant, seq);
+  CREATE INDEX audit_target ON audit (target, seq);
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  CREATE TABLE idempotency (
+    actor TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done')),
+    response TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (actor, key)
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+    tenant TEXT,
+    created_at TEXT NOT NULL
+  );
+  `,
+];

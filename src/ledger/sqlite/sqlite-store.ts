@@ -1,0 +1,476 @@
+/**
+ * The ledger on SQLite (better-sqlite3): WAL with synchronous=FULL, so an answered request is on
+ * disk. Mutations from concurrent requests are group-committed: each runs in its own savepoint
+ * inside one open transaction, and one COMMIT (one fsync) makes the whole group durable before any
+ * of them is answered. That keeps durability per request while the disk sees a fraction of the
+ * syncs.
+ */
+import Database from 'better-sqlite3';
+import {
+  ConflictError,
+  type AttachmentFilter,
+  type AuditFilter,
+  type IdempotencyRecord,
+  type LedgerStore,
+  type LedgerWriter,
+  type NewAuditEntry,
+  type TokenWithHash,
+} from '../store.js';
+import type {
+  Attachment,
+  AttachmentSettings,
+  AttachmentState,
+  AuditEntry,
+  Pool,
+  PoolSpec,
+  Role,
+  Tenant,
+  TenantSpec,
+  TokenRecord,
+} from '../types.js';
+import { MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteStoreOptions {
+  /** A file path, or ':memory:' for tests that do not need durability. */
+  path: string;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function json(v: unknown): string | null {
+  return v === undefined ? null : JSON.stringify(v);
+}
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : null;
+}
+
+function str(row: Row, k: string): string {
+  return String(row[k]);
+}
+
+function tenantOf(row: Row): Tenant {
+  const spec = parseJson(row.spec) as TenantSpec;
+  return {
+    name: str(row, 'name'),
+    ...spec,
+    createdAt: str(row, 'created_at'),
+    updatedAt: str(row, 'updated_at'),
+  };
+}
+
+function poolOf(row: Row): Pool {
+  const spec = parseJson(row.spec) as PoolSpec;
+  return {
+    name: str(row, 'name'),
+    ...spec,
+    createdAt: str(row, 'created_at'),
+    updatedAt: str(row, 'updated_at'),
+  };
+}
+
+function attachmentOf(row: Row): Attachment {
+  const s = parseJson(row.settings) as Omit<AttachmentSettings, 'mac'>;
+  return {
+    id: str(row, 'id'),
+    tenant: str(row, 'tenant'),
+    pool: str(row, 'pool'),
+    consumer: {
+      kind: str(row, 'consumer_kind') as Attachment['consumer']['kind'],
+      name: str(row, 'consumer_name'),
+      host: str(row, 'consumer_host'),
+    },
+    interface: str(row, 'interface'),
+    host: str(row, 'host'),
+    pf: str(row, 'pf'),
+    pfNetdev: str(row, 'pf_netdev'),
+    vfIndex: Number(row.vf_index),
+    vfPciAddress: row.vf_pci === null ? null : str(row, 'vf_pci'),
+    numaNode: Number(row.numa_node),
+    mac: str(row, 'mac'),
+    vlan: s.vlan,
+    qos: s.qos,
+    minTxRate: s.minTxRate,
+    maxTxRate: s.maxTxRate,
+    trust: s.trust,
+    spoofchk: s.spoofchk,
+    linkState: s.linkState,
+    state: str(row, 'state') as AttachmentState,
+    detail: row.detail === null ? null : str(row, 'detail'),
+    requestKey: row.request_key === null ? null : str(row, 'request_key'),
+    requestedBy: str(row, 'requested_by'),
+    createdAt: str(row, 'created_at'),
+    updatedAt: str(row, 'updated_at'),
+  };
+}
+
+function auditOf(row: Row): AuditEntry {
+  return {
+    seq: Number(row.seq),
+    at: str(row, 'at'),
+    actor: str(row, 'actor'),
+    action: str(row, 'action'),
+    tenant: row.tenant === null ? null : str(row, 'tenant'),
+    target: str(row, 'target'),
+    before: parseJson(row.before),
+    after: parseJson(row.after),
+    requestId: row.request_id === null ? null : str(row, 'request_id'),
+  };
+}
+
+function tokenOf(row: Row): TokenWithHash {
+  return {
+    id: str(row, 'id'),
+    name: str(row, 'name'),
+    role: str(row, 'role') as Role,
+    tenant: row.tenant === null ? null : str(row, 'tenant'),
+    createdAt: str(row, 'created_at'),
+    hash: str(row, 'hash'),
+  };
+}
+
+/** Maps a SQLite UNIQUE failure on attachments to the rule it protects. */
+function attachmentConflict(err: unknown, a: Attachment): never {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/UNIQUE constraint failed: attachments\.host, attachments\.pf, attachments\.vf_index/.test(msg))
+    throw new ConflictError('vf-owned', `VF ${a.vfIndex} of ${a.pf} is already attached`);
+  if (/UNIQUE constraint failed: attachments\.consumer_host/.test(msg))
+    throw new ConflictError(
+      'interface-attached',
+      `${a.consumer.kind} ${a.consumer.name} already has a VF on interface ${a.interface}`,
+    );
+  if (/UNIQUE constraint failed: attachments\.host, attachments\.mac/.test(msg))
+    throw new ConflictError('mac-in-use', `MAC ${a.mac} is already used by another attachment`);
+  throw err;
+}
+
+export class SqliteLedgerStore implements LedgerStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+  /** A group transaction is open and will be committed on the next turn of the event loop. */
+  private open = false;
+  /** A unit is between its SAVEPOINT and RELEASE. */
+  private busy = false;
+  private waiters: Waiter[] = [];
+  /** Mutations run one at a time: each holds the savepoint until its function settles. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly writer: LedgerWriter;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const d = this.db;
+    this.stmts = {
+      getTenant: d.prepare('SELECT * FROM tenants WHERE name = ?'),
+      listTenants: d.prepare('SELECT * FROM tenants ORDER BY name'),
+      putTenant: d.prepare(
+        `INSERT INTO tenants (name, spec, created_at, updated_at) VALUES (@name, @spec, @now, @now)
+         ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at`,
+      ),
+      deleteTenant: d.prepare('DELETE FROM tenants WHERE name = ?'),
+      getPool: d.prepare('SELECT * FROM pools WHERE name = ?'),
+      listPools: d.prepare('SELECT * FROM pools ORDER BY name'),
+      putPool: d.prepare(
+        `INSERT INTO pools (name, spec, created_at, updated_at) VALUES (@name, @spec, @now, @now)
+         ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at`,
+      ),
+      deletePool: d.prepare('DELETE FROM pools WHERE name = ?'),
+      getAttachment: d.prepare('SELECT * FROM attachments WHERE id = ?'),
+      insertAttachment: d.prepare(
+        `INSERT INTO attachments (id, tenant, pool, consumer_kind, consumer_name, consumer_host,
+           interface, host, pf, pf_netdev, vf_index, vf_pci, numa_node, mac, settings, state, detail,
+           request_key, requested_by, created_at, updated_at)
+         VALUES (@id, @tenant, @pool, @consumerKind, @consumerName, @consumerHost, @interface, @host,
+           @pf, @pfNetdev, @vfIndex, @vfPci, @numaNode, @mac, @settings, @state, @detail,
+           @requestKey, @requestedBy, @createdAt, @updatedAt)`,
+      ),
+      updateAttachment: d.prepare(
+        `UPDATE attachments SET state = coalesce(@state, state),
+           detail = CASE WHEN @setDetail THEN @detail ELSE detail END, updated_at = @now
+         WHERE id = @id`,
+      ),
+      deleteAttachment: d.prepare('DELETE FROM attachments WHERE id = ?'),
+      appendAudit: d.prepare(
+        `INSERT INTO audit (at, actor, action, tenant, target, before, after, request_id)
+         VALUES (@at, @actor, @action, @tenant, @target, @before, @after, @requestId)`,
+      ),
+      getIdem: d.prepare('SELECT * FROM idempotency WHERE actor = ? AND key = ?'),
+      putIdem: d.prepare(
+        `INSERT INTO idempotency (actor, key, request_hash, status, response, created_at)
+         VALUES (@actor, @key, @requestHash, @status, @response, @now)
+         ON CONFLICT(actor, key) DO UPDATE SET status = excluded.status, response = excluded.response`,
+      ),
+      deleteIdem: d.prepare('DELETE FROM idempotency WHERE actor = ? AND key = ?'),
+      findToken: d.prepare('SELECT * FROM tokens WHERE hash = ?'),
+      listTokens: d.prepare('SELECT * FROM tokens ORDER BY name'),
+      insertToken: d.prepare(
+        `INSERT INTO tokens (id, name, hash, role, tenant, created_at)
+         VALUES (@id, @name, @hash, @role, @tenant, @createdAt)`,
+      ),
+      deleteToken: d.prepare('DELETE FROM tokens WHERE id = ?'),
+    };
+    this.writer = this.makeWriter();
+  }
+
+  private migrate(): void {
+    const version = Number(this.db.pragma('user_version', { simple: true }));
+    if (version > MIGRATIONS.length)
+      throw new Error(
+        `the ledger database is at schema version ${version}, newer than this sriovctl knows (${MIGRATIONS.length}); use a newer sriovctl or another --db`,
+      );
+    const step = this.db.transaction((i: number) => {
+      this.db.exec(MIGRATIONS[i]!);
+      this.db.pragma(`user_version = ${i + 1}`);
+    });
+    for (let i = version; i < MIGRATIONS.length; i++) step(i);
+  }
+
+  // Reads ------------------------------------------------------------------------------------
+
+  async getTenant(name: string): Promise<Tenant | null> {
+    const row = this.stmts.getTenant.get(name) as Row | undefined;
+    return row ? tenantOf(row) : null;
+  }
+  async listTenants(): Promise<Tenant[]> {
+    return (this.stmts.listTenants.all() as Row[]).map(tenantOf);
+  }
+  async getPool(name: string): Promise<Pool | null> {
+    const row = this.stmts.getPool.get(name) as Row | undefined;
+    return row ? poolOf(row) : null;
+  }
+  async listPools(): Promise<Pool[]> {
+    return (this.stmts.listPools.all() as Row[]).map(poolOf);
+  }
+  async getAttachment(id: string): Promise<Attachment | null> {
+    const row = this.stmts.getAttachment.get(id) as Row | undefined;
+    return row ? attachmentOf(row) : null;
+  }
+  async listAttachments(f: AttachmentFilter = {}): Promise<Attachment[]> {
+    const where: string[] = [];
+    const args: Record<string, unknown> = {};
+    if (f.tenant !== undefined) (where.push('tenant = @tenant'), (args.tenant = f.tenant));
+    if (f.pool !== undefined) (where.push('pool = @pool'), (args.pool = f.pool));
+    if (f.state !== undefined) (where.push('state = @state'), (args.state = f.state));
+    if (f.pf !== undefined) (where.push('pf = @pf'), (args.pf = f.pf));
+    if (f.consumerName !== undefined)
+      (where.push('consumer_name = @consumerName'), (args.consumerName = f.consumerName));
+    const sql = `SELECT * FROM attachments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at, id`;
+    return (this.db.prepare(sql).all(args) as Row[]).map(attachmentOf);
+  }
+  async listAudit(f: AuditFilter): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const args: Record<string, unknown> = { limit: f.limit };
+    if (f.tenant !== undefined) (where.push('tenant = @tenant'), (args.tenant = f.tenant));
+    if (f.action !== undefined) (where.push('action = @action'), (args.action = f.action));
+    if (f.target !== undefined) (where.push('target = @target'), (args.target = f.target));
+    if (f.before !== undefined) (where.push('seq < @before'), (args.before = f.before));
+    const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY seq DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(args) as Row[]).map(auditOf);
+  }
+  async getIdempotency(actor: string, key: string): Promise<IdempotencyRecord | null> {
+    const row = this.stmts.getIdem.get(actor, key) as Row | undefined;
+    if (!row) return null;
+    return {
+      actor: str(row, 'actor'),
+      key: str(row, 'key'),
+      requestHash: str(row, 'request_hash'),
+      status: str(row, 'status') as IdempotencyRecord['status'],
+      response: parseJson(row.response) as IdempotencyRecord['response'],
+    };
+  }
+  async findToken(hash: string): Promise<TokenWithHash | null> {
+    const row = this.stmts.findToken.get(hash) as Row | undefined;
+    return row ? tokenOf(row) : null;
+  }
+  async listTokens(): Promise<TokenRecord[]> {
+    return (this.stmts.listTokens.all() as Row[]).map((r) => {
+      const { hash: _hash, ...t } = tokenOf(r);
+      return t;
+    });
+  }
+
+  // Writes -----------------------------------------------------------------------------------
+
+  private makeWriter(): LedgerWriter {
+    const s = this.stmts;
+    const self = this;
+    const w: LedgerWriter = Object.assign(Object.create(this) as LedgerWriter, {
+      async putTenant(name: string, spec: TenantSpec, now: string) {
+        s.putTenant.run({ name, spec: JSON.stringify(spec), now });
+        return (await self.getTenant(name))!;
+      },
+      async deleteTenant(name: string) {
+        return s.deleteTenant.run(name).changes > 0;
+      },
+      async putPool(name: string, spec: PoolSpec, now: string) {
+        s.putPool.run({ name, spec: JSON.stringify(spec), now });
+        return (await self.getPool(name))!;
+      },
+      async deletePool(name: string) {
+        return s.deletePool.run(name).changes > 0;
+      },
+      async insertAttachment(a: Attachment) {
+        const settings = {
+          vlan: a.vlan,
+          qos: a.qos,
+          minTxRate: a.minTxRate,
+          maxTxRate: a.maxTxRate,
+          trust: a.trust,
+          spoofchk: a.spoofchk,
+          linkState: a.linkState,
+        };
+        try {
+          s.insertAttachment.run({
+            id: a.id,
+            tenant: a.tenant,
+            pool: a.pool,
+            consumerKind: a.consumer.kind,
+            consumerName: a.consumer.name,
+            consumerHost: a.consumer.host,
+            interface: a.interface,
+            host: a.host,
+            pf: a.pf,
+            pfNetdev: a.pfNetdev,
+            vfIndex: a.vfIndex,
+            vfPci: a.vfPciAddress,
+            numaNode: a.numaNode,
+            mac: a.mac,
+            settings: JSON.stringify(settings),
+            state: a.state,
+            detail: a.detail,
+            requestKey: a.requestKey,
+            requestedBy: a.requestedBy,
+            createdAt: a.createdAt,
+            updatedAt: a.updatedAt,
+          });
+        } catch (err) {
+          attachmentConflict(err, a);
+        }
+      },
+      async updateAttachment(
+        id: string,
+        patch: { state?: AttachmentState; detail?: string | null },
+        now: string,
+      ) {
+        s.updateAttachment.run({
+          id,
+          state: patch.state ?? null,
+          setDetail: patch.detail !== undefined ? 1 : 0,
+          detail: patch.detail ?? null,
+          now,
+        });
+        return self.getAttachment(id);
+      },
+      async deleteAttachment(id: string) {
+        return s.deleteAttachment.run(id).changes > 0;
+      },
+      async appendAudit(e: NewAuditEntry, now: string) {
+        const r = s.appendAudit.run({
+          at: now,
+          actor: e.actor,
+          action: e.action,
+          tenant: e.tenant,
+          target: e.target,
+          before: json(e.before),
+          after: json(e.after),
+          requestId: e.requestId,
+        });
+        return { ...e, seq: Number(r.lastInsertRowid), at: now };
+      },
+      async putIdempotency(rec: IdempotencyRecord, now: string) {
+        s.putIdem.run({
+          actor: rec.actor,
+          key: rec.key,
+          requestHash: rec.requestHash,
+          status: rec.status,
+          response: json(rec.response),
+          now,
+        });
+      },
+      async deleteIdempotency(actor: string, key: string) {
+        s.deleteIdem.run(actor, key);
+      },
+      async insertToken(t: TokenWithHash) {
+        try {
+          s.insertToken.run({ ...t });
+        } catch (err) {
+          if (err instanceof Error && /UNIQUE constraint failed: tokens\.name/.test(err.message))
+            throw new ConflictError('exists', `a token named ${t.name} exists`);
+          throw err;
+        }
+      },
+      async deleteToken(id: string) {
+        return s.deleteToken.run(id).changes > 0;
+      },
+    });
+    return w;
+  }
+
+  async mutate<T>(fn: (tx: LedgerWriter) => Promise<T>): Promise<T> {
+    const run = async (): Promise<{ value: T; durable: Promise<void> }> => {
+      if (!this.open) {
+        this.db.exec('BEGIN IMMEDIATE');
+        this.open = true;
+        setImmediate(() => this.flush());
+      }
+      this.busy = true;
+      this.db.exec('SAVEPOINT unit');
+      try {
+        const value = await fn(this.writer);
+        this.db.exec('RELEASE unit');
+        const durable = new Promise<void>((resolve, reject) =>
+          this.waiters.push({ resolve, reject }),
+        );
+        return { value, durable };
+      } catch (err) {
+        this.db.exec('ROLLBACK TO unit');
+        this.db.exec('RELEASE unit');
+        throw err;
+      } finally {
+        this.busy = false;
+      }
+    };
+    const step = this.chain.then(run, run);
+    this.chain = step.catch(() => undefined);
+    const { value, durable } = await step;
+    await durable;
+    return value;
+  }
+
+  /** Commits the open group; a unit still running (it awaited something slow) delays it a turn. */
+  private flush(): void {
+    if (!this.open) return;
+    if (this.busy) {
+      setImmediate(() => this.flush());
+      return;
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.open = false;
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    for (const w of waiters) w.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    this.flush();
+    this.db.close();
+  }
+}
