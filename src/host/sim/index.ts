@@ -11,6 +11,13 @@ export { SimHost, type JournalEntry } from './sim-host.js';
 export type { FaultSpec } from './faults.js';
 export type { TrafficRates } from './kernel.js';
 export { visibleVfCount } from './netlink.js';
+export {
+  JOURNAL_FORMAT,
+  JOURNAL_VERSION,
+  openPersistentSimHost,
+  PersistentSimHost,
+  type PersistentSimOptions,
+} from './persist.js';
 
 export interface SimOptions {
   /** 'realistic' (default) costs time like real drivers; 'off' makes every operation instant; a number scales. */
