@@ -6,14 +6,19 @@
 import { statSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import { createLinuxHost } from '../host/linux/index.js';
-import { DEFAULT_FIXTURE, listFixtures, loadSimHost } from '../host/sim/index.js';
+import {
+  DEFAULT_FIXTURE,
+  listFixtures,
+  loadSimHost,
+  openPersistentSimHost,
+} from '../host/sim/index.js';
 import { UsageError } from './exit-codes.js';
 import type { CliIo } from './io.js';
 
 export { DEFAULT_FIXTURE };
 
 export type HostSelection =
-  { kind: 'sim'; fixture: string } | { kind: 'linux'; sysfsRoot?: string };
+  { kind: 'sim'; fixture: string; stateFile?: string } | { kind: 'linux'; sysfsRoot?: string };
 
 export interface HostFlags {
   /** `--sim` alone is `true`; `--sim NAME` is the name; `--sim=` (see main) is ''. */
@@ -81,10 +86,13 @@ export async function openHost(sel: HostSelection): Promise<OpenedHost> {
     );
   }
   // Timing is off: these commands only read, and the simulated delays model writes (VF creation).
-  const host = await loadSimHost(sel.fixture, { timing: 'off' });
+  const host =
+    sel.stateFile !== undefined
+      ? await openPersistentSimHost(sel.fixture, sel.stateFile, { timing: 'off' })
+      : await loadSimHost(sel.fixture, { timing: 'off' });
   return {
     host,
-    banner: `sriovctl: SIMULATED host (fixture ${sel.fixture}) — no real hardware is touched`,
+    banner: `sriovctl: SIMULATED host (fixture ${sel.fixture}${sel.stateFile !== undefined ? `, state in ${sel.stateFile}` : ''}) — no real hardware is touched`,
   };
 }
 

@@ -5,7 +5,15 @@
  * right after VF creation (EAGAIN while an i40e VF resets) are retried with bounded backoff.
  */
 import type { ErrnoName } from '../host/errors.js';
-import type { Host, LinkInfo, VfChange, VfInfo, VfLinkState, VlanProto } from '../host/host.js';
+import type {
+  Host,
+  LinkDump,
+  LinkInfo,
+  VfChange,
+  VfInfo,
+  VfLinkState,
+  VlanProto,
+} from '../host/host.js';
 import type { IfName, MacAddress } from '../host/names.js';
 import { OperationError } from './errors.js';
 import { explain } from './explain.js';
@@ -122,7 +130,11 @@ export async function applyVfSettings(
   const delay = opts.retryDelayMs ?? 100;
   const results = new Map<number, VfApplyResult>();
   let pending = [...items];
-  let dump = await host.linkDump({ ifname: pf });
+  // The current state is needed only to complete a rate given on one side.
+  const oneSided = items.some(
+    (i) => (i.settings.minTxRate === undefined) !== (i.settings.maxTxRate === undefined),
+  );
+  let dump: LinkDump = oneSided ? await host.linkDump({ ifname: pf }) : { links: [], warnings: [] };
   for (let attempt = 1; pending.length > 0; attempt++) {
     const link = findLink(dump.links, pf);
     const changes: VfChange[] = [];

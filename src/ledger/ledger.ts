@@ -54,7 +54,13 @@ export interface PlacementPreview {
   ok: boolean;
   reason?: string;
   code?: string;
-  choices: { pf: string; pfNetdev: string | null; vfIndex: number; numaNode: number; why: string }[];
+  choices: {
+    pf: string;
+    pfNetdev: string | null;
+    vfIndex: number;
+    numaNode: number;
+    why: string;
+  }[];
   placement: PlacementExplanation | null;
 }
 
@@ -79,8 +85,7 @@ export interface LedgerOptions {
   timeoutMs?: number;
 }
 
-const hashBody = (body: unknown) =>
-  createHash('sha256').update(JSON.stringify(body)).digest('hex');
+const hashBody = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 function settingsOf(a: AttachmentSettings): AttachmentSettings {
   return {
@@ -269,12 +274,17 @@ export class Ledger {
     if (req.interfaces) return req.interfaces;
     const used = new Set(held.map((a) => a.interface));
     const out: string[] = [];
-    for (let n = 0; out.length < (req.count ?? 1); n++) if (!used.has(`net${n}`)) out.push(`net${n}`);
+    for (let n = 0; out.length < (req.count ?? 1); n++)
+      if (!used.has(`net${n}`)) out.push(`net${n}`);
     return out;
   }
 
   private consumerOf(req: AttachRequest): Consumer {
-    return { kind: req.consumer.kind, name: req.consumer.name, host: req.consumer.host ?? this.hostname };
+    return {
+      kind: req.consumer.kind,
+      name: req.consumer.name,
+      host: req.consumer.host ?? this.hostname,
+    };
   }
 
   /** What an attach request would get, without attaching anything. */
@@ -295,7 +305,13 @@ export class Ledger {
       config: this.placementConfig,
     });
     if (!r.ok)
-      return { ok: false, reason: r.reason, code: r.code, choices: [], placement: r.explanation ?? null };
+      return {
+        ok: false,
+        reason: r.reason,
+        code: r.code,
+        choices: [],
+        placement: r.explanation ?? null,
+      };
     return {
       ok: true,
       choices: r.choices.map((c) => ({
@@ -314,7 +330,8 @@ export class Ledger {
     req: AttachRequest,
   ): Promise<{ tenant: Tenant; pool: Pool }> {
     const tenant = await r.getTenant(req.tenant);
-    if (!tenant) throw new LedgerError('not-found', `tenant ${req.tenant} does not exist`, 'tenant');
+    if (!tenant)
+      throw new LedgerError('not-found', `tenant ${req.tenant} does not exist`, 'tenant');
     const pool = await r.getPool(req.pool);
     if (!pool) throw new LedgerError('not-found', `pool ${req.pool} does not exist`, 'pool');
     return { tenant, pool };
@@ -471,7 +488,8 @@ export class Ledger {
         );
       return res;
     });
-    for (const a of result.attachments) this.emit({ kind: 'attachment', id: a.id, tenant: a.tenant });
+    for (const a of result.attachments)
+      this.emit({ kind: 'attachment', id: a.id, tenant: a.tenant });
     return result;
   }
 
@@ -505,8 +523,13 @@ export class Ledger {
     vfDriver: PoolSpec['vfDriver'],
     inv: Inventory,
   ): Promise<{ id: string; where: string; reason: string; fix?: string; errno?: string | null }[]> {
-    const failures: { id: string; where: string; reason: string; fix?: string; errno?: string | null }[] =
-      [];
+    const failures: {
+      id: string;
+      where: string;
+      reason: string;
+      fix?: string;
+      errno?: string | null;
+    }[] = [];
     for (const [pfNetdev, group] of groupBy(rows, (a) => a.pfNetdev)) {
       const pf = inv.pfs.find((p) => p.pciAddress === group[0]!.pf);
       const targets: VfTarget[] = group.map((a) => ({
@@ -517,10 +540,17 @@ export class Ledger {
       }));
       let outcomes;
       try {
-        outcomes = await configureVfs(this.host, pf?.driver ?? null, targets, vfDriver, this.timeoutMs);
+        outcomes = await configureVfs(
+          this.host,
+          pf?.driver ?? null,
+          targets,
+          vfDriver,
+          this.timeoutMs,
+        );
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
-        for (const a of group) failures.push({ id: a.id, where: `VF ${a.vfIndex} of ${pfNetdev}`, reason });
+        for (const a of group)
+          failures.push({ id: a.id, where: `VF ${a.vfIndex} of ${pfNetdev}`, reason });
         continue;
       }
       // The snapshot's VF drivers are now out of date, but placement does not read them; reconcile
@@ -544,7 +574,8 @@ export class Ledger {
   /** Scrubs and releases rows whose attach failed; rows that cannot be scrubbed stay `failed`. */
   private async rollBack(ctx: RequestContext, rows: Attachment[]): Promise<void> {
     const pools = new Map<string, Pool | null>();
-    for (const a of rows) if (!pools.has(a.pool)) pools.set(a.pool, await this.store.getPool(a.pool));
+    for (const a of rows)
+      if (!pools.has(a.pool)) pools.set(a.pool, await this.store.getPool(a.pool));
     const scrub = await this.scrub(rows, (a) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci');
     const now = this.stamp();
     await this.store.mutate(async (tx) => {
@@ -708,7 +739,9 @@ export class Ledger {
       ...toComplete,
       ...toCheck.filter((a) => {
         const vf = pfOf(a)?.vfs.find((v) => v.vfIndex === a.vfIndex);
-        return a.state === 'orphaned' || !vf?.config || differs(a, vf.config, vf.driver, driverOf(a));
+        return (
+          a.state === 'orphaned' || !vf?.config || differs(a, vf.config, vf.driver, driverOf(a))
+        );
       }),
     ];
     const reapplyFailed = new Map<string, string>();
@@ -749,18 +782,16 @@ export class Ledger {
           report.failed.push({ id: a.id, reason: err });
           continue;
         }
-        const after = await tx.updateAttachment(
-          a.id,
-          { state: 'attached', detail: a.detail },
-          now,
-        );
+        const after = await tx.updateAttachment(a.id, { state: 'attached', detail: a.detail }, now);
         if (a.state === 'attaching') {
           report.completed.push(a.id);
           await audit(a, 'attachment.create', after);
           const idem = a.requestKey ? await tx.getIdempotency(a.requestedBy, a.requestKey) : null;
           if (idem?.status === 'pending') {
             const rows = await tx.listAttachments();
-            const mine = rows.filter((r) => r.requestKey === a.requestKey && r.state === 'attached');
+            const mine = rows.filter(
+              (r) => r.requestKey === a.requestKey && r.state === 'attached',
+            );
             await tx.putIdempotency(
               {
                 ...idem,
@@ -798,7 +829,6 @@ export class Ledger {
     this.emit({ kind: 'reconcile' });
     return report;
   }
-
 }
 
 export type LedgerEvent =

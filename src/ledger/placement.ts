@@ -65,6 +65,29 @@ export type PlacementRefusal =
 
 // Snapshots are immutable, so a pool's members are computed once per snapshot and pool version.
 const memberCache = new WeakMap<Inventory, Map<string, PoolMember[]>>();
+interface PoolGroup {
+  pf: PfSnapshot;
+  vfs: VfSnapshot[];
+  indexes: Set<number>;
+}
+const groupCache = new WeakMap<PoolMember[], PoolGroup[]>();
+
+/** The pool's VFs grouped by PF, in inventory order. */
+export function poolGroups(pool: Pool, inv: Inventory): PoolGroup[] {
+  const members = poolMembers(pool, inv);
+  let groups = groupCache.get(members);
+  if (!groups) {
+    const m = new Map<PfSnapshot, VfSnapshot[]>();
+    for (const { pf, vf } of members) {
+      const list = m.get(pf);
+      if (list) list.push(vf);
+      else m.set(pf, [vf]);
+    }
+    groups = [...m].map(([pf, vfs]) => ({ pf, vfs, indexes: new Set(vfs.map((v) => v.vfIndex)) }));
+    groupCache.set(members, groups);
+  }
+  return groups;
+}
 
 /** The VFs of the inventory that `pool` selects, in inventory order. */
 export function poolMembers(pool: Pool, inv: Inventory): PoolMember[] {
@@ -149,7 +172,6 @@ export function resolveVlan(
   };
 }
 
-
 /**
  * Chooses VFs for `interfaces` (already resolved names) of one request. `attachments` are all
  * attachments on this host, in any state: a VF in any of them is taken.
@@ -220,67 +242,60 @@ export function place(input: {
     return e;
   };
 
-  const members = poolMembers(pool, inv);
+  const groups = poolGroups(pool, inv);
   const excluded = new Map<string, number>();
-  const exclude = (rule: string) => excluded.set(rule, (excluded.get(rule) ?? 0) + 1);
-  const candidates: PoolMember[] = [];
-  for (const m of members) {
-    const { pf, vf } = m;
-    if (owned.get(pf.pciAddress)?.has(vf.vfIndex)) {
-      exclude('attached to a consumer');
+  const exclude = (rule: string, n: number) => {
+    if (n > 0) excluded.set(rule, (excluded.get(rule) ?? 0) + n);
+  };
+  // Rules apply per PF: a PF's VFs share its netdev, driver, NUMA node, link and bandwidth.
+  const eligible: { pf: PfSnapshot; vfs: VfSnapshot[]; mine: Set<number> | undefined }[] = [];
+  let poolVfs = 0;
+  let candidateCount = 0;
+  for (const { pf, vfs, indexes } of groups) {
+    poolVfs += vfs.length;
+    const mine = owned.get(pf.pciAddress);
+    let taken = 0;
+    if (mine) for (const i of mine) if (indexes.has(i)) taken++;
+    exclude('attached to a consumer', taken);
+    const free = vfs.length - taken;
+    const rule = pfRule(pf, req, config, load(pf.pciAddress).guaranteed);
+    if (rule !== null) {
+      exclude(rule, free);
       continue;
     }
-    if (pf.netdev === null) {
-      exclude('PF has no netdev (VF settings are made through it)');
-      continue;
-    }
-    if (req.numa?.mode === 'required' && vf.numaNode !== req.numa.node) {
-      exclude(`not on NUMA node ${req.numa.node} (required)`);
-      continue;
-    }
-    if (req.minTxRate > 0) {
-      if (pf.driver !== null && NO_MIN_RATE.has(pf.driver)) {
-        exclude(`PF driver ${pf.driver} cannot guarantee a minimum rate`);
-        continue;
-      }
-      const cap = pfBandwidth(pf, config);
-      if (cap === null) {
-        exclude('PF link speed unknown (link down?), so no rate can be guaranteed');
-        continue;
-      }
-      if (load(pf.pciAddress).guaranteed + req.minTxRate > cap) {
-        exclude(
-          `PF guaranteed bandwidth full (${load(pf.pciAddress).guaranteed} of ${cap} Mbit/s given out)`,
-        );
-        continue;
-      }
-    }
-    candidates.push(m);
+    candidateCount += free;
+    if (free) eligible.push({ pf, vfs, mine });
   }
   const explanation: PlacementExplanation = {
-    poolVfs: members.length,
+    poolVfs,
     excluded: [...excluded].map(([rule, n]) => ({ rule, count: n })),
-    candidates: candidates.length,
+    candidates: candidateCount,
     strategy: req.strategy,
   };
 
+  // The choice is a PF (by NUMA and load), then its lowest free VF: linear in PFs, not VFs.
+  const next = new Map<PfSnapshot, number>();
   const choices: PlacementChoice[] = [];
-  const taken = new Set<VfSnapshot>();
   for (const iface of interfaces) {
     let best: PoolMember | null = null;
     let bestScore: number[] | null = null;
-    for (const m of candidates) {
-      if (taken.has(m.vf)) continue;
-      const l = load(m.pf.pciAddress);
-      if (req.minTxRate > 0 && l.guaranteed + req.minTxRate > pfBandwidth(m.pf, config)!) continue;
-      const numaMiss = req.numa && m.vf.numaNode !== req.numa.node ? 1 : 0;
-      // Lower is better, compared element by element.
+    for (const { pf, vfs, mine } of eligible) {
+      // The PF's lowest VF that is neither attached nor chosen for an earlier interface.
+      let i = next.get(pf) ?? 0;
+      while (i < vfs.length && mine?.has(vfs[i]!.vfIndex)) i++;
+      next.set(pf, i);
+      const vf = vfs[i];
+      if (vf === undefined) continue;
+      const l = load(pf.pciAddress);
+      if (req.minTxRate > 0 && l.guaranteed + req.minTxRate > pfBandwidth(pf, config)!) continue;
+      const numaMiss = req.numa && vf.numaNode !== req.numa.node ? 1 : 0;
+      // Lower is better, compared element by element; ties go to the earlier PF.
       const score =
         req.strategy === 'spread'
           ? [numaMiss, l.tenant, l.total, l.guaranteed]
           : [numaMiss, -l.total, -l.tenant, 0];
       if (bestScore === null || lexLess(score, bestScore)) {
-        best = m;
+        best = { pf, vf };
         bestScore = score;
       }
     }
@@ -290,11 +305,11 @@ export function place(input: {
         ok: false,
         code: 'no-capacity',
         field: 'count',
-        reason: `pool ${pool.name} has ${candidates.length} VF${candidates.length === 1 ? '' : 's'} that fit this request, ${count} wanted${got ? ` (${got} found)` : ''}; ${describeExclusions(explanation)}`,
+        reason: `pool ${pool.name} has ${candidateCount} VF${candidateCount === 1 ? '' : 's'} that fit this request, ${count} wanted${got ? ` (${got} found)` : ''}; ${describeExclusions(explanation)}`,
         explanation,
       };
     }
-    taken.add(best.vf);
+    next.set(best.pf, (next.get(best.pf) ?? 0) + 1);
     const l = load(best.pf.pciAddress);
     const why = [
       req.numa
@@ -312,6 +327,29 @@ export function place(input: {
     choices.push({ pf: best.pf, vf: best.vf, interface: iface, why });
   }
   return { ok: true, choices, explanation };
+}
+
+/** Why none of a PF's VFs fit the request, or null when they may. */
+function pfRule(
+  pf: PfSnapshot,
+  req: AttachRequest,
+  config: PlacementConfig,
+  guaranteed: number,
+): string | null {
+  if (pf.netdev === null) return 'PF has no netdev (VF settings are made through it)';
+  if (req.numa?.mode === 'required' && pf.numaNode !== req.numa.node)
+    return `not on NUMA node ${req.numa.node} (required)`;
+  if (req.maxTxRate > 0 && pf.speedMbps !== null && req.maxTxRate > pf.speedMbps)
+    return `PF link (${pf.speedMbps} Mbit/s) slower than maxTxRate`;
+  if (req.minTxRate > 0) {
+    if (pf.driver !== null && NO_MIN_RATE.has(pf.driver))
+      return `PF driver ${pf.driver} cannot guarantee a minimum rate`;
+    const cap = pfBandwidth(pf, config);
+    if (cap === null) return 'PF link speed unknown (link down?), so no rate can be guaranteed';
+    if (guaranteed + req.minTxRate > cap)
+      return `PF guaranteed bandwidth full (${guaranteed} of ${cap} Mbit/s given out)`;
+  }
+  return null;
 }
 
 function lexLess(a: number[], b: number[]): boolean {

@@ -10,7 +10,6 @@ import type {
   AuditEntry,
   Pool,
   PoolSpec,
-
   Tenant,
   TenantSpec,
   TokenRecord,
@@ -103,4 +102,3 @@ export interface LedgerStore extends LedgerReader {
   mutate<T>(fn: (tx: LedgerWriter) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
-

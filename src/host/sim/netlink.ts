@@ -117,15 +117,16 @@ export function vfPortOf(k: SimKernel, nd: SimNetdev): VfPort | null {
 export function dumpLinks(k: SimKernel, only?: IfName): LinkDump {
   const warnings: string[] = [];
   const links: LinkInfo[] = [];
-  let netdevs = [...k.netdevs.values()].sort((a, b) => a.ifindex - b.ifindex);
+  let netdevs: SimNetdev[];
   if (only !== undefined) {
     ifName(only);
-    netdevs = netdevs.filter((nd) => nd.name === only);
+    const nd = k.netdevs.get(only);
+    netdevs = nd ? [nd] : [];
     if (netdevs.length === 0) {
       const argv = ['ip', '-j', '-d', '-s', 'link', 'show', 'dev', only];
       throw new HostCommandError(argv, 1, `Device "${only}" does not exist.\n`);
     }
-  }
+  } else netdevs = [...k.netdevs.values()].sort((a, b) => a.ifindex - b.ifindex);
   for (const nd of netdevs) {
     const oper = operstateUpper(k, nd);
     const link: LinkInfo = {

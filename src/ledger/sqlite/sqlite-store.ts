@@ -137,7 +137,9 @@ function tokenOf(row: Row): TokenWithHash {
 /** Maps a SQLite UNIQUE failure on attachments to the rule it protects. */
 function attachmentConflict(err: unknown, a: Attachment): never {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/UNIQUE constraint failed: attachments\.host, attachments\.pf, attachments\.vf_index/.test(msg))
+  if (
+    /UNIQUE constraint failed: attachments\.host, attachments\.pf, attachments\.vf_index/.test(msg)
+  )
     throw new ConflictError('vf-owned', `VF ${a.vfIndex} of ${a.pf} is already attached`);
   if (/UNIQUE constraint failed: attachments\.consumer_host/.test(msg))
     throw new ConflictError(
@@ -234,6 +236,15 @@ export class SqliteLedgerStore implements LedgerStore {
     for (let i = version; i < MIGRATIONS.length; i++) step(i);
   }
 
+  private readonly statementCache = new Map<string, Database.Statement>();
+
+  /** Filtered queries have a handful of shapes: prepare each once. */
+  private prepared(sql: string): Database.Statement {
+    let st = this.statementCache.get(sql);
+    if (!st) this.statementCache.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   // Reads ------------------------------------------------------------------------------------
 
   async getTenant(name: string): Promise<Tenant | null> {
@@ -257,26 +268,52 @@ export class SqliteLedgerStore implements LedgerStore {
   async listAttachments(f: AttachmentFilter = {}): Promise<Attachment[]> {
     const where: string[] = [];
     const args: Record<string, unknown> = {};
-    if (f.tenant !== undefined) (where.push('tenant = @tenant'), (args.tenant = f.tenant));
-    if (f.pool !== undefined) (where.push('pool = @pool'), (args.pool = f.pool));
-    if (f.state !== undefined) (where.push('state = @state'), (args.state = f.state));
-    if (f.pf !== undefined) (where.push('pf = @pf'), (args.pf = f.pf));
-    if (f.consumerName !== undefined)
-      (where.push('consumer_name = @consumerName'), (args.consumerName = f.consumerName));
+    if (f.tenant !== undefined) {
+      where.push('tenant = @tenant');
+      args.tenant = f.tenant;
+    }
+    if (f.pool !== undefined) {
+      where.push('pool = @pool');
+      args.pool = f.pool;
+    }
+    if (f.state !== undefined) {
+      where.push('state = @state');
+      args.state = f.state;
+    }
+    if (f.pf !== undefined) {
+      where.push('pf = @pf');
+      args.pf = f.pf;
+    }
+    if (f.consumerName !== undefined) {
+      where.push('consumer_name = @consumerName');
+      args.consumerName = f.consumerName;
+    }
     const sql = `SELECT * FROM attachments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at, id`;
-    return (this.db.prepare(sql).all(args) as Row[]).map(attachmentOf);
+    return (this.prepared(sql).all(args) as Row[]).map(attachmentOf);
   }
   async listAudit(f: AuditFilter): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: Record<string, unknown> = { limit: f.limit };
-    if (f.tenant !== undefined) (where.push('tenant = @tenant'), (args.tenant = f.tenant));
-    if (f.action !== undefined) (where.push('action = @action'), (args.action = f.action));
-    if (f.target !== undefined) (where.push('target = @target'), (args.target = f.target));
-    if (f.before !== undefined) (where.push('seq < @before'), (args.before = f.before));
+    if (f.tenant !== undefined) {
+      where.push('tenant = @tenant');
+      args.tenant = f.tenant;
+    }
+    if (f.action !== undefined) {
+      where.push('action = @action');
+      args.action = f.action;
+    }
+    if (f.target !== undefined) {
+      where.push('target = @target');
+      args.target = f.target;
+    }
+    if (f.before !== undefined) {
+      where.push('seq < @before');
+      args.before = f.before;
+    }
     const sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY seq DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(args) as Row[]).map(auditOf);
+    return (this.prepared(sql).all(args) as Row[]).map(auditOf);
   }
   async getIdempotency(actor: string, key: string): Promise<IdempotencyRecord | null> {
     const row = this.stmts.getIdem.get(actor, key) as Row | undefined;
@@ -304,6 +341,7 @@ export class SqliteLedgerStore implements LedgerStore {
 
   private makeWriter(): LedgerWriter {
     const s = this.stmts;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the writer's methods read through the store
     const self = this;
     const w: LedgerWriter = Object.assign(Object.create(this) as LedgerWriter, {
       async putTenant(name: string, spec: TenantSpec, now: string) {

@@ -125,8 +125,9 @@ describe('serve', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { event: string; level: number; steps?: unknown[] });
-    expect(events.map((e) => e.event)).toEqual(['start', 'drift', 'stop']);
-    expect(events[1]).toMatchObject({ level: 40, trigger: 'start' });
-    expect(events[1]!.steps).toHaveLength(6);
+    expect(events.map((e) => e.event)).toEqual(['reconcile', 'start', 'drift', 'ready', 'stop']);
+    const drift = events[2]!;
+    expect(drift).toMatchObject({ level: 40, trigger: 'start' });
+    expect(drift.steps).toHaveLength(6);
   });
 });

@@ -1,0 +1,54 @@
+/**
+ * Who is calling: a bearer token (looked up by its hash) on TCP, or local root on the unix socket
+ * (whose file permissions already decided who may connect). Roles nest: viewer < operator < admin.
+ * A tenant-scoped principal sees and acts on its own tenant only; other tenants' things answer
+ * 404, as if they did not exist.
+ */
+import type { FastifyRequest } from 'fastify';
+import { LedgerError } from '../ledger/errors.js';
+import type { Actor } from '../ledger/ledger.js';
+import type { LedgerStore } from '../ledger/store.js';
+import { authenticate } from '../ledger/tokens.js';
+import type { Role } from '../ledger/types.js';
+
+export interface Principal {
+  name: string;
+  role: Role;
+  tenant: string | null;
+}
+
+export const LOCAL_ROOT: Principal = { name: 'local-root', role: 'admin', tenant: null };
+
+const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
+
+export function atLeast(p: Principal, role: Role): boolean {
+  return RANK[p.role] >= RANK[role];
+}
+
+export function actorOf(p: Principal): Actor {
+  return { name: p.name, tenant: p.tenant };
+}
+
+/** The principal for a request, or null when its credentials are missing or wrong. */
+export async function principalOf(
+  req: FastifyRequest,
+  store: LedgerStore,
+): Promise<Principal | null> {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  if (!m) return null;
+  const t = await authenticate(store, m[1]!);
+  return t ? { name: t.name, role: t.role, tenant: t.tenant } : null;
+}
+
+/** A preHandler that refuses the request unless the principal has at least `role`. */
+export function requireRole(role: Role) {
+  return async (req: FastifyRequest): Promise<void> => {
+    if (!atLeast(req.principal, role))
+      throw new LedgerError(
+        'forbidden',
+        `${req.principal.name} is ${req.principal.role}${req.principal.tenant ? ` of tenant ${req.principal.tenant}` : ''}; this needs ${role}`,
+      );
+  };
+}

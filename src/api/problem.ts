@@ -1,0 +1,106 @@
+/**
+ * RFC 9457 problem details: every error the API answers is `application/problem+json` with a type,
+ * a title, the status, what happened (`detail`), the field it is about and the fix.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { UnsafeInputError } from '../host/errors.js';
+import { LedgerError, type LedgerErrorKind } from '../ledger/errors.js';
+
+export const PROBLEM_BASE = 'https://sriovctl.dev/problems/';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  field?: string;
+  fix?: string;
+  /** Field-level validation errors. */
+  errors?: { field: string; message: string }[];
+  [extra: string]: unknown;
+}
+
+const KIND_STATUS: Record<LedgerErrorKind, [number, string]> = {
+  'not-found': [404, 'Not found'],
+  conflict: [409, 'Conflict'],
+  refused: [422, 'Refused'],
+  forbidden: [403, 'Forbidden'],
+  'host-failed': [502, 'The host refused the change'],
+};
+
+/** Errnos that mean "the kernel will not take these values", not "the host is broken". */
+const INPUT_ERRNOS = new Set(['EINVAL', 'ERANGE', 'EOPNOTSUPP', 'EPROTONOSUPPORT']);
+
+export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  return reply.code(p.status).type('application/problem+json').send(p);
+}
+
+function dotted(path: string): string {
+  return path.replace(/^\//, '').replace(/\//g, '.');
+}
+
+/** Maps any error thrown by a route to a problem. */
+export function toProblem(err: unknown, req: FastifyRequest): Problem {
+  const instance = req.url;
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = (err as FastifyError).validationContext ?? 'body';
+    const errors = err.validation.map((v) => {
+      const field = dotted(v.instancePath);
+      return { field: field ? `${where}.${field}` : where, message: v.message ?? 'invalid' };
+    });
+    return {
+      type: `${PROBLEM_BASE}invalid-request`,
+      title: 'Invalid request',
+      status: 400,
+      detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+      instance,
+      field: errors[0]?.field,
+      errors,
+    } as Problem;
+  }
+  if (err instanceof LedgerError) {
+    let [status, title] = KIND_STATUS[err.kind];
+    const errno = err.details?.errno;
+    if (err.kind === 'host-failed' && typeof errno === 'string' && INPUT_ERRNOS.has(errno))
+      [status, title] = [422, 'The kernel refused these values'];
+    const p: Problem = {
+      type: `${PROBLEM_BASE}${err.kind}`,
+      title,
+      status,
+      detail: err.message,
+      instance,
+      ...(err.details ?? {}),
+    };
+    if (err.field !== undefined) p.field = err.field;
+    if (err.hint !== undefined) p.fix = err.hint;
+    return p;
+  }
+  if (err instanceof UnsafeInputError)
+    return {
+      type: `${PROBLEM_BASE}invalid-request`,
+      title: 'Invalid request',
+      status: 400,
+      detail: err.message,
+      instance,
+    };
+  const fe = err as FastifyError;
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Fastify's own client errors: bad JSON, wrong content type, body too large, rate limit.
+    return {
+      type: `${PROBLEM_BASE}${fe.statusCode === 429 ? 'rate-limited' : 'bad-request'}`,
+      title: fe.statusCode === 429 ? 'Too many requests' : 'Bad request',
+      status: fe.statusCode,
+      detail: fe.message,
+      instance,
+    };
+  }
+  return {
+    type: `${PROBLEM_BASE}internal`,
+    title: 'Internal error',
+    status: 500,
+    detail: 'sriovctl failed unexpectedly; the daemon log has the details',
+    instance,
+  };
+}

@@ -1,0 +1,118 @@
+/** Who am I, the audit log, tokens and reconcile. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LedgerError } from '../../ledger/errors.js';
+import type { Ledger } from '../../ledger/ledger.js';
+import { createToken, revokeToken } from '../../ledger/tokens.js';
+import { resourceName, tokenInput } from '../../ledger/types.js';
+import { requireRole } from '../auth.js';
+
+const auditQuery = z
+  .object({
+    tenant: resourceName.optional(),
+    action: z
+      .string()
+      .regex(/^[a-z.-]{1,64}$/)
+      .optional(),
+    target: z.string().max(200).optional(),
+    before: z.coerce.number().int().min(1).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
+  return async (app0) => {
+    const app = app0.withTypeProvider<ZodTypeProvider>();
+    const now = () => new Date().toISOString();
+
+    app.get('/whoami', { schema: { tags: ['auth'], summary: 'The caller' } }, async (req) => ({
+      ...req.principal,
+      host: ledger.hostname,
+    }));
+
+    app.get(
+      '/audit',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'The audit log, newest first (a tenant token sees its tenant only)',
+          querystring: auditQuery,
+        },
+      },
+      async (req) => {
+        const scope = req.principal.tenant;
+        if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
+          throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
+        const tenant = scope ?? req.query.tenant;
+        const items = await ledger.store.listAudit({
+          limit: req.query.limit,
+          ...(tenant !== undefined ? { tenant } : {}),
+          ...(req.query.action !== undefined ? { action: req.query.action } : {}),
+          ...(req.query.target !== undefined ? { target: req.query.target } : {}),
+          ...(req.query.before !== undefined ? { before: req.query.before } : {}),
+        });
+        const last = items.at(-1);
+        return {
+          items,
+          next: items.length === req.query.limit && last ? last.seq : null,
+        };
+      },
+    );
+
+    app.get(
+      '/tokens',
+      {
+        preHandler: requireRole('admin'),
+        schema: { tags: ['auth'], summary: 'List tokens (never their secrets)' },
+      },
+      async () => ({ items: await ledger.store.listTokens() }),
+    );
+
+    app.post(
+      '/tokens',
+      {
+        preHandler: requireRole('admin'),
+        schema: {
+          tags: ['auth'],
+          summary: 'Create a token; the secret is in this answer only',
+          body: tokenInput,
+        },
+      },
+      async (req, reply) => {
+        if (req.body.tenant !== undefined && !(await ledger.store.getTenant(req.body.tenant)))
+          throw new LedgerError('refused', `tenant ${req.body.tenant} does not exist`, 'tenant');
+        try {
+          const r = await createToken(ledger.store, req.body, req.principal.name, now());
+          return reply.code(201).send(r);
+        } catch (err) {
+          if (err instanceof Error && err.name === 'ConflictError')
+            throw new LedgerError('conflict', err.message, 'name');
+          throw err;
+        }
+      },
+    );
+
+    app.delete(
+      '/tokens/:id',
+      {
+        preHandler: requireRole('admin'),
+        schema: { tags: ['auth'], summary: 'Revoke a token', params: z.object({ id: z.uuid() }) },
+      },
+      async (req, reply) => {
+        if (!(await revokeToken(ledger.store, req.params.id, req.principal.name, now())))
+          throw new LedgerError('not-found', `token ${req.params.id} does not exist`);
+        return reply.code(204).send();
+      },
+    );
+
+    app.post(
+      '/reconcile',
+      {
+        preHandler: requireRole('admin'),
+        schema: { tags: ['attachments'], summary: 'Compare ledger and kernel now and converge' },
+      },
+      async () => ledger.reconcile(),
+    );
+  };
+}

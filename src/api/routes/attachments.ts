@@ -1,0 +1,119 @@
+/** Attachments: attach (with placement), preview a placement, read, detach. */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { LedgerError } from '../../ledger/errors.js';
+import type { Ledger, RequestContext } from '../../ledger/ledger.js';
+import { attachRequest, consumerName, resourceName } from '../../ledger/types.js';
+import { actorOf, requireRole } from '../auth.js';
+
+const idParam = z.object({ id: z.uuid() }).strict();
+const listQuery = z
+  .object({
+    tenant: resourceName.optional(),
+    pool: resourceName.optional(),
+    consumer: consumerName.optional(),
+    state: z.enum(['attaching', 'attached', 'detaching', 'failed', 'orphaned']).optional(),
+  })
+  .strict();
+const idemHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{8,128}$/, '8 to 128 of A-Z, a-z, 0-9, "_.:-" (a UUID is ideal)')
+    .optional(),
+});
+
+function context(req: FastifyRequest, key?: string): RequestContext {
+  return {
+    actor: actorOf(req.principal),
+    requestId: req.id,
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
+  };
+}
+
+export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
+  return async (app0) => {
+    const app = app0.withTypeProvider<ZodTypeProvider>();
+
+    app.get(
+      '/attachments',
+      {
+        schema: {
+          tags: ['attachments'],
+          summary: 'List attachments (a tenant token sees its own)',
+          querystring: listQuery,
+        },
+      },
+      async (req) => {
+        const scope = req.principal.tenant;
+        if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
+          throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
+        const items = await ledger.store.listAttachments({
+          ...(req.query.pool !== undefined ? { pool: req.query.pool } : {}),
+          ...(req.query.state !== undefined ? { state: req.query.state } : {}),
+          ...(req.query.consumer !== undefined ? { consumerName: req.query.consumer } : {}),
+          ...((scope ?? req.query.tenant) !== undefined
+            ? { tenant: (scope ?? req.query.tenant)! }
+            : {}),
+        });
+        return { items };
+      },
+    );
+
+    app.get(
+      '/attachments/:id',
+      { schema: { tags: ['attachments'], summary: 'One attachment', params: idParam } },
+      async (req) => {
+        const a = await ledger.store.getAttachment(req.params.id);
+        if (!a || (req.principal.tenant !== null && a.tenant !== req.principal.tenant))
+          throw new LedgerError('not-found', `attachment ${req.params.id} does not exist`);
+        return a;
+      },
+    );
+
+    app.post(
+      '/attachments',
+      {
+        preHandler: requireRole('operator'),
+        schema: {
+          tags: ['attachments'],
+          summary: 'Attach VFs to a consumer: place, configure, record',
+          description:
+            'Chooses VFs from the pool (NUMA, spread or pack, QoS admission, quotas), configures them through the PF (MAC, VLAN, rates, spoofchk, trust, link state), binds the pool driver, and answers after the ledger is durable. Send an Idempotency-Key to retry safely.',
+          headers: idemHeaders,
+          body: attachRequest,
+        },
+      },
+      async (req, reply) => {
+        const r = await ledger.attach(context(req, req.headers['idempotency-key']), req.body);
+        return reply.code(201).send(r);
+      },
+    );
+
+    app.post(
+      '/placements',
+      {
+        preHandler: requireRole('operator'),
+        schema: {
+          tags: ['attachments'],
+          summary: 'What an attach would get, and why, without attaching',
+          body: attachRequest,
+        },
+      },
+      async (req) => ledger.preview(context(req), req.body),
+    );
+
+    app.delete(
+      '/attachments/:id',
+      {
+        preHandler: requireRole('operator'),
+        schema: {
+          tags: ['attachments'],
+          summary: 'Detach: scrub the VF and return it to its pool',
+          params: idParam,
+        },
+      },
+      async (req) => ledger.detach(context(req), req.params.id),
+    );
+  };
+}
