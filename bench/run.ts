@@ -1,11 +1,26 @@
-/** `npm run bench`: runs every benchmark and prints medians and ratios to same-run baselines. */
+/**
+ * `npm run bench [-- name...]`: runs the benchmarks (all, or those named: discovery, apply, api)
+ * and prints medians and ratios to same-run baselines.
+ */
 import os from 'node:os';
+import { benchApi, describeApi } from './api.js';
 import { benchApply, describeApply } from './apply.js';
 import { benchDiscovery, describeDiscovery } from './discovery.js';
+
+const BENCHES: Record<string, () => Promise<string>> = {
+  discovery: async () => describeDiscovery(await benchDiscovery()),
+  apply: async () => describeApply(await benchApply()),
+  api: async () => describeApi(await benchApi()),
+};
+
+const wanted = process.argv.slice(2);
+for (const w of wanted)
+  if (!(w in BENCHES))
+    throw new Error(`unknown benchmark ${w}; known: ${Object.keys(BENCHES).join(', ')}`);
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `sriovctl benchmarks — node ${process.version}, ${os.cpus().length} x ${cpu}, load ${os.loadavg()[0]!.toFixed(2)}`,
 );
-console.log(describeDiscovery(await benchDiscovery()));
-console.log(describeApply(await benchApply()));
+for (const [name, run] of Object.entries(BENCHES))
+  if (wanted.length === 0 || wanted.includes(name)) console.log(await run());
