@@ -356,7 +356,8 @@ export class Ledger {
       }
       const { tenant, pool } = await this.tenantAndPool(tx, req);
       const vlan = resolveVlan(req, tenant);
-      if (!vlan.ok) throw new LedgerError('refused', vlan.reason, 'vlan');
+      if (!vlan.ok)
+        throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
       const all = await tx.listAttachments();
       const consumer = this.consumerOf(req);
       const held = all.filter((a) => sameConsumer(a.consumer, consumer));
@@ -431,7 +432,7 @@ export class Ledger {
       }
       return { rows, pool, explanation: r.explanation, reasons: r.choices.map((c) => c.why) };
     });
-    if ('replay' in reserved) return this.replay(reserved.replay, requestHash);
+    if ('replay' in reserved) return this.replay<AttachResult>(reserved.replay, requestHash);
 
     const failures = await this.configure(reserved.rows, reserved.pool.vfDriver, inv);
     if (failures.length) {
@@ -493,10 +494,11 @@ export class Ledger {
     return result;
   }
 
-  private replay(
+  /** The first answer to a request sent again with the same Idempotency-Key. */
+  private replay<T>(
     seen: { requestHash: string; status: string; response: { body: unknown } | null },
     requestHash: string,
-  ): AttachResult {
+  ): T {
     if (seen.requestHash !== requestHash)
       throw new LedgerError(
         'conflict',
@@ -511,7 +513,7 @@ export class Ledger {
         undefined,
         'retry in a moment',
       );
-    return seen.response.body as AttachResult;
+    return seen.response.body as T;
   }
 
   /**
@@ -639,7 +641,13 @@ export class Ledger {
   /** Scrubs the attachment's VF and releases it. */
   async detach(ctx: RequestContext, id: string): Promise<Attachment> {
     const now = this.stamp();
+    const key = ctx.idempotencyKey;
+    const requestHash = key ? hashBody({ detach: id }) : '';
     const a = await this.store.mutate(async (tx) => {
+      if (key) {
+        const seen = await tx.getIdempotency(ctx.actor.name, key);
+        if (seen) return { replay: seen } as const;
+      }
       const a = await tx.getAttachment(id);
       if (!a || (ctx.actor.tenant !== null && a.tenant !== ctx.actor.tenant))
         throw new LedgerError('not-found', `attachment ${id} does not exist`);
@@ -651,14 +659,21 @@ export class Ledger {
           'retry in a moment',
         );
       if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
+      if (key)
+        await tx.putIdempotency(
+          { actor: ctx.actor.name, key, requestHash, status: 'pending', response: null },
+          now,
+        );
       return a;
     });
+    if ('replay' in a) return this.replay<Attachment>(a.replay, requestHash);
     const pool = await this.store.getPool(a.pool);
     const failed = await this.scrub([a], () => pool?.vfDriver ?? 'vfio-pci');
     const err = failed.get(a.id);
     const done = this.stamp();
     if (err) {
       await this.store.mutate(async (tx) => {
+        if (key) await tx.deleteIdempotency(ctx.actor.name, key);
         await tx.updateAttachment(id, { state: 'failed', detail: `scrub failed: ${err}` }, done);
         await tx.appendAudit(
           {
@@ -682,6 +697,17 @@ export class Ledger {
     }
     await this.store.mutate(async (tx) => {
       await tx.deleteAttachment(id);
+      if (key)
+        await tx.putIdempotency(
+          {
+            actor: ctx.actor.name,
+            key,
+            requestHash,
+            status: 'done',
+            response: { status: 200, body: a },
+          },
+          done,
+        );
       await tx.appendAudit(
         {
           actor: ctx.actor.name,

@@ -151,7 +151,7 @@ export function daemonUnit(o: UnitOptions): UnitFile {
   checkOptions(o);
   const argv = [...o.command, 'serve', ...(o.repair ? ['--repair'] : []), '-f', POLICY_DIR];
   const text = `${HEADER}[Unit]
-Description=sriovctl daemon: watch SR-IOV VFs for drift from ${POLICY_DIR}
+Description=sriovctl daemon: VF allocation ledger and API, drift watch on ${POLICY_DIR}
 ConditionDirectoryNotEmpty=${POLICY_DIR}
 # Starts once the boot-time apply is done (or failed: no Requires=, the daemon then reports the
 # drift instead of staying down).
@@ -164,7 +164,10 @@ Restart=on-failure
 RestartSec=5s
 # Invalid policies (65) or flags (64) do not fix themselves: do not restart-loop on them.
 RestartPreventExitStatus=64 65
+# /var/lib/sriovctl holds the ledger (ledger.db); /run/sriovctl the root-only API socket.
 StateDirectory=sriovctl
+RuntimeDirectory=sriovctl
+RuntimeDirectoryMode=0755
 # Hardening that keeps what the daemon needs. ProtectSystem=strict leaves /sys writable (it only
 # covers the ordinary file systems); ProtectKernelTunables=yes would remount /sys and /proc/sys
 # read-only and every sriov_numvfs, bind and driver_override store would fail with EROFS.

@@ -110,10 +110,13 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
         schema: {
           tags: ['attachments'],
           summary: 'Detach: scrub the VF and return it to its pool',
+          description:
+            'Answers the attachment as it was. Send an Idempotency-Key to make a retry answer the same instead of 404.',
+          headers: idemHeaders,
           params: idParam,
         },
       },
-      async (req) => ledger.detach(context(req), req.params.id),
+      async (req) => ledger.detach(context(req, req.headers['idempotency-key']), req.params.id),
     );
   };
 }

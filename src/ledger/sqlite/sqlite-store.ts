@@ -6,6 +6,7 @@
  * syncs.
  */
 import Database from 'better-sqlite3';
+import { SriovctlError } from '../../host/errors.js';
 import {
   ConflictError,
   type AttachmentFilter,
@@ -151,6 +152,29 @@ function attachmentConflict(err: unknown, a: Attachment): never {
   throw err;
 }
 
+/** Opens the file, turning SQLite's terse codes into what to do about them. */
+function openDatabase(path: string): Database.Database {
+  try {
+    const db = new Database(path);
+    db.pragma('schema_version'); // reads the header: a file that is not a database fails here
+    return db;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (code === 'SQLITE_CANTOPEN' || /directory does not exist/.test(msg))
+      throw new SriovctlError(
+        `cannot open the ledger database ${path}: ${msg}`,
+        'create its directory (the systemd unit does, with StateDirectory=sriovctl) or pass --db PATH',
+      );
+    if (code === 'SQLITE_NOTADB')
+      throw new SriovctlError(
+        `${path} is not a SQLite database`,
+        'pass --db with the ledger file, or a new path to start an empty ledger',
+      );
+    throw err;
+  }
+}
+
 export class SqliteLedgerStore implements LedgerStore {
   private readonly db: Database.Database;
   private readonly stmts;
@@ -164,7 +188,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly writer: LedgerWriter;
 
   constructor(opts: SqliteStoreOptions) {
-    this.db = new Database(opts.path);
+    this.db = openDatabase(opts.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
