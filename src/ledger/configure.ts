@@ -5,7 +5,7 @@
  */
 import { bindDriver, OperationError, readDriver } from '../executor/index.js';
 import { applyVfSettings, type VfReadBack, type VfSettings } from '../executor/vf-settings.js';
-import type { Host } from '../host/host.js';
+import type { Host, VfInfo } from '../host/host.js';
 import type { DriverName, IfName, MacAddress, PciAddress } from '../host/names.js';
 import type { AttachmentSettings, PoolSpec } from './types.js';
 
@@ -47,6 +47,27 @@ function toVfSettings(s: AttachmentSettings): VfSettings {
   };
 }
 
+/** The PF's VF list from the link dump, or null when it cannot be read (then every field is sent). */
+async function currentVfs(host: Host, pf: IfName): Promise<VfInfo[] | null> {
+  try {
+    const dump = await host.linkDump({ ifname: pf });
+    return dump.links.find((l) => l.ifname === pf)?.vfs ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Drops the rates when the VF already has them. A rate in a change reaches the driver even when it
+ * changes nothing, and ixgbe refuses every rate, 0/0 included, while its link is down or not at
+ * 10 Gbit/s: sending unchanged rates would make its VFs impossible to attach or scrub then.
+ */
+function withoutUnchangedRates(s: VfSettings, now: VfInfo | undefined): VfSettings {
+  if (!now || now.minTxRate !== s.minTxRate || now.maxTxRate !== s.maxTxRate) return s;
+  const { minTxRate: _min, maxTxRate: _max, ...rest } = s;
+  return rest;
+}
+
 /** Human text for a read-back: what the attachment's `detail` says after configuring. */
 export function describeReadBack(r: VfReadBack | null): string {
   if (r === null) return 'not read back';
@@ -69,10 +90,17 @@ export async function configureVfs(
 ): Promise<VfOutcome[]> {
   if (targets.length === 0) return [];
   const pf = targets[0]!.pfNetdev as IfName;
+  const current = await currentVfs(host, pf);
   const results = await applyVfSettings(
     host,
     pf,
-    targets.map((t) => ({ vf: t.vfIndex, settings: toVfSettings(t.settings) })),
+    targets.map((t) => ({
+      vf: t.vfIndex,
+      settings: withoutUnchangedRates(
+        toVfSettings(t.settings),
+        current?.find((v) => v.vf === t.vfIndex),
+      ),
+    })),
     { driver: pfDriver, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
   );
   const out: VfOutcome[] = [];

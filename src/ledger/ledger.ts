@@ -436,14 +436,17 @@ export class Ledger {
 
     const failures = await this.configure(reserved.rows, reserved.pool.vfDriver, inv);
     if (failures.length) {
-      await this.rollBack(ctx, reserved.rows);
+      const stuck = await this.rollBack(ctx, reserved.rows);
       if (key) await this.store.mutate((tx) => tx.deleteIdempotency(ctx.actor.name, key));
       const first = failures[0]!;
       throw new LedgerError(
         'host-failed',
         `the kernel refused to configure ${first.where}: ${first.reason}`,
         undefined,
-        first.fix ?? 'nothing was attached; the VFs were scrubbed and returned to the pool',
+        first.fix ??
+          (stuck
+            ? `nothing was attached; ${stuck} VF${stuck === 1 ? '' : 's'} could not be scrubbed and stay out of the pool (state failed) until a detach or a restart scrubs them`
+            : 'nothing was attached; the VFs were scrubbed and returned to the pool'),
         { errno: first.errno },
       );
     }
@@ -573,8 +576,11 @@ export class Ledger {
     return failures;
   }
 
-  /** Scrubs and releases rows whose attach failed; rows that cannot be scrubbed stay `failed`. */
-  private async rollBack(ctx: RequestContext, rows: Attachment[]): Promise<void> {
+  /**
+   * Scrubs and releases rows whose attach failed; rows that cannot be scrubbed stay `failed`.
+   * Returns how many stayed `failed`.
+   */
+  private async rollBack(ctx: RequestContext, rows: Attachment[]): Promise<number> {
     const pools = new Map<string, Pool | null>();
     for (const a of rows)
       if (!pools.has(a.pool)) pools.set(a.pool, await this.store.getPool(a.pool));
@@ -600,6 +606,7 @@ export class Ledger {
         );
       }
     });
+    return scrub.size;
   }
 
   /** Scrubs VFs of attachments; returns the error text per attachment id that failed. */
@@ -749,11 +756,17 @@ export class Ledger {
     const driverOf = (a: Attachment) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci';
     const pfOf = (a: Attachment) => inv.pfs.find((p) => p.pciAddress === a.pf);
 
-    const gone = all.filter((a) => !vfExists(pfOf(a), a.vfIndex) && a.state !== 'orphaned');
     const present = all.filter((a) => vfExists(pfOf(a), a.vfIndex));
-    const toFinishDetach = present.filter((a) => a.state === 'detaching' || a.state === 'failed');
-    const toRollBack = present.filter((a) => a.state === 'attaching' && a.requestKey === null);
+    // A release is finished even when its VF vanished (there is nothing left to scrub): orphaning
+    // it would hand the VF back, when it returns, to a consumer that gave it up or never got it.
+    const toFinishDetach = all.filter((a) => a.state === 'detaching' || a.state === 'failed');
+    const toRollBack = all.filter((a) => a.state === 'attaching' && a.requestKey === null);
     const toComplete = present.filter((a) => a.state === 'attaching' && a.requestKey !== null);
+    const gone = all.filter(
+      (a) =>
+        !vfExists(pfOf(a), a.vfIndex) &&
+        (a.state === 'attached' || (a.state === 'attaching' && a.requestKey !== null)),
+    );
     const toCheck = present.filter((a) => a.state === 'attached' || a.state === 'orphaned');
 
     const now = this.stamp();
@@ -794,6 +807,7 @@ export class Ledger {
         const err = scrubFailed.get(a.id);
         if (err) {
           await tx.updateAttachment(a.id, { state: 'failed', detail: `scrub failed: ${err}` }, now);
+          await audit(a, 'attachment.scrub-failed', { state: 'failed', detail: err });
           report.failed.push({ id: a.id, reason: err });
           continue;
         }
@@ -804,7 +818,8 @@ export class Ledger {
       for (const a of reapply) {
         const err = reapplyFailed.get(a.id);
         if (err) {
-          await tx.updateAttachment(a.id, { detail: `re-apply failed: ${err}` }, now);
+          const after = await tx.updateAttachment(a.id, { detail: `re-apply failed: ${err}` }, now);
+          await audit(a, 'attachment.reapply-failed', after);
           report.failed.push({ id: a.id, reason: err });
           continue;
         }

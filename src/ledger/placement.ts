@@ -150,12 +150,13 @@ export function pfBandwidth(pf: PfSnapshot, cfg: PlacementConfig): number | null
 export function resolveVlan(
   req: AttachRequest,
   tenant: Tenant,
-): { ok: true; vlan: number } | { ok: false; reason: string } {
+): { ok: true; vlan: number } | { ok: false; code: 'vlan-not-allowed'; reason: string } {
   const allowed = tenantVlans(tenant);
   if (req.vlan !== undefined) {
     if (!allowed.has(req.vlan))
       return {
         ok: false,
+        code: 'vlan-not-allowed',
         reason: `VLAN ${req.vlan} is not one of tenant ${tenant.name}'s VLANs (${tenant.vlans || 'none'}); ask for one of them or add it to the tenant`,
       };
     return { ok: true, vlan: req.vlan };
@@ -164,10 +165,12 @@ export function resolveVlan(
   if (allowed.size === 0)
     return {
       ok: false,
+      code: 'vlan-not-allowed',
       reason: `tenant ${tenant.name} has no VLANs, so no VF can be isolated for it; give the tenant vlans (0 allows untagged)`,
     };
   return {
     ok: false,
+    code: 'vlan-not-allowed',
     reason: `tenant ${tenant.name} has several VLANs (${tenant.vlans}); say which one with vlan`,
   };
 }

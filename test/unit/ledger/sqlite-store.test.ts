@@ -1,0 +1,464 @@
+// The SQLite ledger store on a real file: schema migrations, the constraints that keep tenants
+// apart, the append-only audit log, atomic units, and group commit (every answered unit is on disk,
+// a failing unit takes nothing else with it).
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
+import { MIGRATIONS } from '../../../src/ledger/sqlite/migrations.js';
+import { ConflictError, type LedgerWriter } from '../../../src/ledger/store.js';
+import { poolSpec, tenantSpec, type Attachment } from '../../../src/ledger/types.js';
+import { attachment, rejection, tempDir } from './support.js';
+
+const NOW = '2024-05-01T12:00:00.000Z';
+const open: SqliteLedgerStore[] = [];
+function openStore(path: string): SqliteLedgerStore {
+  const s = new SqliteLedgerStore({ path });
+  open.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close().catch(() => undefined);
+});
+
+function dbFile(): string {
+  return join(tempDir('sriovctl-store-'), 'ledger.db');
+}
+
+/** A tenant and a pool for attachment rows to refer to (foreign keys are on). */
+async function seed(tx: LedgerWriter): Promise<void> {
+  await tx.putTenant('team-a', tenantSpec.parse({ vlans: '100', pools: ['gold'] }), NOW);
+  await tx.putTenant('team-b', tenantSpec.parse({ vlans: '200' }), NOW);
+  await tx.putPool('gold', poolSpec.parse({ selector: { pfNames: ['ens1f0'] } }), NOW);
+}
+
+function row(vfIndex: number, over: Partial<Attachment> = {}): Attachment {
+  return attachment('0000:3b:00.0', vfIndex, {
+    tenant: 'team-a',
+    pool: 'gold',
+    pfNetdev: 'ens1f0',
+    ...over,
+  });
+}
+
+function userVersion(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return Number(db.pragma('user_version', { simple: true }));
+  } finally {
+    db.close();
+  }
+}
+
+describe('migrations', () => {
+  it('create the schema once, and reopening keeps data and version', async () => {
+    const path = dbFile();
+    const a = openStore(path);
+    await a.mutate(seed);
+    await a.close();
+    expect(userVersion(path)).toBe(MIGRATIONS.length);
+    const b = openStore(path);
+    expect((await b.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
+    await b.close();
+    expect(userVersion(path)).toBe(MIGRATIONS.length);
+  });
+
+  it('refuse a database from a newer sriovctl without touching it', () => {
+    const path = dbFile();
+    const db = new Database(path);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => new SqliteLedgerStore({ path })).toThrow(
+      `the ledger database is at schema version ${MIGRATIONS.length + 1}, newer than this sriovctl knows (${MIGRATIONS.length}); use a newer sriovctl or another --db`,
+    );
+    expect(userVersion(path)).toBe(MIGRATIONS.length + 1);
+    const check = new Database(path, { readonly: true });
+    expect(
+      check.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get(),
+    ).toEqual({ n: 0 });
+    check.close();
+  });
+});
+
+describe('constraints', () => {
+  it('map each UNIQUE rule to its ConflictError kind', async () => {
+    const s = openStore(dbFile());
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(
+        row(0, {
+          consumer: { kind: 'vm', name: 'vm-1', host: 'h' },
+          interface: 'net0',
+          mac: '02:00:00:00:00:01',
+        }),
+      );
+    });
+    const conflict = async (a: Attachment) => {
+      const e = await rejection(s.mutate((tx) => tx.insertAttachment(a)));
+      expect(e).toBeInstanceOf(ConflictError);
+      return e as ConflictError;
+    };
+    const vf = await conflict(
+      row(0, { consumer: { kind: 'vm', name: 'vm-2', host: 'h' }, mac: '02:00:00:00:00:02' }),
+    );
+    expect(vf.constraint).toBe('vf-owned');
+    expect(vf.message).toBe('VF 0 of 0000:3b:00.0 is already attached');
+    const iface = await conflict(
+      row(1, {
+        consumer: { kind: 'vm', name: 'vm-1', host: 'h' },
+        interface: 'net0',
+        mac: '02:00:00:00:00:03',
+      }),
+    );
+    expect(iface.constraint).toBe('interface-attached');
+    expect(iface.message).toBe('vm vm-1 already has a VF on interface net0');
+    const mac = await conflict(row(2, { mac: '02:00:00:00:00:01' }));
+    expect(mac.constraint).toBe('mac-in-use');
+    expect(mac.message).toBe('MAC 02:00:00:00:00:01 is already used by another attachment');
+    // The same interface name on another consumer kind, and the same VF index on another PF, are fine.
+    await s.mutate(async (tx) => {
+      await tx.insertAttachment(
+        row(1, { consumer: { kind: 'pod', name: 'vm-1', host: 'h' }, interface: 'net0' }),
+      );
+      await tx.insertAttachment(row(0, { pf: '0000:5e:00.0' }));
+    });
+    expect(await s.listAttachments()).toHaveLength(3);
+  });
+
+  it('a token name is unique', async () => {
+    const s = openStore(dbFile());
+    const t = {
+      id: 't1',
+      name: 'ci',
+      role: 'operator' as const,
+      tenant: null,
+      createdAt: NOW,
+      hash: 'h1',
+    };
+    await s.mutate((tx) => tx.insertToken(t));
+    const e = await rejection(s.mutate((tx) => tx.insertToken({ ...t, id: 't2', hash: 'h2' })));
+    expect(e).toBeInstanceOf(ConflictError);
+    expect((e as ConflictError).constraint).toBe('exists');
+    expect(await s.findToken('h1')).toMatchObject({ id: 't1', name: 'ci' });
+    expect(await s.listTokens()).toEqual([
+      { id: 't1', name: 'ci', role: 'operator', tenant: null, createdAt: NOW },
+    ]);
+  });
+
+  it('attachments need an existing tenant and pool', async () => {
+    const s = openStore(dbFile());
+    const e = await rejection(s.mutate((tx) => tx.insertAttachment(row(0))));
+    expect(String(e)).toMatch(/FOREIGN KEY/);
+    expect(await s.listAttachments()).toEqual([]);
+  });
+});
+
+describe('audit log', () => {
+  it('is append-only: UPDATE and DELETE are refused by the database itself', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    await s.mutate((tx) =>
+      tx.appendAudit(
+        {
+          actor: 'a',
+          action: 'tenant.create',
+          tenant: 't',
+          target: 'tenant/t',
+          before: null,
+          after: { x: 1 },
+          requestId: 'r1',
+        },
+        NOW,
+      ),
+    );
+    const db = new Database(path);
+    try {
+      expect(() => db.prepare("UPDATE audit SET actor = 'mallory'").run()).toThrow(
+        'the audit log is append-only',
+      );
+      expect(() => db.prepare('DELETE FROM audit').run()).toThrow('the audit log is append-only');
+    } finally {
+      db.close();
+    }
+    expect(await s.listAudit({ limit: 10 })).toEqual([
+      {
+        seq: 1,
+        at: NOW,
+        actor: 'a',
+        action: 'tenant.create',
+        tenant: 't',
+        target: 'tenant/t',
+        before: null,
+        after: { x: 1 },
+        requestId: 'r1',
+      },
+    ]);
+  });
+
+  it('pages backwards from the newest and filters by tenant, action and target', async () => {
+    const s = openStore(dbFile());
+    await s.mutate(async (tx) => {
+      for (let i = 1; i <= 25; i++)
+        await tx.appendAudit(
+          {
+            actor: 'op',
+            action: i % 3 === 0 ? 'attachment.delete' : 'attachment.create',
+            tenant: i % 2 === 0 ? 'team-a' : 'team-b',
+            target: `attachment/${i % 5}`,
+            before: null,
+            after: { i },
+            requestId: null,
+          },
+          NOW,
+        );
+    });
+    const seqs = (xs: { seq: number }[]) => xs.map((x) => x.seq);
+    const first = await s.listAudit({ limit: 10 });
+    expect(seqs(first)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
+    const second = await s.listAudit({ limit: 10, before: first.at(-1)!.seq });
+    expect(seqs(second)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
+    const last = await s.listAudit({ limit: 10, before: second.at(-1)!.seq });
+    expect(seqs(last)).toEqual([5, 4, 3, 2, 1]);
+    expect(await s.listAudit({ limit: 10, before: 1 })).toEqual([]);
+
+    expect(seqs(await s.listAudit({ limit: 100, tenant: 'team-a' }))).toEqual([
+      24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2,
+    ]);
+    expect(seqs(await s.listAudit({ limit: 100, action: 'attachment.delete' }))).toEqual([
+      24, 21, 18, 15, 12, 9, 6, 3,
+    ]);
+    expect(seqs(await s.listAudit({ limit: 100, target: 'attachment/3' }))).toEqual([
+      23, 18, 13, 8, 3,
+    ]);
+    expect(
+      seqs(
+        await s.listAudit({
+          limit: 2,
+          tenant: 'team-a',
+          action: 'attachment.delete',
+          before: 24,
+        }),
+      ),
+    ).toEqual([18, 12]);
+  });
+});
+
+describe('mutate', () => {
+  it('undoes everything a throwing unit wrote, and the store stays usable', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    const e = await rejection(
+      s.mutate(async (tx) => {
+        await seed(tx);
+        await tx.insertAttachment(row(0));
+        await tx.appendAudit(
+          {
+            actor: 'a',
+            action: 'x',
+            tenant: null,
+            target: 't',
+            before: null,
+            after: null,
+            requestId: null,
+          },
+          NOW,
+        );
+        throw new Error('changed my mind');
+      }),
+    );
+    expect((e as Error).message).toBe('changed my mind');
+    expect(await s.listTenants()).toEqual([]);
+    expect(await s.listAttachments()).toEqual([]);
+    expect(await s.listAudit({ limit: 10 })).toEqual([]);
+    await s.mutate(seed);
+    await s.close();
+    const again = openStore(path);
+    expect((await again.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
+    expect(await again.listAudit({ limit: 10 })).toEqual([]);
+  });
+
+  it('sees its own writes before they commit', async () => {
+    const s = openStore(dbFile());
+    const a = row(3);
+    const seen = await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(a);
+      const updated = await tx.updateAttachment(a.id, { state: 'detaching' }, NOW);
+      return { count: (await tx.listAttachments({ state: 'detaching' })).length, updated };
+    });
+    expect(seen.count).toBe(1);
+    expect(seen.updated?.state).toBe('detaching');
+  });
+
+  it('updateAttachment keeps detail unless told, and clears it with null', async () => {
+    const s = openStore(dbFile());
+    const a = row(4, { detail: 'verified by read-back' });
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(a);
+    });
+    const later = '2024-05-02T00:00:00.000Z';
+    const kept = await s.mutate((tx) => tx.updateAttachment(a.id, { state: 'attached' }, later));
+    expect(kept).toMatchObject({
+      state: 'attached',
+      detail: 'verified by read-back',
+      updatedAt: later,
+    });
+    const cleared = await s.mutate((tx) => tx.updateAttachment(a.id, { detail: null }, later));
+    expect(cleared?.detail).toBeNull();
+    expect(
+      await s.mutate((tx) => tx.updateAttachment('nope', { state: 'failed' }, later)),
+    ).toBeNull();
+  });
+
+  it('round-trips an attachment exactly, and filters the list', async () => {
+    const s = openStore(dbFile());
+    const a = row(5, {
+      tenant: 'team-b',
+      consumer: { kind: 'pod', name: 'default/web-0', host: 'compute-17' },
+      vfPciAddress: '0000:3b:01.5',
+      numaNode: 1,
+      vlan: 200,
+      qos: 3,
+      minTxRate: 1000,
+      maxTxRate: 5000,
+      trust: true,
+      spoofchk: false,
+      linkState: 'enable',
+      requestKey: 'k-1',
+    });
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(a);
+      await tx.insertAttachment(row(6, { state: 'failed', pf: '0000:5e:00.0' }));
+    });
+    expect(await s.getAttachment(a.id)).toEqual(a);
+    expect((await s.listAttachments({ tenant: 'team-b' })).map((x) => x.id)).toEqual([a.id]);
+    expect((await s.listAttachments({ state: 'failed' })).map((x) => x.vfIndex)).toEqual([6]);
+    expect((await s.listAttachments({ pf: '0000:5e:00.0' })).map((x) => x.vfIndex)).toEqual([6]);
+    expect((await s.listAttachments({ consumerName: 'default/web-0' })).map((x) => x.id)).toEqual([
+      a.id,
+    ]);
+    expect(await s.listAttachments({ pool: 'gold', tenant: 'team-a', state: 'attached' })).toEqual(
+      [],
+    );
+  });
+});
+
+describe('group commit', () => {
+  it('every concurrent unit is durable once it has answered (read back through another connection)', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    await s.mutate(seed);
+    const units = Array.from({ length: 50 }, (_, i) =>
+      s.mutate(async (tx) => {
+        await tx.insertAttachment(row(i, { consumer: { kind: 'vm', name: `vm-${i}`, host: 'h' } }));
+        await tx.appendAudit(
+          {
+            actor: 'op',
+            action: 'attachment.create',
+            tenant: 'team-a',
+            target: `attachment/${i}`,
+            before: null,
+            after: null,
+            requestId: null,
+          },
+          NOW,
+        );
+        return i;
+      }),
+    );
+    expect(await Promise.all(units)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // A second connection sees only committed data: all 50 answered units must be there, before
+    // the first store is closed.
+    const other = new Database(path, { readonly: true });
+    try {
+      expect(other.prepare('SELECT count(*) AS n FROM attachments').get()).toEqual({ n: 50 });
+      expect(other.prepare('SELECT count(*) AS n FROM audit').get()).toEqual({ n: 50 });
+    } finally {
+      other.close();
+    }
+    await s.close();
+    const reopened = openStore(path);
+    expect((await reopened.listAttachments()).map((a) => a.vfIndex).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  });
+
+  it('a throwing unit among concurrent ones loses nothing of the others', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    await s.mutate(seed);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) =>
+        s.mutate(async (tx) => {
+          await tx.insertAttachment(
+            row(i, { consumer: { kind: 'vm', name: `vm-${i}`, host: 'h' } }),
+          );
+          if (i === 7) throw new Error('unit 7 fails after writing');
+          // Unit 13 breaks a constraint (VF 0 is unit 0's): only it is refused.
+          if (i === 13) await tx.insertAttachment(row(0, { mac: '02:ff:00:00:00:00' }));
+          return i;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(
+      Array.from({ length: 20 }, (_, i) => (i === 7 || i === 13 ? 'rejected' : 'fulfilled')),
+    );
+    expect((results[13] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    const other = new Database(path, { readonly: true });
+    try {
+      const idx = (
+        other.prepare('SELECT vf_index FROM attachments ORDER BY vf_index').all() as {
+          vf_index: number;
+        }[]
+      ).map((r) => r.vf_index);
+      expect(idx).toEqual(
+        Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 7 && i !== 13),
+      );
+    } finally {
+      other.close();
+    }
+  });
+
+  it('units queued behind a slow one still run in order and commit', async () => {
+    const s = openStore(dbFile());
+    await s.mutate(seed);
+    const order: number[] = [];
+    const slow = s.mutate(async (tx) => {
+      // Yields to the event loop inside the unit: the group must not commit half of it.
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+      order.push(1);
+      await tx.insertAttachment(row(1));
+    });
+    const fast = s.mutate(async (tx) => {
+      order.push(2);
+      await tx.insertAttachment(row(2));
+    });
+    await Promise.all([slow, fast]);
+    expect(order).toEqual([1, 2]);
+    expect((await s.listAttachments()).map((a) => a.vfIndex)).toEqual([1, 2]);
+  });
+});
+
+describe('idempotency records', () => {
+  it('store, update and delete a key per actor', async () => {
+    const s = openStore(dbFile());
+    const rec = {
+      actor: 'ci',
+      key: 'k',
+      requestHash: 'abc',
+      status: 'pending' as const,
+      response: null,
+    };
+    await s.mutate((tx) => tx.putIdempotency(rec, NOW));
+    expect(await s.getIdempotency('ci', 'k')).toEqual(rec);
+    expect(await s.getIdempotency('other', 'k')).toBeNull();
+    const done = { ...rec, status: 'done' as const, response: { status: 201, body: { ok: true } } };
+    await s.mutate((tx) => tx.putIdempotency(done, NOW));
+    expect(await s.getIdempotency('ci', 'k')).toEqual(done);
+    await s.mutate((tx) => tx.deleteIdempotency('ci', 'k'));
+    expect(await s.getIdempotency('ci', 'k')).toBeNull();
+  });
+});
