@@ -1,6 +1,8 @@
 /**
  * Exit codes. Doctor's follow its worst status so scripts can gate on them; the rest follow
- * sysexits(3): 64 for a command line the user must change, 70 for everything else that went wrong.
+ * sysexits(3): 64 for a command line the user must change, 69 when the daemon cannot be reached,
+ * 77 when the caller may not do it, 70 for everything else that went wrong. API commands exit 1
+ * when the daemon understood the request and said no (not found, conflict, a placement rule).
  */
 import { SriovctlError } from '../host/errors.js';
 import type { CheckStatus } from '../doctor/types.js';
@@ -9,8 +11,14 @@ export const EXIT = {
   ok: 0,
   warn: 1,
   fail: 2,
+  /** API commands: the daemon refused (404, 409, 422, 429). */
+  refused: 1,
   usage: 64,
+  /** API commands: the daemon is not reachable. */
+  unavailable: 69,
   software: 70,
+  /** API commands: no or bad token, role too low, another tenant's resource. */
+  noperm: 77,
 } as const;
 
 /** Exit code for a doctor run: 0 pass/info, 1 warn, 2 fail. */
@@ -23,6 +31,15 @@ export class UsageError extends SriovctlError {
   override name = 'UsageError';
 }
 
+/** Exit codes of the commands that talk to the daemon (tenant, pool, attach, ...). */
+export const API_EXIT_CODES = `API commands (tenant, pool, attach, detach, attachments, audit, token, whoami):
+  0   done
+  1   the daemon refused: not found, conflict, quota, placement or VLAN rule, rate limit
+  64  invalid flags (checked before sending) or an invalid request
+  69  the daemon is not reachable (is \`sriovctl serve\` running?)
+  70  the host failed the change, or an internal error
+  77  not allowed: missing or bad token, role too low, another tenant`;
+
 /** The `--help` epilogue listing exit codes. */
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -30,4 +47,6 @@ Exit codes:
   1   doctor: at least one warning
   2   doctor: at least one failure
   64  usage error (unknown option, bad --pf/--vendor/--numa value, unknown fixture)
-  70  host or internal error (printed as "sriovctl: <message>" and "hint: <hint>")`;
+  70  host or internal error (printed as "sriovctl: <message>" and "hint: <hint>")
+
+${API_EXIT_CODES}`;

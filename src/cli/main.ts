@@ -5,6 +5,8 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { SriovctlError } from '../host/errors.js';
+import { attachCommands } from './commands/attach.js';
+import { auditCommand } from './commands/audit.js';
 import { doctorCommand } from './commands/doctor.js';
 import type { CommandContext } from './commands/context.js';
 import { fixturesCommand } from './commands/fixtures.js';
@@ -12,7 +14,10 @@ import { installCommands } from './commands/install.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { overviewCommand } from './commands/overview.js';
 import { planCommands } from './commands/plan.js';
+import { poolCommands } from './commands/pool.js';
 import { serveCommand } from './commands/serve.js';
+import { tenantCommands } from './commands/tenant.js';
+import { tokenCommands } from './commands/token.js';
 import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
 import { println, type CliIo } from './io.js';
 import type { HostFlags } from './open-host.js';
@@ -29,6 +34,14 @@ const COMMANDS = [
   'serve',
   'install',
   'uninstall',
+  'tenant',
+  'pool',
+  'attach',
+  'detach',
+  'attachments',
+  'audit',
+  'token',
+  'whoami',
 ];
 
 /**
@@ -49,7 +62,7 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   const program = new Command('sriovctl');
   program
     .description(
-      'SR-IOV control plane for Linux hosts: inventory, preflight checks, declarative VF provisioning',
+      'SR-IOV control plane for Linux hosts: inventory, preflight checks, declarative VF provisioning, and (through the daemon) tenants, pools and VF attachments',
     )
     .version(version())
     .option(
@@ -83,6 +96,11 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   planCommands(program, ctx);
   serveCommand(program, ctx);
   installCommands(program, ctx);
+  tenantCommands(program, ctx);
+  poolCommands(program, ctx);
+  attachCommands(program, ctx);
+  auditCommand(program, ctx);
+  tokenCommands(program, ctx);
   return program;
 }
 

@@ -291,6 +291,16 @@ export class Ledger {
   async preview(ctx: RequestContext, req: AttachRequest): Promise<PlacementPreview> {
     this.confine(ctx, req.tenant);
     const { tenant, pool } = await this.tenantAndPool(this.store, req);
+    // The same VLAN rule attach applies first, so a dry run never promises what attach refuses.
+    const vlan = resolveVlan(req, tenant);
+    if (!vlan.ok)
+      return {
+        ok: false,
+        reason: vlan.reason,
+        code: 'vlan-not-allowed',
+        choices: [],
+        placement: null,
+      };
     const inv = await this.inventory.get();
     const all = await this.store.listAttachments();
     const consumer = this.consumerOf(req);

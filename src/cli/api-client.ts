@@ -1,0 +1,223 @@
+/**
+ * The CLI's client for the daemon's REST API: the root unix socket by default, or a TCP address
+ * with a bearer token. Answers come back as parsed JSON; problem+json answers become an
+ * ApiProblemError, and a daemon that cannot be reached becomes an ApiUnavailableError whose
+ * message says what to start.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { SriovctlError } from '../host/errors.js';
+import { DAEMON_UNIT } from '../persist/locations.js';
+import { UsageError } from './exit-codes.js';
+
+/** The daemon's API socket on a real host (where `sriovctl serve` listens by default). */
+export const DEFAULT_API_SOCKET = '/run/sriovctl/api.sock';
+
+export type Endpoint = { kind: 'unix'; path: string } | { kind: 'http'; url: URL };
+
+/**
+ * `unix:/path`, a bare absolute socket path, or `http(s)://host:port`. The path of an http URL
+ * must be empty: the client adds /api/v1 itself.
+ */
+export function parseEndpoint(text: string): Endpoint {
+  const bad = (why: string) =>
+    new UsageError(
+      `--api ${JSON.stringify(text)}: ${why}`,
+      'e.g. --api unix:/run/sriovctl/api.sock or --api http://127.0.0.1:8080',
+    );
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw bad('no socket path after "unix:"');
+    return { kind: 'unix', path };
+  }
+  if (text.startsWith('/')) return { kind: 'unix', path: text };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad('expected unix:/PATH or http://HOST:PORT');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw bad(`unsupported scheme ${url.protocol.replace(/:$/, '')}`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
+    throw bad('give the daemon address only (the client adds /api/v1)');
+  return { kind: 'http', url };
+}
+
+export function describeEndpoint(e: Endpoint): string {
+  return e.kind === 'unix' ? `unix:${e.path}` : e.url.origin;
+}
+
+/** An RFC 9457 problem as the API answers it. */
+export interface Problem {
+  type?: string;
+  title?: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  field?: string;
+  fix?: string;
+  errors?: { field: string; message: string }[];
+  [extra: string]: unknown;
+}
+
+/** The daemon answered with an error. */
+export class ApiProblemError extends SriovctlError {
+  override name = 'ApiProblemError';
+  constructor(readonly problem: Problem) {
+    super(problem.detail, problem.fix);
+  }
+}
+
+/** The daemon could not be reached (or did not answer in time). */
+export class ApiUnavailableError extends SriovctlError {
+  override name = 'ApiUnavailableError';
+  constructor(
+    message: string,
+    hint: string,
+    /** EACCES on the socket is a permission problem, not a missing daemon. */
+    readonly permission = false,
+  ) {
+    super(message, hint);
+  }
+}
+
+function isProblem(v: unknown): v is Problem {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Problem).status === 'number' &&
+    typeof (v as Problem).detail === 'string'
+  );
+}
+
+function unavailable(err: NodeJS.ErrnoException, e: Endpoint): ApiUnavailableError {
+  const where = describeEndpoint(e);
+  const code = err.code ?? 'error';
+  if (e.kind === 'unix' && (code === 'EACCES' || code === 'EPERM'))
+    return new ApiUnavailableError(
+      `permission denied on the API socket ${e.path} (${code})`,
+      'the socket is for root: run as root, or use --api http://HOST:PORT with --token',
+      true,
+    );
+  if (code === 'ECONNREFUSED' || code === 'ENOENT')
+    return new ApiUnavailableError(
+      e.kind === 'unix'
+        ? `cannot reach the sriovctl daemon: is \`sriovctl serve\` running? (socket ${e.path}: ${code === 'ENOENT' ? 'no such socket' : 'connection refused'})`
+        : `cannot reach the sriovctl daemon at ${where}: is \`sriovctl serve --listen\` running? (connection refused)`,
+      e.kind === 'unix'
+        ? `start it (systemctl start ${DAEMON_UNIT}, or sriovctl serve), or point --api (env SRIOVCTL_API) at a daemon's http://HOST:PORT`
+        : 'check the address, or start the daemon with `sriovctl serve --listen HOST:PORT`',
+    );
+  return new ApiUnavailableError(
+    `cannot reach the sriovctl daemon at ${where}: ${err.message}`,
+    'check --api (env SRIOVCTL_API) and that the daemon is running',
+  );
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export class ApiClient {
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly token: string | undefined,
+    /** Attach configures the kernel before answering; a slow driver can take seconds. */
+    private readonly timeoutMs = 120_000,
+  ) {}
+
+  /** Where the client talks to, for messages. */
+  get where(): string {
+    return describeEndpoint(this.endpoint);
+  }
+
+  get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
+    return this.request<T>('GET', path, query ? { query } : {});
+  }
+
+  /** Sends one request to /api/v1`path`; resolves to the parsed body (undefined for 204). */
+  request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) qs.set(k, String(v));
+    const full = `/api/v1${path}${qs.size ? `?${qs.toString()}` : ''}`;
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      ...opts.headers,
+    };
+    if (payload !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(payload));
+    }
+    const e = this.endpoint;
+    // The socket's file mode already says who the caller is; a token goes over TCP only.
+    if (e.kind === 'http' && this.token) headers['authorization'] = `Bearer ${this.token}`;
+    const target: http.RequestOptions =
+      e.kind === 'unix'
+        ? { socketPath: e.path, path: full, method, headers }
+        : {
+            protocol: e.url.protocol,
+            hostname: e.url.hostname.replace(/^\[|\]$/g, ''),
+            port: e.url.port || undefined,
+            path: full,
+            method,
+            headers,
+          };
+    const mod = e.kind === 'http' && e.url.protocol === 'https:' ? https : http;
+
+    return new Promise<T>((resolve, reject) => {
+      const req = mod.request(target, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (err) => reject(unavailable(err, e)));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = undefined;
+          if (text !== '') {
+            try {
+              body = JSON.parse(text);
+            } catch {
+              body = undefined;
+            }
+          }
+          if (status >= 200 && status < 300) {
+            if (status === 204 || text === '') return resolve(undefined as T);
+            if (body === undefined)
+              return reject(
+                new SriovctlError(
+                  `${this.where} answered ${method} ${path} with something that is not JSON`,
+                  'is --api pointing at a sriovctl daemon?',
+                ),
+              );
+            return resolve(body as T);
+          }
+          reject(
+            new ApiProblemError(
+              isProblem(body)
+                ? body
+                : {
+                    status,
+                    title: res.statusMessage ?? `HTTP ${status}`,
+                    detail: `${this.where} answered ${method} ${path} with HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`,
+                  },
+            ),
+          );
+        });
+      });
+      req.setTimeout(this.timeoutMs, () =>
+        req.destroy(
+          Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      );
+      req.on('error', (err: NodeJS.ErrnoException) => reject(unavailable(err, e)));
+      req.end(payload);
+    });
+  }
+}
