@@ -663,6 +663,13 @@ export class Ledger {
     const a = await this.store.mutate(async (tx) => {
       if (key) {
         const seen = await tx.getIdempotency(ctx.actor.name, key);
+        // A detach cut off by a crash was finished by reconcile, which cannot know its key: the
+        // row being gone is what says it is done, and the answer was recorded up front.
+        if (seen?.status === 'pending' && seen.response && !(await tx.getAttachment(id))) {
+          const done = { ...seen, status: 'done' as const };
+          if (seen.requestHash === requestHash) await tx.putIdempotency(done, now);
+          return { replay: done } as const;
+        }
         if (seen) return { replay: seen } as const;
       }
       const a = await tx.getAttachment(id);
@@ -678,7 +685,13 @@ export class Ledger {
       if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
       if (key)
         await tx.putIdempotency(
-          { actor: ctx.actor.name, key, requestHash, status: 'pending', response: null },
+          {
+            actor: ctx.actor.name,
+            key,
+            requestHash,
+            status: 'pending',
+            response: { status: 200, body: a },
+          },
           now,
         );
       return a;
@@ -825,6 +838,8 @@ export class Ledger {
         await audit(a, a.state === 'attaching' ? 'attachment.rollback' : 'attachment.delete', null);
         (a.state === 'attaching' ? report.rolledBack : report.scrubbed).push(a.id);
       }
+      /** Rows of requests a retry can claim, one per request. */
+      const claimed = new Map<string, Attachment>();
       for (const a of reapply) {
         const err = reapplyFailed.get(a.id);
         if (err) {
@@ -837,32 +852,38 @@ export class Ledger {
         if (a.state === 'attaching') {
           report.completed.push(a.id);
           await audit(a, 'attachment.create', after);
-          const idem = a.requestKey ? await tx.getIdempotency(a.requestedBy, a.requestKey) : null;
-          if (idem?.status === 'pending') {
-            const rows = await tx.listAttachments();
-            const mine = rows.filter(
-              (r) => r.requestKey === a.requestKey && r.state === 'attached',
-            );
-            await tx.putIdempotency(
-              {
-                ...idem,
-                status: 'done',
-                response: {
-                  status: 201,
-                  body: {
-                    attachments: mine,
-                    placement: null,
-                    reasons: mine.map(() => 'completed by reconcile after a restart'),
-                  },
-                },
-              },
-              now,
-            );
-          }
+          if (a.requestKey) claimed.set(`${a.requestedBy}\0${a.requestKey}`, a);
         } else {
           report.reapplied.push(a.id);
           await audit(a, 'attachment.reapply', after);
         }
+      }
+      // The answer a retry gets, written once all rows of the request are attached: written per
+      // row, a request for two VFs would be answered with the first one only.
+      for (const a of claimed.values()) {
+        const idem = await tx.getIdempotency(a.requestedBy, a.requestKey!);
+        if (idem?.status !== 'pending') continue;
+        const mine = (await tx.listAttachments()).filter(
+          (r) =>
+            r.requestKey === a.requestKey &&
+            r.requestedBy === a.requestedBy &&
+            r.state === 'attached',
+        );
+        await tx.putIdempotency(
+          {
+            ...idem,
+            status: 'done',
+            response: {
+              status: 201,
+              body: {
+                attachments: mine,
+                placement: null,
+                reasons: mine.map(() => 'completed by reconcile after a restart'),
+              },
+            },
+          },
+          now,
+        );
       }
       for (const a of gone) {
         const after = await tx.updateAttachment(
