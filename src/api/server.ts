@@ -47,6 +47,9 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: 256 * 1024,
     // A request id for logs and the audit log.
     genReqId: () => crypto.randomUUID(),
+    // Errors the router raises before any route runs (a malformed %-escape, a path parameter
+    // over maxParamLength) are problems too, not Fastify's own JSON.
+    frameworkErrors: (err, req, reply) => sendProblem(reply, toProblem(err, req)),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

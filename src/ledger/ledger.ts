@@ -187,6 +187,15 @@ export class Ledger {
           undefined,
           'detach them first',
         );
+      // A token outliving its tenant would let its holder into a later tenant of the same name.
+      const tokens = (await tx.listTokens()).filter((t) => t.tenant === name);
+      if (tokens.length)
+        throw new LedgerError(
+          'conflict',
+          `tenant ${name} still has token${tokens.length === 1 ? '' : 's'} ${tokens.map((t) => t.name).join(', ')}`,
+          undefined,
+          'revoke them first',
+        );
       await tx.deleteTenant(name);
       await tx.appendAudit(
         {
