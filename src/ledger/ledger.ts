@@ -109,6 +109,12 @@ export class Ledger {
   private readonly now: () => Date;
   private readonly timeoutMs: number | undefined;
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
+  /**
+   * Attachments a request is working on right now (attaching, detaching, reconciling). A second
+   * request for one of them is refused, and reconcile leaves them to the request that holds them:
+   * otherwise a detach could scrub a VF twice, or a reconcile roll back an attach under its feet.
+   */
+  private readonly inFlight = new Set<string>();
 
   constructor(opts: LedgerOptions) {
     this.store = opts.store;
@@ -187,15 +193,23 @@ export class Ledger {
           undefined,
           'detach them first',
         );
-      // A token outliving its tenant would let its holder into a later tenant of the same name.
-      const tokens = (await tx.listTokens()).filter((t) => t.tenant === name);
-      if (tokens.length)
-        throw new LedgerError(
-          'conflict',
-          `tenant ${name} still has token${tokens.length === 1 ? '' : 's'} ${tokens.map((t) => t.name).join(', ')}`,
-          undefined,
-          'revoke them first',
+      // Its tokens go with it: left behind, they would let their holders into a later tenant of
+      // the same name.
+      for (const t of (await tx.listTokens()).filter((t) => t.tenant === name)) {
+        await tx.deleteToken(t.id);
+        await tx.appendAudit(
+          {
+            actor: ctx.actor.name,
+            action: 'token.revoke',
+            tenant: name,
+            target: `token/${t.name}`,
+            before: t,
+            after: null,
+            requestId: ctx.requestId ?? null,
+          },
+          now,
         );
+      }
       await tx.deleteTenant(name);
       await tx.appendAudit(
         {
@@ -358,6 +372,19 @@ export class Ledger {
 
   /** Places, reserves, configures and records VFs for a consumer. */
   async attach(ctx: RequestContext, req: AttachRequest): Promise<AttachResult> {
+    const claimed = new Set<string>();
+    try {
+      return await this.attachClaiming(ctx, req, claimed);
+    } finally {
+      for (const id of claimed) this.inFlight.delete(id);
+    }
+  }
+
+  private async attachClaiming(
+    ctx: RequestContext,
+    req: AttachRequest,
+    claimed: Set<string>,
+  ): Promise<AttachResult> {
     this.confine(ctx, req.tenant);
     const inv = await this.inventory.get();
     const key = ctx.idempotencyKey;
@@ -441,6 +468,9 @@ export class Ledger {
           createdAt: now,
           updatedAt: now,
         };
+        // Claimed before the row exists, so no reader ever sees it unclaimed.
+        this.inFlight.add(a.id);
+        claimed.add(a.id);
         try {
           await tx.insertAttachment(a);
         } catch (err) {
@@ -666,6 +696,19 @@ export class Ledger {
 
   /** Scrubs the attachment's VF and releases it. */
   async detach(ctx: RequestContext, id: string): Promise<Attachment> {
+    let claimed = false;
+    try {
+      return await this.detachClaiming(ctx, id, () => (claimed = true));
+    } finally {
+      if (claimed) this.inFlight.delete(id);
+    }
+  }
+
+  private async detachClaiming(
+    ctx: RequestContext,
+    id: string,
+    claim: () => void,
+  ): Promise<Attachment> {
     const now = this.stamp();
     const key = ctx.idempotencyKey;
     const requestHash = key ? hashBody({ detach: id }) : '';
@@ -691,6 +734,15 @@ export class Ledger {
           undefined,
           'retry in a moment',
         );
+      if (this.inFlight.has(id))
+        throw new LedgerError(
+          'conflict',
+          `attachment ${id} is already being detached or reconciled`,
+          undefined,
+          'retry in a moment',
+        );
+      this.inFlight.add(id);
+      claim();
       if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
       if (key)
         await tx.putIdempotency(
@@ -773,6 +825,15 @@ export class Ledger {
    * VF is gone as `orphaned` (kept: the consumer still thinks it has it).
    */
   async reconcile(): Promise<ReconcileReport> {
+    const claimed = new Set<string>();
+    try {
+      return await this.reconcileClaiming(claimed);
+    } finally {
+      for (const id of claimed) this.inFlight.delete(id);
+    }
+  }
+
+  private async reconcileClaiming(claimed: Set<string>): Promise<ReconcileReport> {
     const ctx: RequestContext = { actor: { name: 'sriovctl', tenant: null } };
     const report: ReconcileReport = {
       completed: [],
@@ -783,7 +844,13 @@ export class Ledger {
       failed: [],
     };
     const inv = await this.inventory.refresh();
-    const all = await this.store.listAttachments();
+    // Rows a request is working on are that request's to finish (a running daemon reconciles on
+    // demand, not only at start); the rest are claimed until this pass is done.
+    const all = (await this.store.listAttachments()).filter((a) => !this.inFlight.has(a.id));
+    for (const a of all) {
+      this.inFlight.add(a.id);
+      claimed.add(a.id);
+    }
     const pools = new Map((await this.store.listPools()).map((p) => [p.name, p]));
     const driverOf = (a: Attachment) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci';
     const pfOf = (a: Attachment) => inv.pfs.find((p) => p.pciAddress === a.pf);

@@ -421,23 +421,20 @@ describe('tenant walls', () => {
 });
 
 describe('tenant tokens outliving their tenant', () => {
-  it('a tenant with tokens cannot be deleted until they are revoked, so a namesake never inherits them', async () => {
+  it('deleting a tenant revokes its tokens (audited), so a later namesake never inherits them', async () => {
     await f.ledger.putTenant(f.root, 'team-gone', tenantSpec.parse({ vlans: '1' }));
     const tok = await f.token('gone-operator', 'operator', 'team-gone');
-    const del = await call('admin', 'DELETE', '/tenants/team-gone');
-    expect(del.status).toBe(409);
-    expect(del.body).toMatchObject({
-      detail: 'tenant team-gone still has token gone-operator',
-      fix: 'revoke them first',
-    });
-    expect(await f.store.getTenant('team-gone')).not.toBeNull();
-
-    expect((await call('admin', 'DELETE', `/tokens/${tok.id}`)).status).toBe(204);
+    expect((await f.req('GET', `${V1}/whoami`, { token: tok.secret })).status).toBe(200);
     expect((await call('admin', 'DELETE', '/tenants/team-gone')).status).toBe(204);
-    // A new tenant of the same name: the old token is gone, not reattached to it.
+    expect((await f.store.listTokens()).map((t) => t.name)).not.toContain('gone-operator');
+    const audit = await f.store.listAudit({ limit: 2, tenant: 'team-gone' });
+    expect(audit.map((e) => [e.action, e.target])).toEqual([
+      ['tenant.delete', 'tenant/team-gone'],
+      ['token.revoke', 'token/gone-operator'],
+    ]);
+    // A new tenant of the same name: the old token does not open it.
     await f.ledger.putTenant(f.root, 'team-gone', tenantSpec.parse({ vlans: '2' }));
-    const r = await f.req('GET', `${V1}/tenants/team-gone`, { token: tok.secret });
-    expect(r.status).toBe(401);
+    expect((await f.req('GET', `${V1}/tenants/team-gone`, { token: tok.secret })).status).toBe(401);
   });
 });
 

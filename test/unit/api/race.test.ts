@@ -213,3 +213,120 @@ describe('64 concurrent clients against a 40-VF pool', () => {
     expect(creates).toBeGreaterThanOrEqual(POOL_VFS);
   });
 });
+
+describe('requests racing for the same attachment', () => {
+  let g: ApiFixture;
+  let admin: string;
+  const call = (method: string, path: string, json?: unknown) =>
+    g.req(method, `/api/v1${path}`, { token: admin, ...(json !== undefined ? { json } : {}) });
+  const attachBody = (name: string) => ({
+    tenant: 'team-a',
+    pool: 'fast',
+    consumer: { kind: 'vm', name },
+    vlan: 100,
+  });
+  /** Resolves once the simulated kernel is holding `n` operations (a hang fault fired). */
+  async function hung(n: number): Promise<void> {
+    while (g.host.faults.fired.length < n) await new Promise((r) => setTimeout(r, 2));
+  }
+
+  beforeAll(async () => {
+    g = await openApiFixture();
+    admin = (await g.token('admin', 'admin')).secret;
+    expect((await call('PUT', '/pools/fast', { selector: { pfNames: ['ens1f0'] } })).status).toBe(
+      200,
+    );
+    expect((await call('PUT', '/tenants/team-a', { pools: ['fast'], vlans: '100' })).status).toBe(
+      200,
+    );
+  });
+
+  afterAll(async () => {
+    await g.close();
+  });
+
+  it('a second detach of an attachment being detached is 409; the VF is scrubbed once, audited once', async () => {
+    const a = (
+      (await call('POST', '/attachments', attachBody('vm-d'))).body as {
+        attachments: Attachment[];
+      }
+    ).attachments[0]!;
+    const target = `${a.pfNetdev} vf ${a.vfIndex}`;
+    const journalFrom = g.host.journal.length;
+    // The first detach's scrub reaches the kernel and is held there.
+    g.host.faults.add({ op: 'netlink', target, hang: true });
+    const first = call('DELETE', `/attachments/${a.id}`);
+    await hung(1);
+    const second = await call('DELETE', `/attachments/${a.id}`);
+    expect(second.status).toBe(409);
+    expect(second.body).toMatchObject({
+      detail: `attachment ${a.id} is already being detached or reconciled`,
+      fix: 'retry in a moment',
+    });
+    g.host.faults.clear();
+    g.host.faults.releaseHangs();
+    expect((await first).status).toBe(200);
+    expect((await call('DELETE', `/attachments/${a.id}`)).status).toBe(404);
+    const scrubs = g.host.journal
+      .slice(journalFrom)
+      .filter((e) => e.target === target && e.value.includes(`mac ${ZERO_MAC}`));
+    expect(scrubs).toHaveLength(1);
+    const audit = await g.store.listAudit({ limit: 100, target: `attachment/${a.id}` });
+    expect(audit.map((e) => e.action)).toEqual(['attachment.delete', 'attachment.create']);
+  });
+
+  it('POST /reconcile while an attach is in flight leaves it to the attach, which completes', async () => {
+    g.host.faults.fired.length = 0;
+    // The attach's settings reach the kernel, and its answer is held there.
+    g.host.faults.add({ op: 'netlink', target: /^ens1f0 vf \d+$/, hang: true });
+    const attach = call('POST', '/attachments', attachBody('vm-r'));
+    await hung(1);
+    g.host.faults.clear();
+    const [row] = await g.store.listAttachments({ consumerName: 'vm-r' });
+    expect(row!.state).toBe('attaching');
+    const rec = await call('POST', '/reconcile');
+    expect(rec.status).toBe(200);
+    expect(rec.body).toEqual({
+      completed: [],
+      rolledBack: [],
+      scrubbed: [],
+      reapplied: [],
+      orphaned: [],
+      failed: [],
+    });
+    g.host.faults.releaseHangs();
+    const r = await attach;
+    expect(r.status).toBe(201);
+    const a = (r.body as { attachments: Attachment[] }).attachments[0]!;
+    expect(a).toMatchObject({ id: row!.id, state: 'attached' });
+    expect(await g.store.getAttachment(a.id)).toMatchObject({ state: 'attached', mac: a.mac });
+    expect(g.host.pf('ens1f0').sriov!.vfState[a.vfIndex]!.mac).toBe(a.mac);
+    expect((await call('DELETE', `/attachments/${a.id}`)).status).toBe(200);
+  });
+
+  it('a detach while reconcile is re-applying that attachment is 409 until reconcile is done', async () => {
+    const a = (
+      (await call('POST', '/attachments', attachBody('vm-x'))).body as {
+        attachments: Attachment[];
+      }
+    ).attachments[0]!;
+    g.host.outOfBand([
+      {
+        kind: 'vf',
+        pf: a.pfNetdev as never,
+        vf: a.vfIndex,
+        vlan: { vlan: 999, qos: 0, proto: '802.1Q' },
+      },
+    ]);
+    g.host.faults.fired.length = 0;
+    g.host.faults.add({ op: 'netlink', target: `${a.pfNetdev} vf ${a.vfIndex}`, hang: true });
+    const rec = call('POST', '/reconcile');
+    await hung(1);
+    g.host.faults.clear();
+    expect((await call('DELETE', `/attachments/${a.id}`)).status).toBe(409);
+    g.host.faults.releaseHangs();
+    expect(((await rec).body as { reapplied: string[] }).reapplied).toEqual([a.id]);
+    expect(g.host.pf(a.pfNetdev).sriov!.vfState[a.vfIndex]!.vlan).toBe(100);
+    expect((await call('DELETE', `/attachments/${a.id}`)).status).toBe(200);
+  });
+});
