@@ -30,6 +30,17 @@ const KIND_STATUS: Record<LedgerErrorKind, [number, string]> = {
   'host-failed': [502, 'The host refused the change'],
 };
 
+const CLIENT_ERRORS: Record<number, [string, string]> = {
+  403: ['forbidden', 'Forbidden'],
+  404: ['not-found', 'Not found'],
+  405: ['method-not-allowed', 'Method not allowed'],
+  406: ['not-acceptable', 'Not acceptable'],
+  413: ['body-too-large', 'Request body too large'],
+  414: ['uri-too-long', 'URI too long'],
+  415: ['unsupported-media-type', 'Unsupported media type'],
+  429: ['rate-limited', 'Too many requests'],
+};
+
 /** Errnos that mean "the kernel will not take these values", not "the host is broken". */
 const INPUT_ERRNOS = new Set(['EINVAL', 'ERANGE', 'EOPNOTSUPP', 'EPROTONOSUPPORT']);
 
@@ -88,9 +99,10 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
   const fe = err as FastifyError;
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify's own client errors: bad JSON, wrong content type, body too large, rate limit.
+    const [type, title] = CLIENT_ERRORS[fe.statusCode] ?? ['bad-request', 'Bad request'];
     return {
-      type: `${PROBLEM_BASE}${fe.statusCode === 429 ? 'rate-limited' : 'bad-request'}`,
-      title: fe.statusCode === 429 ? 'Too many requests' : 'Bad request',
+      type: `${PROBLEM_BASE}${type}`,
+      title,
       status: fe.statusCode,
       detail: fe.message,
       instance,

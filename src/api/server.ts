@@ -39,7 +39,7 @@ declare module 'fastify' {
 export type Api = FastifyInstance;
 
 /** Routes that need no credentials: the docs. */
-const PUBLIC = /^\/api\/docs(\/|$)/;
+const PUBLIC = /^\/api\/docs(\/|\?|$)/;
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -87,6 +87,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
+  const limit = opts.rateLimitPerMinute ?? 1200;
+  // Failed logins are limited per address before any principal exists (guessing tokens is what a
+  // limit is for); the per-principal limit below covers everything else.
+  const failures = new FailureCounter(limit);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC.test(req.url)) return;
@@ -95,6 +99,15 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       return;
     }
     const p = await principalOf(req, opts.ledger.store);
+    if (!p && failures.fail(req.ip))
+      return sendProblem(reply, {
+        type: `${PROBLEM_BASE}rate-limited`,
+        title: 'Too many requests',
+        status: 429,
+        detail: `more than ${limit} requests without a valid token in a minute from ${req.ip}`,
+        fix: 'check the token; retry in a minute',
+        instance: req.url,
+      });
     if (!p)
       return sendProblem(reply, {
         type: `${PROBLEM_BASE}unauthorized`,
@@ -107,7 +120,6 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     req.principal = p;
   });
 
-  const limit = opts.rateLimitPerMinute ?? 1200;
   if (limit > 0)
     await app.register(rateLimit, {
       max: limit,
@@ -124,4 +136,22 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   await app.register(attachmentRoutes(opts.ledger), { prefix: '/api/v1' });
   await app.register(adminRoutes(opts.ledger), { prefix: '/api/v1' });
   return app;
+}
+
+/** Counts failed authentications per address in one-minute windows. */
+class FailureCounter {
+  private readonly counts = new Map<string, { n: number; until: number }>();
+  constructor(private readonly max: number) {}
+
+  /** Records a failure; true when the address is over the limit. */
+  fail(addr: string): boolean {
+    if (this.max <= 0) return false;
+    const now = Date.now();
+    if (this.counts.size > 10_000)
+      for (const [k, v] of this.counts) if (v.until <= now) this.counts.delete(k);
+    let c = this.counts.get(addr);
+    if (!c || c.until <= now) this.counts.set(addr, (c = { n: 0, until: now + 60_000 }));
+    c.n++;
+    return c.n > this.max;
+  }
 }

@@ -313,7 +313,7 @@ export class Ledger {
   /** What an attach request would get, without attaching anything. */
   async preview(ctx: RequestContext, req: AttachRequest): Promise<PlacementPreview> {
     this.confine(ctx, req.tenant);
-    const { tenant, pool } = await this.tenantAndPool(this.store, req);
+    const { tenant, pool } = await this.tenantAndPool(this.store, req, ctx.actor);
     // The same VLAN rule attach applies first, so a dry run never promises what attach refuses.
     const vlan = resolveVlan(req, tenant);
     if (!vlan.ok)
@@ -361,12 +361,15 @@ export class Ledger {
   private async tenantAndPool(
     r: Pick<LedgerWriter, 'getTenant' | 'getPool'>,
     req: AttachRequest,
+    actor: Actor,
   ): Promise<{ tenant: Tenant; pool: Pool }> {
     const tenant = await r.getTenant(req.tenant);
     if (!tenant)
       throw new LedgerError('not-found', `tenant ${req.tenant} does not exist`, 'tenant');
     const pool = await r.getPool(req.pool);
-    if (!pool) throw new LedgerError('not-found', `pool ${req.pool} does not exist`, 'pool');
+    // A tenant-scoped caller cannot tell another tenant's pool from one that does not exist.
+    if (!pool || (actor.tenant !== null && !tenant.pools.includes(pool.name)))
+      throw new LedgerError('not-found', `pool ${req.pool} does not exist`, 'pool');
     return { tenant, pool };
   }
 
@@ -400,7 +403,7 @@ export class Ledger {
           now,
         );
       }
-      const { tenant, pool } = await this.tenantAndPool(tx, req);
+      const { tenant, pool } = await this.tenantAndPool(tx, req, ctx.actor);
       const vlan = resolveVlan(req, tenant);
       if (!vlan.ok)
         throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });

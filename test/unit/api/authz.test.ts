@@ -388,13 +388,18 @@ describe('tenant walls', () => {
     expect(get.status).toBe(404);
     const prev = await call('a-operator', 'POST', '/placements', attachBody('team-b', 'x'));
     expect(prev.status).toBe(403);
-    // A pool the tenant may not use.
+    // A pool the tenant may not use looks exactly like a pool that does not exist.
     const pb = await call('a-operator', 'POST', '/attachments', {
       ...attachBody('team-a', 'a-operator'),
       pool: 'pb',
     });
-    expect(pb.status).toBe(422);
-    expect(pb.body).toMatchObject({ code: 'pool-not-allowed', field: 'pool' });
+    const nopool = await call('a-operator', 'POST', '/attachments', {
+      ...attachBody('team-a', 'a-operator'),
+      pool: 'no-such-pool',
+    });
+    expect(pb.status).toBe(404);
+    expect(pb.body).toMatchObject({ type: nopool.body.type, field: 'pool' });
+    expect((pb.body as { detail: string }).detail).toBe('pool pb does not exist');
 
     expect(await ledgerState(f.store)).toEqual(state);
     expect(f.host.journal.length).toBe(journal);

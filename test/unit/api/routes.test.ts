@@ -637,19 +637,23 @@ describe('HTTP', () => {
       raw: '<tenant/>',
       headers: { 'content-type': 'application/xml' },
     });
-    problem(xml, 415, 'bad-request');
+    problem(xml, 415, 'unsupported-media-type');
     const huge = await f.req('PUT', `${V1}/tenants/team-q`, {
       token: admin,
       json: { vlans: '1', description: 'x'.repeat(300 * 1024) },
     });
-    problem(huge, 413, 'bad-request');
+    problem(huge, 413, 'body-too-large');
     problem(await as('GET', '/tenants/team-q'), 404, 'not-found');
   });
 
   it("the router's own errors are problems too: a broken %-escape is 400, a 200-character name 414", async () => {
     const escape = problem(await as('GET', '/tenants/%E0%A4%A'), 400, 'bad-request');
     expect(escape.detail).toBe("'/api/v1/tenants/%E0%A4%A' is not a valid url component");
-    const long = problem(await as('DELETE', `/attachments/${'a'.repeat(200)}`), 414, 'bad-request');
+    const long = problem(
+      await as('DELETE', `/attachments/${'a'.repeat(200)}`),
+      414,
+      'uri-too-long',
+    );
     expect(long.detail).toMatch(/is exceeding the max param length$/);
   });
 
@@ -740,6 +744,22 @@ describe('rate limiting', () => {
       expect(r.headers['retry-after']).toMatch(/^\d+$/);
       // Another client still has its own budget.
       expect((await g.req('GET', `${V1}/tenants`, { token: b })).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('limits guessing: past the budget of failed tokens an address gets 429, not another try', async () => {
+    const g = await openApiFixture({ rateLimitPerMinute: 3 });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          (await g.req('GET', `${V1}/tenants`, { token: `sriovctl_guess${i}` })).status,
+        );
+      expect(statuses).toEqual([401, 401, 401, 429, 429]);
+      const r = await g.req('GET', `${V1}/tenants`, { token: 'sriovctl_guess9' });
+      expect(problem(r, 429, 'rate-limited').detail).toMatch(/without a valid token/);
     } finally {
       await g.close();
     }
