@@ -398,7 +398,7 @@ describe('tenant walls', () => {
       pool: 'no-such-pool',
     });
     expect(pb.status).toBe(404);
-    expect(pb.body).toMatchObject({ type: nopool.body.type, field: 'pool' });
+    expect(pb.body).toMatchObject({ type: (nopool.body as { type: string }).type, field: 'pool' });
     expect((pb.body as { detail: string }).detail).toBe('pool pb does not exist');
 
     expect(await ledgerState(f.store)).toEqual(state);
