@@ -24,6 +24,7 @@ export default tseslint.config(
       'src/host/sim/fixture-loader.ts',
       'src/policy/load.ts',
       'src/api/unix-socket.ts',
+      'src/ledger/sqlite/sqlite-store.ts',
       'src/cli/**',
     ],
     rules: {
@@ -100,6 +101,7 @@ export default tseslint.config(
       'src/host/sim/fixture-loader.ts',
       'src/policy/load.ts',
       'src/api/unix-socket.ts',
+      'src/ledger/sqlite/sqlite-store.ts',
     ],
     rules: { 'no-restricted-imports': 'off' },
   },

@@ -394,96 +394,101 @@ export class Ledger {
     const requestHash = key ? hashBody(req) : '';
     const now = this.stamp();
 
-    const reserved = await this.store.mutate(async (tx) => {
-      if (key) {
-        const seen = await tx.getIdempotency(ctx.actor.name, key);
-        if (seen) return { replay: seen } as const;
-        await tx.putIdempotency(
-          { actor: ctx.actor.name, key, requestHash, status: 'pending', response: null },
-          now,
-        );
-      }
-      const { tenant, pool } = await this.tenantAndPool(tx, req, ctx.actor);
-      const vlan = resolveVlan(req, tenant);
-      if (!vlan.ok)
-        throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
-      const all = await tx.listAttachments();
-      const consumer = this.consumerOf(req);
-      const held = all.filter((a) => sameConsumer(a.consumer, consumer));
-      const interfaces = this.interfacesFor(req, held);
-      for (const i of interfaces) {
-        const dup = held.find((a) => a.interface === i);
-        if (dup)
-          throw new LedgerError(
-            'conflict',
-            `${consumer.kind} ${consumer.name} already has VF ${dup.vfIndex} of ${dup.pfNetdev} on ${i} (attachment ${dup.id})`,
-            'interfaces',
-            'detach it first or use another interface name',
+    // Not waited to disk: the reservation guards kernel changes, which a power loss undoes too
+    // (see LedgerStore.mutate); the answer waits for the durable unit that marks it attached.
+    const reserved = await this.store.mutate(
+      async (tx) => {
+        if (key) {
+          const seen = await tx.getIdempotency(ctx.actor.name, key);
+          if (seen) return { replay: seen } as const;
+          await tx.putIdempotency(
+            { actor: ctx.actor.name, key, requestHash, status: 'pending', response: null },
+            now,
           );
-      }
-      const r = place({
-        inv,
-        pool,
-        tenant,
-        request: req,
-        interfaces,
-        attachments: all,
-        config: this.placementConfig,
-      });
-      if (!r.ok)
-        throw new LedgerError('refused', r.reason, r.field, undefined, {
-          code: r.code,
-          ...(r.explanation ? { placement: r.explanation } : {}),
-        });
-      const macs = new Set(all.map((a) => a.mac));
-      const rows: Attachment[] = [];
-      for (const c of r.choices) {
-        let mac = req.mac;
-        if (mac !== undefined && macs.has(mac))
-          throw new LedgerError('conflict', `MAC ${mac} is used by another attachment`, 'mac');
-        mac ??= uniqueConsumerMac(consumer, c.interface, macs);
-        macs.add(mac);
-        const a: Attachment = {
-          id: randomUUID(),
-          tenant: tenant.name,
-          pool: pool.name,
-          consumer,
-          interface: c.interface,
-          host: this.hostname,
-          pf: c.pf.pciAddress,
-          pfNetdev: c.pf.netdev!,
-          vfIndex: c.vf.vfIndex,
-          vfPciAddress: c.vf.pciAddress,
-          numaNode: c.vf.numaNode,
-          mac,
-          vlan: vlan.vlan,
-          qos: req.qos,
-          minTxRate: req.minTxRate,
-          maxTxRate: req.maxTxRate,
-          trust: req.trust,
-          // Spoof checking stays on unless the tenant may have trust and the request says off.
-          spoofchk: tenant.allowTrust ? (req.spoofchk ?? !req.trust) : true,
-          linkState: req.linkState,
-          state: 'attaching',
-          detail: null,
-          requestKey: key ?? null,
-          requestedBy: ctx.actor.name,
-          createdAt: now,
-          updatedAt: now,
-        };
-        // Claimed before the row exists, so no reader ever sees it unclaimed.
-        this.inFlight.add(a.id);
-        claimed.add(a.id);
-        try {
-          await tx.insertAttachment(a);
-        } catch (err) {
-          if (err instanceof ConflictError) throw new LedgerError('conflict', err.message);
-          throw err;
         }
-        rows.push(a);
-      }
-      return { rows, pool, explanation: r.explanation, reasons: r.choices.map((c) => c.why) };
-    });
+        const { tenant, pool } = await this.tenantAndPool(tx, req, ctx.actor);
+        const vlan = resolveVlan(req, tenant);
+        if (!vlan.ok)
+          throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
+        const all = await tx.listAttachments();
+        const consumer = this.consumerOf(req);
+        const held = all.filter((a) => sameConsumer(a.consumer, consumer));
+        const interfaces = this.interfacesFor(req, held);
+        for (const i of interfaces) {
+          const dup = held.find((a) => a.interface === i);
+          if (dup)
+            throw new LedgerError(
+              'conflict',
+              `${consumer.kind} ${consumer.name} already has VF ${dup.vfIndex} of ${dup.pfNetdev} on ${i} (attachment ${dup.id})`,
+              'interfaces',
+              'detach it first or use another interface name',
+            );
+        }
+        const r = place({
+          inv,
+          pool,
+          tenant,
+          request: req,
+          interfaces,
+          attachments: all,
+          config: this.placementConfig,
+        });
+        if (!r.ok)
+          throw new LedgerError('refused', r.reason, r.field, undefined, {
+            code: r.code,
+            ...(r.explanation ? { placement: r.explanation } : {}),
+          });
+        const macs = new Set(all.map((a) => a.mac));
+        const rows: Attachment[] = [];
+        for (const c of r.choices) {
+          let mac = req.mac;
+          if (mac !== undefined && macs.has(mac))
+            throw new LedgerError('conflict', `MAC ${mac} is used by another attachment`, 'mac');
+          mac ??= uniqueConsumerMac(consumer, c.interface, macs);
+          macs.add(mac);
+          const a: Attachment = {
+            id: randomUUID(),
+            tenant: tenant.name,
+            pool: pool.name,
+            consumer,
+            interface: c.interface,
+            host: this.hostname,
+            pf: c.pf.pciAddress,
+            pfNetdev: c.pf.netdev!,
+            vfIndex: c.vf.vfIndex,
+            vfPciAddress: c.vf.pciAddress,
+            numaNode: c.vf.numaNode,
+            mac,
+            vlan: vlan.vlan,
+            qos: req.qos,
+            minTxRate: req.minTxRate,
+            maxTxRate: req.maxTxRate,
+            trust: req.trust,
+            // Spoof checking stays on unless the tenant may have trust and the request says off.
+            spoofchk: tenant.allowTrust ? (req.spoofchk ?? !req.trust) : true,
+            linkState: req.linkState,
+            state: 'attaching',
+            detail: null,
+            requestKey: key ?? null,
+            requestedBy: ctx.actor.name,
+            createdAt: now,
+            updatedAt: now,
+          };
+          // Claimed before the row exists, so no reader ever sees it unclaimed.
+          this.inFlight.add(a.id);
+          claimed.add(a.id);
+          try {
+            await tx.insertAttachment(a);
+          } catch (err) {
+            if (err instanceof ConflictError) throw new LedgerError('conflict', err.message);
+            throw err;
+          }
+          rows.push(a);
+        }
+        return { rows, pool, explanation: r.explanation, reasons: r.choices.map((c) => c.why) };
+      },
+      { durable: false },
+    );
     if ('replay' in reserved) return this.replay<AttachResult>(reserved.replay, requestHash);
 
     const failures = await this.configure(reserved.rows, reserved.pool.vfDriver, inv);
@@ -715,51 +720,55 @@ export class Ledger {
     const now = this.stamp();
     const key = ctx.idempotencyKey;
     const requestHash = key ? hashBody({ detach: id }) : '';
-    const a = await this.store.mutate(async (tx) => {
-      if (key) {
-        const seen = await tx.getIdempotency(ctx.actor.name, key);
-        // A detach cut off by a crash was finished by reconcile, which cannot know its key: the
-        // row being gone is what says it is done, and the answer was recorded up front.
-        if (seen?.status === 'pending' && seen.response && !(await tx.getAttachment(id))) {
-          const done = { ...seen, status: 'done' as const };
-          if (seen.requestHash === requestHash) await tx.putIdempotency(done, now);
-          return { replay: done } as const;
+    // Not waited to disk, like the attach reservation; the answer waits for the durable delete.
+    const a = await this.store.mutate(
+      async (tx) => {
+        if (key) {
+          const seen = await tx.getIdempotency(ctx.actor.name, key);
+          // A detach cut off by a crash was finished by reconcile, which cannot know its key: the
+          // row being gone is what says it is done, and the answer was recorded up front.
+          if (seen?.status === 'pending' && seen.response && !(await tx.getAttachment(id))) {
+            const done = { ...seen, status: 'done' as const };
+            if (seen.requestHash === requestHash) await tx.putIdempotency(done, now);
+            return { replay: done } as const;
+          }
+          if (seen) return { replay: seen } as const;
         }
-        if (seen) return { replay: seen } as const;
-      }
-      const a = await tx.getAttachment(id);
-      if (!a || (ctx.actor.tenant !== null && a.tenant !== ctx.actor.tenant))
-        throw new LedgerError('not-found', `attachment ${id} does not exist`);
-      if (a.state === 'attaching')
-        throw new LedgerError(
-          'conflict',
-          `attachment ${id} is still being attached`,
-          undefined,
-          'retry in a moment',
-        );
-      if (this.inFlight.has(id))
-        throw new LedgerError(
-          'conflict',
-          `attachment ${id} is already being detached or reconciled`,
-          undefined,
-          'retry in a moment',
-        );
-      this.inFlight.add(id);
-      claim();
-      if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
-      if (key)
-        await tx.putIdempotency(
-          {
-            actor: ctx.actor.name,
-            key,
-            requestHash,
-            status: 'pending',
-            response: { status: 200, body: a },
-          },
-          now,
-        );
-      return a;
-    });
+        const a = await tx.getAttachment(id);
+        if (!a || (ctx.actor.tenant !== null && a.tenant !== ctx.actor.tenant))
+          throw new LedgerError('not-found', `attachment ${id} does not exist`);
+        if (a.state === 'attaching')
+          throw new LedgerError(
+            'conflict',
+            `attachment ${id} is still being attached`,
+            undefined,
+            'retry in a moment',
+          );
+        if (this.inFlight.has(id))
+          throw new LedgerError(
+            'conflict',
+            `attachment ${id} is already being detached or reconciled`,
+            undefined,
+            'retry in a moment',
+          );
+        this.inFlight.add(id);
+        claim();
+        if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
+        if (key)
+          await tx.putIdempotency(
+            {
+              actor: ctx.actor.name,
+              key,
+              requestHash,
+              status: 'pending',
+              response: { status: 200, body: a },
+            },
+            now,
+          );
+        return a;
+      },
+      { durable: false },
+    );
     if ('replay' in a) return this.replay<Attachment>(a.replay, requestHash);
     const pool = await this.store.getPool(a.pool);
     const failed = await this.scrub([a], () => pool?.vfDriver ?? 'vfio-pci');

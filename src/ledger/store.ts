@@ -94,11 +94,21 @@ export interface LedgerWriter extends LedgerReader {
   deleteToken(id: string): Promise<boolean>;
 }
 
+export interface MutateOptions {
+  /** Wait for the commit to reach the disk (default true). */
+  durable?: boolean;
+}
+
 export interface LedgerStore extends LedgerReader {
   /**
    * Runs `fn` as one atomic unit and resolves once it is durable. A throw undoes everything `fn`
    * wrote. `fn` must not wait on anything but the writer (no I/O): units run one at a time.
+   *
+   * With `durable: false` it resolves once committed, before the commit is synced to disk: the
+   * unit survives the process dying, not the machine losing power. That is enough for records that
+   * only guard kernel state (a reservation made before configuring a VF): a power loss resets the
+   * VFs too. A later durable unit makes every earlier one durable.
    */
-  mutate<T>(fn: (tx: LedgerWriter) => Promise<T>): Promise<T>;
+  mutate<T>(fn: (tx: LedgerWriter) => Promise<T>, opts?: MutateOptions): Promise<T>;
   close(): Promise<void>;
 }
