@@ -45,18 +45,17 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
           throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
         const tenant = scope ?? req.query.tenant;
+        // One more than asked says whether there is a next page.
         const items = await ledger.store.listAudit({
-          limit: req.query.limit,
+          limit: req.query.limit + 1,
           ...(tenant !== undefined ? { tenant } : {}),
           ...(req.query.action !== undefined ? { action: req.query.action } : {}),
           ...(req.query.target !== undefined ? { target: req.query.target } : {}),
           ...(req.query.before !== undefined ? { before: req.query.before } : {}),
         });
-        const last = items.at(-1);
-        return {
-          items,
-          next: items.length === req.query.limit && last ? last.seq : null,
-        };
+        const more = items.length > req.query.limit;
+        if (more) items.pop();
+        return { items, next: more ? items.at(-1)!.seq : null };
       },
     );
 

@@ -494,6 +494,13 @@ describe('audit', () => {
       next: number | null;
     };
     expect(all.next).toBeNull();
+    // A page that ends exactly at the oldest entry has no next page.
+    const exact = (await as('GET', `/audit?limit=${all.items.length}`)).body as {
+      items: AuditEntry[];
+      next: number | null;
+    };
+    expect(exact.items).toHaveLength(all.items.length);
+    expect(exact.next).toBeNull();
     const creates = (await as('GET', '/audit?action=pool.create&limit=1000')).body as {
       items: AuditEntry[];
     };
