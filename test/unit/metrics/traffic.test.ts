@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { loadSimHost } from '../../../src/host/sim/index.js';
+import { TrafficSampler } from '../../../src/metrics/traffic.js';
+
+describe('TrafficSampler', () => {
+  it('derives per-VF and per-PF rates from two dumps of the PF-side VF counters', async () => {
+    const h = await loadSimHost('dual-socket-e810-cx6', { timing: 'off' });
+    let clock = 1_000_000;
+    h.setTraffic('ens1f0', 2, {
+      rxBytesPerSec: 1000,
+      txBytesPerSec: 4000,
+      rxPacketsPerSec: 10,
+      txPacketsPerSec: 40,
+      rxDroppedPerSec: 0,
+      txDroppedPerSec: 0,
+    });
+    const s = new TrafficSampler(h, { maxAgeMs: 0, now: () => clock });
+    expect(s.rates()).toBeNull();
+    await s.sample();
+    await new Promise((r) => setTimeout(r, 250));
+    clock += 250;
+    await s.sample();
+    const r = s.rates()!;
+    const vf2 = r.vfs.find((v) => v.pf === 'ens1f0' && v.vf === 2)!;
+    // The simulator counts by wall time; the sampler divides by its own clock's 250 ms.
+    expect(vf2.txBytesPerS).toBeGreaterThan(2000);
+    expect(vf2.txBytesPerS / vf2.rxBytesPerS).toBeCloseTo(4, 0);
+    expect(r.vfs.find((v) => v.pf === 'ens1f0' && v.vf === 3)!.txBytesPerS).toBe(0);
+    const pf = r.pfs.find((p) => p.pf === 'ens1f0')!;
+    expect(pf.txBytesPerS).toBe(vf2.txBytesPerS);
+    expect(pf).toMatchObject({ truncated: false, vfsCounted: 8 });
+  });
+
+  it('shares one dump between concurrent readers and says which PFs are truncated', async () => {
+    const h = await loadSimHost('e810-8x256', { timing: 'off' });
+    let dumps = 0;
+    const real = h.linkDump.bind(h);
+    h.linkDump = async (o) => {
+      dumps++;
+      return real(o);
+    };
+    const s = new TrafficSampler(h, { maxAgeMs: 10_000 });
+    const [a, b, c] = await Promise.all([s.sample(), s.sample(), s.sample()]);
+    expect(dumps).toBe(1);
+    expect(a).toBe(b);
+    expect(b).toBe(c);
+    await s.sample();
+    expect(dumps).toBe(1);
+    const s2 = new TrafficSampler(h, { maxAgeMs: 0 });
+    await s2.sample();
+    await s2.sample();
+    const pf = s2.rates()!.pfs.find((p) => p.pf === 'ens1f0')!;
+    expect(pf).toMatchObject({ truncated: true, vfsCounted: 34 });
+  });
+});
