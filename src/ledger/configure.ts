@@ -47,6 +47,9 @@ function toVfSettings(s: AttachmentSettings): VfSettings {
   };
 }
 
+/** PF drivers whose rate changes fail while the link is down, even when nothing changes. */
+const RATES_NEED_LINK = new Set(['ixgbe']);
+
 /** The PF's VF list from the link dump, or null when it cannot be read (then every field is sent). */
 async function currentVfs(host: Host, pf: IfName): Promise<VfInfo[] | null> {
   try {
@@ -90,7 +93,9 @@ export async function configureVfs(
 ): Promise<VfOutcome[]> {
   if (targets.length === 0) return [];
   const pf = targets[0]!.pfNetdev as IfName;
-  const current = await currentVfs(host, pf);
+  // Only drivers that refuse unchanged rates need the current values first (a dump per call).
+  const current =
+    pfDriver !== null && RATES_NEED_LINK.has(pfDriver) ? await currentVfs(host, pf) : null;
   const results = await applyVfSettings(
     host,
     pf,
