@@ -18,16 +18,16 @@ import {
   type PlacementConfig,
   type PlacementExplanation,
 } from './placement.js';
-import { ConflictError, type LedgerStore, type LedgerWriter } from './store.js';
-import type {
-  AttachRequest,
-  Attachment,
-  AttachmentSettings,
-  Consumer,
-  Pool,
-  PoolSpec,
-  Tenant,
-  TenantSpec,
+import { ConflictError, type LedgerStore, type LedgerWriter, type NewAuditEntry } from './store.js';
+import {
+  attachmentSettings,
+  type AttachRequest,
+  type Attachment,
+  type Consumer,
+  type Pool,
+  type PoolSpec,
+  type Tenant,
+  type TenantSpec,
 } from './types.js';
 
 /** Who asks, for the audit log; `tenant` set means the caller is confined to that tenant. */
@@ -85,20 +85,27 @@ export interface LedgerOptions {
   timeoutMs?: number;
 }
 
-const hashBody = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
-
-function settingsOf(a: AttachmentSettings): AttachmentSettings {
+/** An audit entry for a change made on behalf of `ctx`. */
+function auditEntry(
+  ctx: RequestContext,
+  action: string,
+  tenant: string | null,
+  target: string,
+  before: unknown,
+  after: unknown,
+): NewAuditEntry {
   return {
-    mac: a.mac,
-    vlan: a.vlan,
-    qos: a.qos,
-    minTxRate: a.minTxRate,
-    maxTxRate: a.maxTxRate,
-    trust: a.trust,
-    spoofchk: a.spoofchk,
-    linkState: a.linkState,
+    actor: ctx.actor.name,
+    action,
+    tenant,
+    target,
+    before,
+    after,
+    requestId: ctx.requestId ?? null,
   };
 }
+
+const hashBody = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 export class Ledger {
   readonly store: LedgerStore;
@@ -163,20 +170,19 @@ export class Ledger {
       const before = await tx.getTenant(name);
       const after = await tx.putTenant(name, spec, now);
       await tx.appendAudit(
-        {
-          actor: ctx.actor.name,
-          action: before ? 'tenant.update' : 'tenant.create',
-          tenant: name,
-          target: `tenant/${name}`,
-          before: before ?? null,
+        auditEntry(
+          ctx,
+          before ? 'tenant.update' : 'tenant.create',
+          name,
+          `tenant/${name}`,
+          before ?? null,
           after,
-          requestId: ctx.requestId ?? null,
-        },
+        ),
         now,
       );
       return after;
     });
-    this.emit({ kind: 'tenant', name });
+    this.emit({ kind: 'tenant', name, action: 'put' });
     return t;
   }
 
@@ -198,33 +204,17 @@ export class Ledger {
       for (const t of (await tx.listTokens()).filter((t) => t.tenant === name)) {
         await tx.deleteToken(t.id);
         await tx.appendAudit(
-          {
-            actor: ctx.actor.name,
-            action: 'token.revoke',
-            tenant: name,
-            target: `token/${t.name}`,
-            before: t,
-            after: null,
-            requestId: ctx.requestId ?? null,
-          },
+          auditEntry(ctx, 'token.revoke', name, `token/${t.name}`, t, null),
           now,
         );
       }
       await tx.deleteTenant(name);
       await tx.appendAudit(
-        {
-          actor: ctx.actor.name,
-          action: 'tenant.delete',
-          tenant: name,
-          target: `tenant/${name}`,
-          before,
-          after: null,
-          requestId: ctx.requestId ?? null,
-        },
+        auditEntry(ctx, 'tenant.delete', name, `tenant/${name}`, before, null),
         now,
       );
     });
-    this.emit({ kind: 'tenant', name });
+    this.emit({ kind: 'tenant', name, action: 'delete' });
   }
 
   // Pools ------------------------------------------------------------------------------------
@@ -235,20 +225,19 @@ export class Ledger {
       const before = await tx.getPool(name);
       const after = await tx.putPool(name, spec, now);
       await tx.appendAudit(
-        {
-          actor: ctx.actor.name,
-          action: before ? 'pool.update' : 'pool.create',
-          tenant: null,
-          target: `pool/${name}`,
-          before: before ?? null,
+        auditEntry(
+          ctx,
+          before ? 'pool.update' : 'pool.create',
+          null,
+          `pool/${name}`,
+          before ?? null,
           after,
-          requestId: ctx.requestId ?? null,
-        },
+        ),
         now,
       );
       return after;
     });
-    this.emit({ kind: 'pool', name });
+    this.emit({ kind: 'pool', name, action: 'put' });
     return p;
   }
 
@@ -274,20 +263,9 @@ export class Ledger {
           'remove it from those tenants first',
         );
       await tx.deletePool(name);
-      await tx.appendAudit(
-        {
-          actor: ctx.actor.name,
-          action: 'pool.delete',
-          tenant: null,
-          target: `pool/${name}`,
-          before,
-          after: null,
-          requestId: ctx.requestId ?? null,
-        },
-        now,
-      );
+      await tx.appendAudit(auditEntry(ctx, 'pool.delete', null, `pool/${name}`, before, null), now);
     });
-    this.emit({ kind: 'pool', name });
+    this.emit({ kind: 'pool', name, action: 'delete' });
   }
 
   // Attach -----------------------------------------------------------------------------------
@@ -519,15 +497,7 @@ export class Ledger {
         );
         attachments.push(after!);
         await tx.appendAudit(
-          {
-            actor: ctx.actor.name,
-            action: 'attachment.create',
-            tenant: a.tenant,
-            target: `attachment/${a.id}`,
-            before: null,
-            after,
-            requestId: ctx.requestId ?? null,
-          },
+          auditEntry(ctx, 'attachment.create', a.tenant, `attachment/${a.id}`, null, after),
           done,
         );
       }
@@ -550,7 +520,13 @@ export class Ledger {
       return res;
     });
     for (const a of result.attachments)
-      this.emit({ kind: 'attachment', id: a.id, tenant: a.tenant });
+      this.emit({
+        kind: 'attachment',
+        id: a.id,
+        tenant: a.tenant,
+        action: 'attached',
+        attachment: a,
+      });
     return result;
   }
 
@@ -598,7 +574,7 @@ export class Ledger {
         pfNetdev,
         vfIndex: a.vfIndex,
         vfPciAddress: a.vfPciAddress,
-        settings: settingsOf(a),
+        settings: attachmentSettings(a),
       }));
       let outcomes;
       try {
@@ -650,15 +626,14 @@ export class Ledger {
           await tx.updateAttachment(a.id, { state: 'failed', detail: `scrub failed: ${err}` }, now);
         } else await tx.deleteAttachment(a.id);
         await tx.appendAudit(
-          {
-            actor: ctx.actor.name,
-            action: 'attachment.rollback',
-            tenant: a.tenant,
-            target: `attachment/${a.id}`,
-            before: a,
-            after: err ? { state: 'failed', detail: err } : null,
-            requestId: ctx.requestId ?? null,
-          },
+          auditEntry(
+            ctx,
+            'attachment.rollback',
+            a.tenant,
+            `attachment/${a.id}`,
+            a,
+            err ? { state: 'failed', detail: err } : null,
+          ),
           now,
         );
       }
@@ -775,21 +750,28 @@ export class Ledger {
     const err = failed.get(a.id);
     const done = this.stamp();
     if (err) {
-      await this.store.mutate(async (tx) => {
+      const after = await this.store.mutate(async (tx) => {
         if (key) await tx.deleteIdempotency(ctx.actor.name, key);
-        await tx.updateAttachment(id, { state: 'failed', detail: `scrub failed: ${err}` }, done);
-        await tx.appendAudit(
-          {
-            actor: ctx.actor.name,
-            action: 'attachment.scrub-failed',
-            tenant: a.tenant,
-            target: `attachment/${id}`,
-            before: a,
-            after: { state: 'failed', detail: err },
-            requestId: ctx.requestId ?? null,
-          },
+        const row = await tx.updateAttachment(
+          id,
+          { state: 'failed', detail: `scrub failed: ${err}` },
           done,
         );
+        await tx.appendAudit(
+          auditEntry(ctx, 'attachment.scrub-failed', a.tenant, `attachment/${id}`, a, {
+            state: 'failed',
+            detail: err,
+          }),
+          done,
+        );
+        return row;
+      });
+      this.emit({
+        kind: 'attachment',
+        id,
+        tenant: a.tenant,
+        action: 'failed',
+        attachment: after ?? a,
       });
       throw new LedgerError(
         'host-failed',
@@ -812,19 +794,11 @@ export class Ledger {
           done,
         );
       await tx.appendAudit(
-        {
-          actor: ctx.actor.name,
-          action: 'attachment.delete',
-          tenant: a.tenant,
-          target: `attachment/${id}`,
-          before: a,
-          after: null,
-          requestId: ctx.requestId ?? null,
-        },
+        auditEntry(ctx, 'attachment.delete', a.tenant, `attachment/${id}`, a, null),
         done,
       );
     });
-    this.emit({ kind: 'attachment', id, tenant: a.tenant });
+    this.emit({ kind: 'attachment', id, tenant: a.tenant, action: 'detached', attachment: a });
     return a;
   }
 
@@ -986,16 +960,24 @@ export class Ledger {
         await audit(a, 'attachment.orphaned', after);
       }
     });
-    this.emit({ kind: 'reconcile' });
+    this.emit({ kind: 'reconcile', report });
     return report;
   }
 }
 
 export type LedgerEvent =
-  | { kind: 'tenant'; name: string }
-  | { kind: 'pool'; name: string }
-  | { kind: 'attachment'; id: string; tenant: string }
-  | { kind: 'reconcile' };
+  | { kind: 'tenant'; name: string; action: 'put' | 'delete' }
+  | { kind: 'pool'; name: string; action: 'put' | 'delete' }
+  | {
+      kind: 'attachment';
+      id: string;
+      tenant: string;
+      /** `failed`: a detach could not scrub the VF; it stays out of the pool. */
+      action: 'attached' | 'detached' | 'failed';
+      /** The row as of the event (for `detached`, as it was before it went). */
+      attachment: Attachment;
+    }
+  | { kind: 'reconcile'; report: ReconcileReport };
 
 function sameConsumer(a: Consumer, b: Consumer): boolean {
   return a.kind === b.kind && a.name === b.name && a.host === b.host;

@@ -203,6 +203,20 @@ export interface AttachmentSettings {
   linkState: 'auto' | 'enable' | 'disable';
 }
 
+/** Just the VF settings of an attachment (or anything shaped like one). */
+export function attachmentSettings(a: AttachmentSettings): AttachmentSettings {
+  return {
+    mac: a.mac,
+    vlan: a.vlan,
+    qos: a.qos,
+    minTxRate: a.minTxRate,
+    maxTxRate: a.maxTxRate,
+    trust: a.trust,
+    spoofchk: a.spoofchk,
+    linkState: a.linkState,
+  };
+}
+
 export interface Attachment extends AttachmentSettings {
   id: string;
   tenant: string;

@@ -23,17 +23,18 @@ import {
   type NewAuditEntry,
   type TokenWithHash,
 } from '../store.js';
-import type {
-  Attachment,
-  AttachmentSettings,
-  AttachmentState,
-  AuditEntry,
-  Pool,
-  PoolSpec,
-  Role,
-  Tenant,
-  TenantSpec,
-  TokenRecord,
+import {
+  attachmentSettings,
+  type Attachment,
+  type AttachmentSettings,
+  type AttachmentState,
+  type AuditEntry,
+  type Pool,
+  type PoolSpec,
+  type Role,
+  type Tenant,
+  type TenantSpec,
+  type TokenRecord,
 } from '../types.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -408,15 +409,8 @@ export class SqliteLedgerStore implements LedgerStore {
         return s.deletePool.run(name).changes > 0;
       },
       async insertAttachment(a: Attachment) {
-        const settings = {
-          vlan: a.vlan,
-          qos: a.qos,
-          minTxRate: a.minTxRate,
-          maxTxRate: a.maxTxRate,
-          trust: a.trust,
-          spoofchk: a.spoofchk,
-          linkState: a.linkState,
-        };
+        // The MAC has its own column (it is unique per host); the rest is one JSON value.
+        const { mac: _mac, ...settings } = attachmentSettings(a);
         try {
           s.insertAttachment.run({
             id: a.id,
