@@ -820,6 +820,7 @@ export class Ledger {
   }
 
   private async reconcileClaiming(claimed: Set<string>): Promise<ReconcileReport> {
+    const started = performance.now();
     const ctx: RequestContext = { actor: { name: 'sriovctl', tenant: null } };
     const report: ReconcileReport = {
       completed: [],
@@ -960,7 +961,7 @@ export class Ledger {
         await audit(a, 'attachment.orphaned', after);
       }
     });
-    this.emit({ kind: 'reconcile', report });
+    this.emit({ kind: 'reconcile', report, durationMs: performance.now() - started });
     return report;
   }
 }
@@ -977,7 +978,8 @@ export type LedgerEvent =
       /** The row as of the event (for `detached`, as it was before it went). */
       attachment: Attachment;
     }
-  | { kind: 'reconcile'; report: ReconcileReport };
+  /** `durationMs`: how long the pass took (for the metrics). */
+  | { kind: 'reconcile'; report: ReconcileReport; durationMs?: number };
 
 function sameConsumer(a: Consumer, b: Consumer): boolean {
   return a.kind === b.kind && a.name === b.name && a.host === b.host;
