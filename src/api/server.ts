@@ -13,12 +13,20 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import type { PolicyOps } from '../daemon/policy-ops.js';
+import type { Inventory } from '../inventory/types.js';
 import type { Ledger } from '../ledger/ledger.js';
+import type { EventBus } from '../metrics/events.js';
+import type { TrafficSampler } from '../metrics/traffic.js';
 import { LOCAL_ROOT, principalOf, type Principal } from './auth.js';
 import { sendProblem, toProblem, PROBLEM_BASE } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { eventRoutes } from './routes/events.js';
+import { hostRoutes } from './routes/host.js';
+import { policyRoutes } from './routes/policies.js';
+import { consoleStatic } from './static.js';
 
 export interface ApiOptions {
   ledger: Ledger;
@@ -28,11 +36,30 @@ export interface ApiOptions {
   rateLimitPerMinute?: number;
   /** A pino logger options object or false; default false (the daemon passes its own). */
   logger?: boolean | object;
+  /** What the web console uses besides the ledger: host views, policies, events, its files. */
+  console?: ConsoleApi;
+}
+
+export interface ConsoleApi {
+  bus: EventBus;
+  sampler: TrafficSampler;
+  policies: PolicyOps;
+  /** The inventory GET /inventory, /doctor and /capacity show; default: rediscover per request. */
+  inventory?: () => Promise<Inventory>;
+  /** The built console to serve on TCP; null serves none; default dist/console. */
+  staticDir?: string | null;
+  /** The events stream's traffic interval (default 2000 ms) and heartbeat (default 15000 ms). */
+  trafficIntervalMs?: number;
+  heartbeatMs?: number;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** The route serves the console's files: no credentials (never set on /api routes). */
+    public?: boolean;
   }
 }
 
@@ -40,6 +67,7 @@ export type Api = FastifyInstance;
 
 /** Routes that need no credentials: the docs. */
 const PUBLIC = /^\/api\/docs(\/|\?|$)/;
+const API = /^\/api(\/|\?|$)/;
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -94,6 +122,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req, reply) => {
     if (PUBLIC.test(req.url)) return;
+    // The console's files (and its client-side routes) load without a token; /api never does.
+    if (req.routeOptions.config.public === true && !API.test(req.url)) return;
     if (opts.transport === 'unix') {
       req.principal = LOCAL_ROOT;
       return;
@@ -135,6 +165,31 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   await app.register(catalogRoutes(opts.ledger), { prefix: '/api/v1' });
   await app.register(attachmentRoutes(opts.ledger), { prefix: '/api/v1' });
   await app.register(adminRoutes(opts.ledger), { prefix: '/api/v1' });
+  const c = opts.console;
+  if (c) {
+    await app.register(
+      hostRoutes({
+        ledger: opts.ledger,
+        sampler: c.sampler,
+        ...(c.inventory ? { inventory: c.inventory } : {}),
+      }),
+      { prefix: '/api/v1' },
+    );
+    await app.register(policyRoutes(c.policies), { prefix: '/api/v1' });
+    await app.register(
+      eventRoutes({
+        bus: c.bus,
+        ledger: opts.ledger,
+        sampler: c.sampler,
+        ...(c.trafficIntervalMs !== undefined ? { trafficIntervalMs: c.trafficIntervalMs } : {}),
+        ...(c.heartbeatMs !== undefined ? { heartbeatMs: c.heartbeatMs } : {}),
+      }),
+      { prefix: '/api/v1' },
+    );
+    // Browsers reach the daemon over TCP; the unix socket is for the CLI.
+    if (opts.transport === 'tcp' && c.staticDir !== null)
+      await app.register(consoleStatic(c.staticDir !== undefined ? { dir: c.staticDir } : {}));
+  }
   return app;
 }
 

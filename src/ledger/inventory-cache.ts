@@ -54,7 +54,10 @@ export class InventoryCache {
   private checkedAt = 0;
   private fingerprint = '';
   private stale = true;
+  /** A cheap check (or the discovery it led to) running behind `get`. */
   private inflight: Promise<Inventory> | null = null;
+  /** A full discovery running now; `refresh` shares only this, never a check. */
+  private discovering: Promise<Inventory> | null = null;
   private readonly maxAgeMs: number;
   private readonly minRefreshMs: number;
   private readonly now: () => number;
@@ -78,16 +81,17 @@ export class InventoryCache {
     if (!snap) return this.refresh();
     const age = this.now() - this.takenAt;
     if (age >= FULL_REFRESH_MS) {
-      if (!this.inflight) void this.refresh().catch(() => undefined);
+      if (!this.inflight && !this.discovering) void this.refresh().catch(() => undefined);
     } else if (
       (this.stale || this.now() - this.checkedAt >= this.maxAgeMs) &&
       !this.inflight &&
+      !this.discovering &&
       this.now() - this.checkedAt >= this.minRefreshMs
     ) {
       this.stale = false;
       this.checkedAt = this.now();
       this.inflight = fingerprint(this.host, snap)
-        .then((fp) => (fp === this.fingerprint ? snap : this.discoverNow()))
+        .then((fp) => (fp === this.fingerprint ? snap : this.refresh()))
         .finally(() => {
           this.inflight = null;
         });
@@ -96,14 +100,18 @@ export class InventoryCache {
     return snap;
   }
 
-  /** Rediscovers now; concurrent callers share one discovery. */
+  /**
+   * Rediscovers now; concurrent callers share one discovery. A cheap check running behind `get` is
+   * not shared: it answers the old snapshot when VF counts, links and speeds match, which is not
+   * what a caller asking for a fresh view (reconcile after VFs were recreated) wants.
+   */
   refresh(): Promise<Inventory> {
-    if (this.inflight) return this.inflight;
+    if (this.discovering) return this.discovering;
     this.stale = false;
     const p = this.discoverNow().finally(() => {
-      this.inflight = null;
+      this.discovering = null;
     });
-    this.inflight = p;
+    this.discovering = p;
     return p;
   }
 

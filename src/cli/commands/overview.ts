@@ -1,5 +1,5 @@
 /**
- * `sriovctl` with no command (what `npm start` runs): a quick tour on the simulated host unless a
+ * `sriovctl` with no command (or `sriovctl overview`): a quick tour on the simulated host unless a
  * host was chosen: banner, inventory, doctor summary with the problems, and the commands to try next.
  */
 import type { Command } from 'commander';

@@ -1,22 +1,17 @@
 /**
- * `sriovctl serve`: the daemon. Opens the ledger, reconciles it with the kernel, serves the REST
- * API on a unix socket (local root) and optionally on TCP (bearer tokens), and — given policy
- * files — keeps the host at the policy: watches kernel link events plus a periodic pass, logs every
- * drift, repair and failure as a structured JSON line, and repairs non-disruptive drift when
- * asked. Runs until SIGINT/SIGTERM.
+ * `sriovctl serve`: the daemon (assembled by src/daemon/daemon.ts; this is its command line). Opens
+ * the ledger, reconciles it with the kernel, serves the REST API and the web console on a unix
+ * socket (local root) and optionally on TCP (bearer tokens), streams events, samples traffic, and
+ * — given policy files — keeps the host at the policy: watches kernel link events plus a periodic
+ * pass, logs every drift, repair and failure as a structured JSON line, and repairs non-disruptive
+ * drift when asked. On the simulator it also moves demo traffic (`--sim-traffic`). Runs until
+ * SIGINT/SIGTERM.
  */
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { listenUnix } from '../../api/unix-socket.js';
-import { buildApi } from '../../api/server.js';
+import { startDaemon, type DaemonOptions } from '../../daemon/daemon.js';
 import { discover } from '../../inventory/discover.js';
-import { InventoryCache } from '../../ledger/inventory-cache.js';
-import { Ledger } from '../../ledger/ledger.js';
-import { SqliteLedgerStore } from '../../ledger/sqlite/sqlite-store.js';
-import { createToken } from '../../ledger/tokens.js';
 import { STATE_DIR } from '../../persist/locations.js';
-import { DriftWatcher, type DriftEvent } from '../../policy/drift.js';
-import type { PlanTarget } from '../../policy/plan.js';
 import { UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { openHost, selectHost } from '../open-host.js';
@@ -36,6 +31,8 @@ interface ServeFlags {
   simState?: string;
   rateLimit?: string;
   oversubscription?: string;
+  fallbackPort?: boolean;
+  simTraffic?: string;
 }
 
 /** The daemon's API socket on a real host. */
@@ -59,6 +56,23 @@ function listenAddress(v: string): { host: string; port: number } {
       'e.g. --listen 127.0.0.1:8080 (port 0 picks a free one)',
     );
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/**
+ * `--sim-traffic`: on (seed 1), off, or a seed. Default on for the simulator, except with
+ * --sim-state, where every traffic change would be journaled and fsynced.
+ */
+function simTrafficFlag(
+  v: string | undefined,
+  sim: boolean,
+  stateFile: string | undefined,
+): { seed: number } | null {
+  if (v === undefined) return sim && stateFile === undefined ? { seed: 1 } : null;
+  if (!sim) throw new UsageError('--sim-traffic needs --sim');
+  if (v === 'off') return null;
+  if (v === 'on') return { seed: 1 };
+  if (/^\d{1,9}$/.test(v)) return { seed: Number(v) };
+  throw new UsageError(`--sim-traffic ${JSON.stringify(v)}: expected on, off or a seed (a number)`);
 }
 
 /** Resolves when the process is asked to stop (or the test's signal aborts). */
@@ -99,6 +113,11 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
       '--oversubscription <factor>',
       'guaranteed rates may add up to link speed × this (default 1.0)',
     )
+    .option('--fallback-port', 'if the --listen port is taken, listen on a free port instead')
+    .option(
+      '--sim-traffic <on|off|SEED>',
+      'simulator only: moving demo traffic on attached and some other VFs (default on, seed 1; off with --sim-state)',
+    )
     .action(async (flags: ServeFlags, cmd: Command) => {
       const intervalMs = positive('interval', flags.interval, 30, 'seconds') * 1000;
       const oversubscription = positive('oversubscription', flags.oversubscription, 1, 'times');
@@ -112,6 +131,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         if (sel.kind !== 'sim') throw new UsageError('--sim-state needs --sim');
         sel.stateFile = flags.simState;
       }
+      const simTraffic = simTrafficFlag(flags.simTraffic, sel.kind === 'sim', flags.simState);
       const opened = await openHost(sel);
       const err = styleFor(ctx.io.stderr, ctx.io.env);
       if (opened.banner) println(ctx.io.stderr, err.c.yellow(opened.banner));
@@ -123,8 +143,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         { write: (s: string) => ctx.io.stdout.write(s) },
       );
 
-      let targets: readonly PlanTarget[] | null = null;
-      let watched: string[] = [];
+      let drift: DaemonOptions['drift'] = null;
       if (flags.file?.length) {
         const desired = await resolveOrReport(
           ctx.io,
@@ -133,92 +152,48 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
           ctx.setExitCode,
         );
         if (!desired) return;
-        targets = desired;
-        watched = desired.map((d) => d.netdev ?? d.pciAddress);
-      }
-
-      const store = new SqliteLedgerStore({ path: flags.db ?? (sim ? ':memory:' : DEFAULT_DB) });
-      const inventory = new InventoryCache(host);
-      const first = await inventory.get();
-      const ledger = new Ledger({
-        store,
-        host,
-        inventory,
-        hostname: first.host.hostname,
-        placement: { oversubscription },
-      });
-      const unwatch = host.watchLinks?.(() => inventory.invalidate());
-
-      const report = await ledger.reconcile();
-      log.info({ event: 'reconcile', ...report }, 'ledger reconciled with the kernel');
-
-      const servers = [];
-      const socketPath =
-        flags.socket === false ? null : (flags.socket ?? (sim ? null : DEFAULT_SOCKET));
-      if (socketPath !== null) {
-        const app = await buildApi({ ledger, transport: 'unix', rateLimitPerMinute: 0 });
-        await listenUnix(app, socketPath);
-        servers.push(app);
-        log.info({ event: 'listening', socket: socketPath }, `API on unix socket ${socketPath}`);
-      }
-      if (listen) {
-        const app = await buildApi({ ledger, transport: 'tcp', rateLimitPerMinute: rateLimit });
-        const url = await app.listen({ host: listen.host, port: listen.port });
-        servers.push(app);
-        log.info({ event: 'listening', url }, `API on ${url} (docs at ${url}/api/docs)`);
-        if (sim && (await store.listTokens()).length === 0) {
-          // A fresh simulated host has no tokens and no root socket: hand out one to start with.
-          const { secret } = await createToken(
-            store,
-            { name: 'demo-admin', role: 'admin' },
-            'sriovctl',
-            new Date().toISOString(),
-          );
-          println(ctx.io.stderr, `sriovctl: admin token for this simulated host: ${secret}`);
-        }
-      }
-
-      let watcher: DriftWatcher | null = null;
-      if (targets) {
-        const t = targets;
-        const onEvent = (e: DriftEvent) => {
-          const { type, ...rest } = e;
-          const level =
-            type === 'error' || type === 'repair-failed'
-              ? 'error'
-              : type === 'drift' || type === 'repair-skipped'
-                ? 'warn'
-                : 'info';
-          log[level](
-            { event: type, ...rest },
-            type === 'drift'
-              ? `drift: ${e.type === 'drift' ? e.steps.length : 0} step(s) from the policy`
-              : type,
-          );
-        };
-        watcher = new DriftWatcher(host, () => t, {
+        drift = {
+          targets: desired,
+          watched: desired.map((d) => d.netdev ?? d.pciAddress),
           intervalMs,
           repair: flags.repair === true,
           repairDisruptive: flags.repairDisruptive === true,
-          onEvent,
-        });
-        log.info(
-          {
-            event: 'start',
-            pfs: watched,
-            intervalMs,
-            repair: flags.repair === true,
-          },
-          'watching',
-        );
-        await watcher.start();
+        };
       }
+
+      const daemon = await startDaemon({
+        host,
+        db: flags.db ?? (sim ? ':memory:' : DEFAULT_DB),
+        oversubscription,
+        socketPath: flags.socket === false ? null : (flags.socket ?? (sim ? null : DEFAULT_SOCKET)),
+        listen: listen && { ...listen, fallback: flags.fallbackPort === true },
+        rateLimitPerMinute: rateLimit,
+        drift,
+        simTraffic: simTraffic ? { seed: simTraffic.seed } : null,
+        // A fresh simulated host has no tokens and no root socket: hand out one to start with.
+        issueAdminToken: sim,
+        log,
+      });
+      if (daemon.portFallback)
+        println(
+          ctx.io.stderr,
+          err.c.yellow(
+            `sriovctl: port ${daemon.portFallback.asked} is taken; listening on port ${daemon.portFallback.got} instead`,
+          ),
+        );
+      if (daemon.adminToken)
+        println(
+          ctx.io.stderr,
+          `sriovctl: admin token for this simulated host: ${daemon.adminToken}`,
+        );
+      if (daemon.url)
+        println(
+          ctx.io.stderr,
+          `sriovctl: console at ${err.c.bold(`${daemon.url}/`)}${daemon.adminToken ? ' (log in with the admin token above)' : ''}`,
+        );
       log.info({ event: 'ready' }, 'ready');
       await stopped(ctx.io);
-      await watcher?.stop();
-      for (const s of servers) await s.close();
-      unwatch?.();
-      await store.close();
+      await daemon.stop();
       log.info({ event: 'stop' }, 'stopped');
     });
 }

@@ -1,0 +1,136 @@
+/**
+ * GET /events: the daemon's event bus as server-sent events. Each event is
+ * `id: N / event: <kind> / data: <DaemonEvent JSON>`; a client that reconnects with Last-Event-ID
+ * (or `?since=N`) gets what it missed from the bus's history first, and a `gap` event when some of
+ * it is no longer kept (or the daemon restarted) so it knows to reload. Tenant tokens get their
+ * tenant's events only. Every `trafficIntervalMs` a `traffic` event (no id: it is a sample, not
+ * history) carries the GET /traffic payload as the caller may see it; a comment line every
+ * `heartbeatMs` keeps proxies from closing an idle stream.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Ledger } from '../../ledger/ledger.js';
+import type { DaemonEvent, EventBus } from '../../metrics/events.js';
+import type { TrafficSampler } from '../../metrics/traffic.js';
+import { trafficFor } from './host.js';
+
+export interface EventRouteDeps {
+  bus: EventBus;
+  ledger: Ledger;
+  sampler: TrafficSampler;
+  /** Default 2000 ms. */
+  trafficIntervalMs?: number;
+  /** Default 15000 ms. */
+  heartbeatMs?: number;
+}
+
+const query = z
+  .object({
+    /** Replay history after this id (Last-Event-ID wins when both are given). */
+    since: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** One SSE frame for a bus event. JSON.stringify never emits a raw newline, so one data line. */
+export function eventFrame(e: DaemonEvent): string {
+  return `id: ${e.id}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+function parseLastEventId(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v === undefined || !/^\d{1,15}$/.test(v.trim())) return undefined;
+  return Number(v.trim());
+}
+
+export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
+  const trafficMs = deps.trafficIntervalMs ?? 2000;
+  const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  return async (app0) => {
+    const app = app0.withTypeProvider<ZodTypeProvider>();
+    /** Open streams, ended when the server closes (otherwise close would wait for them forever). */
+    const open = new Set<ServerResponse>();
+    app.addHook('preClose', async () => {
+      for (const res of open) res.end();
+    });
+
+    app.get(
+      '/events',
+      {
+        schema: {
+          tags: ['events'],
+          summary:
+            'Server-sent events: ledger changes, drift, apply progress, traffic (Last-Event-ID resumes)',
+          querystring: query,
+        },
+      },
+      async (req, reply) => {
+        const tenant = req.principal.tenant;
+        const visible = (e: DaemonEvent) => tenant === null || e.tenant === tenant;
+        const after = parseLastEventId(req.headers['last-event-id']) ?? req.query.since;
+
+        reply.hijack();
+        const res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          // nginx and friends buffer responses unless told not to.
+          'x-accel-buffering': 'no',
+        });
+        open.add(res);
+
+        // History and subscription are taken in the same synchronous turn: no event can fall
+        // between them, none can come twice.
+        const history = deps.bus.since(0);
+        const unsubscribe = deps.bus.subscribe((e) => {
+          if (visible(e)) res.write(eventFrame(e));
+        });
+        res.write(`retry: 3000\n: connected\n\n`);
+        if (after !== undefined) {
+          const newest = history.at(-1)?.id ?? 0;
+          const oldest = history[0]?.id ?? newest + 1;
+          if (after > newest) {
+            // Ids from a previous daemon run: everything here is news to the client.
+            res.write(`event: gap\ndata: ${JSON.stringify({ reason: 'restarted', after })}\n\n`);
+            for (const e of history) if (visible(e)) res.write(eventFrame(e));
+          } else {
+            if (after + 1 < oldest)
+              res.write(
+                `event: gap\ndata: ${JSON.stringify({ reason: 'expired', after, oldest })}\n\n`,
+              );
+            for (const e of history) if (e.id > after && visible(e)) res.write(eventFrame(e));
+          }
+        }
+
+        let lastTrafficAt = -1;
+        let sending = false;
+        const traffic = setInterval(() => {
+          const rates = deps.sampler.rates();
+          // Unchanged rates are not sent twice; a client that cannot keep up skips samples.
+          if (!rates || rates.at === lastTrafficAt || sending || res.writableNeedDrain) return;
+          lastTrafficAt = rates.at;
+          sending = true;
+          void trafficFor(rates, tenant, deps.ledger)
+            .then((view) => {
+              if (!res.writableEnded)
+                res.write(`event: traffic\ndata: ${JSON.stringify(view)}\n\n`);
+            })
+            .catch(() => undefined)
+            .finally(() => (sending = false));
+        }, trafficMs);
+        const heartbeat = setInterval(() => res.write(`: heartbeat\n\n`), heartbeatMs);
+
+        const cleanup = () => {
+          clearInterval(traffic);
+          clearInterval(heartbeat);
+          unsubscribe();
+          open.delete(res);
+        };
+        res.on('close', cleanup);
+        res.on('error', cleanup);
+      },
+    );
+  };
+}

@@ -1,0 +1,322 @@
+/**
+ * Policies from the console: policy text in, a plan against a fresh discovery out — with the
+ * attachments each step would touch, so nobody destroys a tenant's VF without seeing it — and
+ * apply as a background operation whose progress goes out on the event bus step by step. One apply
+ * at a time; like `sriovctl apply`, it records the applied state and reads back afterwards. When
+ * the apply touched VFs the ledger hands out, reconcile runs right after: recreated VFs get their
+ * consumers' settings back and VFs that are gone are marked orphaned.
+ */
+import { randomUUID } from 'node:crypto';
+import { SriovctlError } from '../host/errors.js';
+import type { Host } from '../host/host.js';
+import { discover } from '../inventory/discover.js';
+import type { Inventory } from '../inventory/types.js';
+import { LedgerError } from '../ledger/errors.js';
+import type { Actor, Ledger, ReconcileReport } from '../ledger/ledger.js';
+import type { Attachment } from '../ledger/types.js';
+import type { EventBus } from '../metrics/events.js';
+import { recordAppliedState } from '../persist/state.js';
+import { applyPlan, type ApplyResult } from '../policy/apply.js';
+import type { DesiredPf } from '../policy/desired.js';
+import { parsePolicyDocuments, resolvePolicies, type PolicyIssue } from '../policy/index.js';
+import { planChanges, type PlanOptions } from '../policy/plan.js';
+import type { Plan, Step } from '../policy/steps.js';
+
+/** The name policy text goes by in messages (`text:3:7: spec.numVfs: ...`). */
+export const POLICY_TEXT_NAME = 'text';
+
+export interface PolicyRequest {
+  /** YAML or JSON policy documents. */
+  text: string;
+  allowDefaultRoute?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+export interface AffectedStep {
+  /** Index into plan.steps. */
+  step: number;
+  attachments: Attachment[];
+}
+
+export interface PlanAnswer {
+  plan: Plan;
+  affected: AffectedStep[];
+  warnings: string[];
+}
+
+/** The policy text has problems; each is located (`text:LINE:COL`). */
+export class PolicyTextError extends Error {
+  constructor(readonly issues: PolicyIssue[]) {
+    super(issues.map((i) => i.text).join('\n'));
+    this.name = 'PolicyTextError';
+  }
+}
+
+export interface ApplyStarted {
+  operation: string;
+  /** The last event id before the operation's events: resume the events stream from it. */
+  since: number;
+  total: number;
+}
+
+/** Steps that destroy every VF of their PF or change the PF under all of them. */
+function touchesWholePf(s: Step): boolean {
+  switch (s.kind) {
+    case 'numVfs':
+      return s.from > 0;
+    case 'eswitchMode':
+      return true;
+    case 'pfMtu':
+      return s.disruptive !== undefined;
+    default:
+      return false;
+  }
+}
+
+/** For each step, the ledger's attachments it would touch (steps touching none are left out). */
+export function affectedAttachments(
+  plan: Plan,
+  attachments: readonly Attachment[],
+): AffectedStep[] {
+  const out: AffectedStep[] = [];
+  plan.steps.forEach((s, step) => {
+    const vfs = new Set(s.vfs);
+    const hit = attachments.filter(
+      (a) => a.pf === s.pf && (touchesWholePf(s) || vfs.has(a.vfIndex)),
+    );
+    if (hit.length) out.push({ step, attachments: hit });
+  });
+  return out;
+}
+
+/**
+ * Steps still needed after an apply, from a fresh discovery. VFs past a truncated netlink VF list
+ * cannot be read back; when that is all that differs, the apply counts as verified (as in the CLI).
+ */
+function readBack(p: Prepared, inv: Inventory): number {
+  const after = planChanges(p.desired, inv, p.opts);
+  const unreadableOnly =
+    after.steps.every((s) => s.kind === 'vfSettings' || s.kind === 'vfMacs') &&
+    after.notes.some((n) => n.includes('truncated'));
+  return unreadableOnly ? 0 : after.steps.length;
+}
+
+export interface PolicyOpsDeps {
+  host: Host;
+  ledger: Ledger;
+  bus: EventBus;
+  /** Record the applied state for reboots, as `sriovctl apply` does (default true). */
+  recordApplied?: boolean;
+  now?: () => Date;
+}
+
+interface Prepared extends PlanAnswer {
+  desired: DesiredPf[];
+  opts: PlanOptions;
+}
+
+export class PolicyOps {
+  private current: { operation: string; done: Promise<void> } | null = null;
+
+  constructor(private readonly deps: PolicyOpsDeps) {}
+
+  /** The apply running now, if any. */
+  get running(): string | null {
+    return this.current?.operation ?? null;
+  }
+
+  /** Resolves once no apply runs. */
+  async idle(): Promise<void> {
+    while (this.current) await this.current.done;
+  }
+
+  private async prepare(req: PolicyRequest): Promise<Prepared> {
+    const parsed = parsePolicyDocuments(req.text, POLICY_TEXT_NAME);
+    if (parsed.errors.length) throw new PolicyTextError(parsed.errors);
+    // A plan is made from a fresh discovery, never from a cached snapshot.
+    const inv: Inventory = await discover(this.deps.host);
+    const r = resolvePolicies(parsed.policies, inv);
+    if (r.errors.length) throw new PolicyTextError(r.errors);
+    const opts: PlanOptions = {
+      allowDefaultRoute: req.allowDefaultRoute === true,
+      force: req.force === true,
+    };
+    const plan = planChanges(r.desired, inv, opts);
+    const attachments = await this.deps.ledger.store.listAttachments();
+    return {
+      plan,
+      affected: affectedAttachments(plan, attachments),
+      warnings: r.warnings.map((w) => w.text),
+      desired: r.desired,
+      opts,
+    };
+  }
+
+  /** The plan for policy text, and what it would touch. Throws PolicyTextError. */
+  async plan(req: PolicyRequest): Promise<PlanAnswer> {
+    const { plan, affected, warnings } = await this.prepare(req);
+    return { plan, affected, warnings };
+  }
+
+  /**
+   * Plans and starts applying; resolves once the operation started (its progress is on the bus).
+   * Refuses (LedgerError) while another apply runs, when the plan needs an override, and when it
+   * has disruptive steps that were not confirmed.
+   */
+  async apply(
+    req: PolicyRequest & { confirmDisruptive: boolean },
+    actor: Actor,
+    requestId?: string,
+  ): Promise<ApplyStarted> {
+    this.refuseWhileRunning();
+    const p = await this.prepare(req);
+    this.refuseWhileRunning();
+    const { plan } = p;
+    if (plan.refusals.length) {
+      const overrides = [...new Set(plan.refusals.map((r) => r.override))];
+      throw new LedgerError(
+        'refused',
+        `refusing to apply: ${plan.refusals.map((r) => r.reason).join('; ')}`,
+        overrides[0],
+        `once you are sure, apply again with ${overrides.map((o) => `${o}: true`).join(' and ')}`,
+      );
+    }
+    const disruptive = plan.steps.filter((s) => s.disruptive);
+    if (disruptive.length && !req.confirmDisruptive)
+      throw new LedgerError(
+        'refused',
+        `the plan has ${disruptive.length} disruptive step(s): ${disruptive.map((s) => `${s.what} (${s.disruptive})`).join('; ')}`,
+        'confirmDisruptive',
+        'review the plan and the attachments it affects, then apply with confirmDisruptive: true',
+      );
+
+    const operation = randomUUID();
+    const total = plan.steps.length;
+    const start = this.deps.bus.publish({
+      kind: 'apply.start',
+      level: 'info',
+      message: `applying a policy: ${total} step(s), ${disruptive.length} disruptive (${actor.name})`,
+      data: { operation, total, steps: plan.steps.map((s) => s.what), actor: actor.name },
+    });
+    let finish!: () => void;
+    const done = new Promise<void>((r) => (finish = r));
+    this.current = { operation, done };
+    void this.run(operation, p, req.confirmDisruptive, actor, requestId).finally(() => {
+      this.current = null;
+      finish();
+    });
+    return { operation, since: start.id - 1, total };
+  }
+
+  private refuseWhileRunning(): void {
+    if (this.current)
+      throw new LedgerError(
+        'conflict',
+        `a policy apply is running (operation ${this.current.operation})`,
+        undefined,
+        'wait for its apply.done event, then plan again',
+      );
+  }
+
+  private async run(
+    operation: string,
+    p: Prepared,
+    confirmed: boolean,
+    actor: Actor,
+    requestId: string | undefined,
+  ): Promise<void> {
+    const { bus, host, ledger } = this.deps;
+    const step = (
+      index: number,
+      total: number,
+      what: string,
+      status: 'start' | 'done' | 'failed' | 'skipped',
+      extra: Record<string, unknown> = {},
+    ) =>
+      bus.publish({
+        kind: 'apply.step',
+        level: status === 'failed' ? 'error' : 'info',
+        message: `[${index + 1}/${total}] ${what}: ${status}`,
+        data: { operation, index, total, what, status, ...extra },
+      });
+
+    let result: ApplyResult | null = null;
+    let error: string | null = null;
+    let hint: string | undefined;
+    let reconciled: ReconcileReport | null = null;
+    let remaining: number | null = null;
+    try {
+      result = await applyPlan(host, p.plan, {
+        confirmedDisruptive: confirmed,
+        progress: (e) => {
+          if (e.type === 'start') step(e.index, e.total, e.step.what, 'start');
+          else if (e.type === 'done') step(e.index, e.total, e.step.what, 'done', { ms: e.ms });
+          else
+            step(e.index, e.total, e.step.what, 'failed', {
+              error: e.error.message,
+              ...(e.error.hint ? { hint: e.error.hint } : {}),
+            });
+        },
+      });
+      result.outcomes.forEach((o, i) => {
+        if (o.status === 'skipped') step(i, result!.outcomes.length, o.step.what, 'skipped');
+      });
+      const failed = result.outcomes.find((o) => o.status === 'failed');
+      if (failed) {
+        error = failed.error?.message ?? `${failed.step.what} failed`;
+        hint = failed.error?.hint;
+      }
+      if (result.ok && this.deps.recordApplied !== false)
+        await recordAppliedState(host, p.desired).catch((e: unknown) => {
+          hint = `applied, but the applied state was not recorded: ${e instanceof Error ? e.message : String(e)}`;
+        });
+      ledger.inventory.invalidate();
+      if (result.ok) remaining = readBack(p, await discover(host));
+      const ran = result.outcomes.some((o) => o.status !== 'skipped');
+      if (ran && p.affected.length) reconciled = await ledger.reconcile();
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+      if (e instanceof SriovctlError && e.hint) hint = e.hint;
+    }
+    const ok = result?.ok === true && error === null;
+    const outcomes = (result?.outcomes ?? []).map((o) => ({
+      what: o.step.what,
+      status: o.status,
+      ...(o.error ? { error: o.error.message } : {}),
+    }));
+    await ledger.store
+      .mutate(async (tx) => {
+        await tx.appendAudit(
+          {
+            actor: actor.name,
+            action: 'policy.apply',
+            tenant: null,
+            target: `host/${ledger.hostname}`,
+            before: null,
+            after: { operation, ok, steps: outcomes, ...(error ? { error } : {}) },
+            requestId: requestId ?? null,
+          },
+          (this.deps.now?.() ?? new Date()).toISOString(),
+        );
+      })
+      .catch(() => undefined);
+    bus.publish({
+      kind: 'apply.done',
+      level: ok ? (remaining ? 'warn' : 'info') : 'error',
+      message: ok
+        ? remaining
+          ? `policy applied, but read-back still differs in ${remaining} step(s)`
+          : 'policy applied and verified: the host matches the policy'
+        : `policy apply failed: ${error}`,
+      data: {
+        operation,
+        ok,
+        ...(error !== null ? { error } : {}),
+        ...(hint !== undefined ? { hint } : {}),
+        remaining,
+        outcomes,
+        ...(reconciled ? { reconciled } : {}),
+      },
+    });
+  }
+}
