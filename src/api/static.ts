@@ -93,8 +93,12 @@ export function consoleStatic(opts: ConsoleStaticOptions = {}): FastifyPluginAsy
           .header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
           .sendFile(relative(dir, file), { cacheControl: false });
       }
-      // A missing file is a 404; any other path is a page of the console.
-      if (rel.startsWith('/assets/') || extname(rel) !== '') return reply.callNotFound();
+      // A missing asset is a 404. Other paths are pages of the console — unless they look like a
+      // file (an extension) and the client is not a browser navigating (which accepts HTML): PCI
+      // addresses in page paths (/devices/0000:3b:00.0) have "extensions" too.
+      const navigating = /\btext\/html\b/.test(req.headers.accept ?? '');
+      if (rel.startsWith('/assets/') || (extname(rel) !== '' && !navigating))
+        return reply.callNotFound();
       return secure(reply)
         .header('cache-control', 'no-cache')
         .sendFile('index.html', { cacheControl: false });

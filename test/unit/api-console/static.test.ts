@@ -49,11 +49,17 @@ describe('a built console', () => {
   it('answers client-side routes with index.html (deep links, reloads)', async () => {
     for (const path of ['/devices', '/devices/ens1f0/vf/3', '/policies?tab=plan', '/login/'])
       expect((await f.req('GET', path)).text, path).toBe(INDEX_HTML);
+    // A browser navigating to a page whose path has a dot (a PCI address) gets the page too.
+    const nav = await f.req('GET', '/devices/0000:3b:00.0', {
+      headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' },
+    });
+    expect(nav.status).toBe(200);
+    expect(nav.text).toBe(INDEX_HTML);
   });
 
-  it('answers a missing file or asset with a 404, not the app', async () => {
-    for (const path of ['/assets/index-gone.js', '/robots.txt']) {
-      const r = await f.req('GET', path);
+  it('answers a missing file or asset with a 404, not the app (unless a browser navigates)', async () => {
+    for (const path of ['/assets/index-gone.js', '/robots.txt', '/devices/0000:3b:00.0']) {
+      const r = await f.req('GET', path, { headers: { accept: '*/*' } });
       expect(r.status, path).toBe(404);
       expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
