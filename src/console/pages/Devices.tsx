@@ -235,7 +235,7 @@ export function DevicesPage({ pf }: { pf: string | null }) {
                           type="search"
                           value={query}
                           onChange={(_e, v) => setQuery(v)}
-                          placeholder="Filter VFs: ens1f0 vlan:100 tenant:team-a free driver:vfio-pci …"
+                          placeholder="Filter VFs: ens1f0 · ens1f0#5 · vlan:100 · tenant:team-a · free · driver:vfio-pci …"
                           aria-label="Filter VFs"
                           data-testid="vf-filter"
                         />

@@ -21,6 +21,21 @@ describe('filter', () => {
     expect(filterRows(rows, (r) => r.hay, '  vf:1  ').map((r) => r.name)).toEqual(['a', 'c']);
     expect(filterRows(rows, (r) => r.hay, 'tenant:team-b')).toEqual([]);
   });
+  it('matches a number after ":" or "#" as a whole word', () => {
+    const vfs = [5, 50, 55, 105].map((n) => ({
+      n,
+      hay: haystack([`ens1f0#${n}`, `vf:${n}`, `vlan:${n * 10}`]),
+    }));
+    const names = (q: string) => filterRows(vfs, (r) => r.hay, q).map((r) => r.n);
+    expect(names('ens1f0#5')).toEqual([5]);
+    expect(names('vf:5')).toEqual([5]);
+    expect(names('vlan:50')).toEqual([5]);
+    expect(names('ens1f0#')).toEqual([5, 50, 55, 105]);
+    expect(names('#5')).toEqual([5, 50, 55]);
+  });
+  it('leaves out the false left by `cond && word` parts', () => {
+    expect(haystack(['a', false, null, 'b'])).toBe(' a b ');
+  });
   it('answers every row for an empty query', () => {
     expect(filterRows(rows, (r) => r.hay, ' ')).toHaveLength(3);
   });
