@@ -1,16 +1,21 @@
 /**
- * `npm run bench [-- name...]`: runs the benchmarks (all, or those named: discovery, apply, api)
+ * `npm run bench [-- name...]`: runs the benchmarks (all, or those named: discovery, apply, api,
+ * metrics)
  * and prints medians and ratios to same-run baselines.
  */
 import os from 'node:os';
 import { benchApi, describeApi } from './api.js';
 import { benchApply, describeApply } from './apply.js';
+import { benchConsole, describeConsole } from './console.js';
 import { benchDiscovery, describeDiscovery } from './discovery.js';
+import { benchMetrics, describeMetrics } from './metrics.js';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   discovery: async () => describeDiscovery(await benchDiscovery()),
   apply: async () => describeApply(await benchApply()),
   api: async () => describeApi(await benchApi()),
+  console: async () => describeConsole(await benchConsole()),
+  metrics: async () => describeMetrics(await benchMetrics()),
 };
 
 const wanted = process.argv.slice(2);
