@@ -18,6 +18,7 @@ import { poolCommands } from './commands/pool.js';
 import { serveCommand } from './commands/serve.js';
 import { tenantCommands } from './commands/tenant.js';
 import { tokenCommands } from './commands/token.js';
+import { topCommand } from './commands/top.js';
 import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
 import { println, type CliIo } from './io.js';
 import type { HostFlags } from './open-host.js';
@@ -42,6 +43,7 @@ const COMMANDS = [
   'audit',
   'token',
   'whoami',
+  'top',
 ];
 
 /**
@@ -101,6 +103,7 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
   attachCommands(program, ctx);
   auditCommand(program, ctx);
   tokenCommands(program, ctx);
+  topCommand(program, ctx);
   return program;
 }
 
