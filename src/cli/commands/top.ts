@@ -91,6 +91,10 @@ export function formatRate(n: number): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
+/** The PF totals worth a line: the chosen PF, and only PFs with VF counters (or a truncated list). */
+const shownPf = (only: string | undefined) => (p: PfRate) =>
+  (only === undefined || p.pf === only) && (p.vfsCounted > 0 || p.truncated);
+
 export interface TopView {
   traffic: TrafficAnswer;
   rows: TopRow[];
@@ -111,9 +115,7 @@ export function renderTop(v: TopView, style: Style): string {
   lines.push(
     `${c.bold('sriovctl top')} — ${new Date(t.at).toISOString().replace(/\.\d+Z$/, 'Z')}, rates over ${span}, ${v.rows.length} VF${v.rows.length === 1 ? '' : 's'} with counters${v.pf ? ` on ${v.pf}` : ''}, sorted by ${v.sort}`,
   );
-  for (const p of t.pfs ?? []) {
-    // PFs without VFs (or without VF counters) would only be noise here.
-    if ((v.pf !== undefined && p.pf !== v.pf) || (p.vfsCounted === 0 && !p.truncated)) continue;
+  for (const p of (t.pfs ?? []).filter(shownPf(v.pf))) {
     lines.push(
       `  ${p.pf}: rx ${formatBits(p.rxBytesPerS)}, tx ${formatBits(p.txBytesPerS)}, ${p.vfsCounted} VFs counted${p.truncated ? ' (VF list truncated by the kernel: VFs past it have no counters)' : ''}`,
     );
@@ -275,7 +277,8 @@ export function topCommand(program: Command, ctx: CommandContext): void {
             last = Date.now();
           }
           const rows = topRows(v.traffic, v.attachments, { sort, ...(pf ? { pf } : {}) });
-          const height = Math.max(5, (out.rows ?? 24) - 6 - (v.traffic.pfs?.length ?? 0));
+          const pfLines = (v.traffic.pfs ?? []).filter(shownPf(pf)).length;
+          const height = Math.max(5, (out.rows ?? 24) - 6 - pfLines);
           out.write(
             `\x1b[H\x1b[2J${renderTop(
               {

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hostRoutes } from '../../../src/api/routes/host.js';
 import { buildApi } from '../../../src/api/server.js';
 import { formatBits, formatRate, topRows } from '../../../src/cli/commands/top.js';
+import type { CliIo } from '../../../src/cli/io.js';
+import { main } from '../../../src/cli/main.js';
 import { createToken } from '../../../src/ledger/tokens.js';
 import { runCli } from '../cli/run-cli.js';
 import { openWorld, traffic, type World } from './support.js';
@@ -145,6 +147,33 @@ describe('sriovctl top', () => {
     expect(pf.code).toBe(64);
     expect(pf.stderr).toContain('--pf eth9: no such PF');
     expect((await top(d, ['--once', '--limit', '0'])).code).toBe(64);
+  });
+
+  it('redraws in place on a terminal until stopped, cut to the terminal height', async () => {
+    const d = await daemon();
+    const stop = new AbortController();
+    let out = '';
+    const frames = () => out.split('\x1b[H\x1b[2J').length - 1;
+    const done = main(['top', '--api', d.url, '--interval', '0.2'], {
+      stdout: {
+        write: (s: string) => {
+          out += s;
+          if (frames() >= 2) stop.abort();
+        },
+        isTTY: true,
+        rows: 12,
+      } as CliIo['stdout'],
+      stderr: { write: (s: string) => (out += s), isTTY: true },
+      env: { SRIOVCTL_TOKEN: d.admin, NO_COLOR: '1' },
+      signal: stop.signal,
+    });
+    expect(await done).toBe(0);
+    expect(frames()).toBe(2);
+    const last = out.slice(out.lastIndexOf('\x1b[2J'));
+    expect(last).toContain('keys: r rx · t tx · d drops · v VF · q quit');
+    expect(last).toContain(`ens1f0#${d.vm}`);
+    // 12 rows: the title, 2 PF lines, the keys, the head, the `more` line and a margin leave 5.
+    expect(last).toMatch(/… 7 more/);
   });
 
   it('says the daemon is not there', async () => {
