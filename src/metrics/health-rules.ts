@@ -7,7 +7,7 @@ import { checkFirmwareConsistency } from '../doctor/consistency.js';
 import { runDoctor } from '../doctor/run.js';
 import type { DoctorReport } from '../doctor/types.js';
 import type { LinkDump, LinkInfo, VfInfo } from '../host/host.js';
-import type { Inventory, PfSnapshot } from '../inventory/types.js';
+import type { Inventory, PfSnapshot, VfSnapshot } from '../inventory/types.js';
 import { pfBandwidth, type PlacementConfig } from '../ledger/placement.js';
 import type { Attachment } from '../ledger/types.js';
 import type { DriftEvent } from '../policy/drift.js';
@@ -182,6 +182,12 @@ function pfLinkDown(input: RuleInput, d: DumpIndex): Finding[] {
 function vfLinkDown(input: RuleInput, d: DumpIndex): Finding[] {
   const cfg = input.config.vfLinkDown;
   const pfs = new Map<string, PfSnapshot>(input.inv.pfs.map((p) => [p.pciAddress, p]));
+  const byIndex = new Map<PfSnapshot, Map<number, VfSnapshot>>();
+  const vfsOf = (pf: PfSnapshot) => {
+    let m = byIndex.get(pf);
+    if (!m) byIndex.set(pf, (m = new Map(pf.vfs.map((v) => [v.vfIndex, v]))));
+    return m;
+  };
   const out: Finding[] = [];
   for (const a of input.ledger.attachments) {
     if (a.state !== 'attached') continue;
@@ -190,7 +196,7 @@ function vfLinkDown(input: RuleInput, d: DumpIndex): Finding[] {
     const link = d.links.get(pf.netdev);
     if (!link) continue;
     const live = d.vf(pf.netdev, a.vfIndex);
-    const snap = pf.vfs.find((v) => v.vfIndex === a.vfIndex)?.config ?? null;
+    const snap = vfsOf(pf).get(a.vfIndex)?.config ?? null;
     // Past a truncated VF list the kernel's setting is unknown; the attachment's is what was set.
     const state = live?.linkState ?? snap?.linkState ?? a.linkState;
     const known = live !== undefined || snap !== null;
