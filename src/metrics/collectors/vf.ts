@@ -149,6 +149,8 @@ function infoLine(
 
 export class VfCollector {
   private readonly indexes = new WeakMap<Inventory, InvIndex>();
+  private readonly rowPrefixes: Prefixes[] = [];
+  private readonly rowCounters: VfCounters[] = [];
 
   private index(inv: Inventory): InvIndex {
     let idx = this.indexes.get(inv);
@@ -192,7 +194,11 @@ export class VfCollector {
     }
 
     // Counters: one row per VF the dump reported with stats.
-    const rows: { prefixes: Prefixes; counters: VfCounters }[] = [];
+    // Parallel arrays kept between scrapes (they run one at a time) instead of a row object per
+    // VF per scrape.
+    const prefixes = this.rowPrefixes;
+    const counters = this.rowCounters;
+    prefixes.length = counters.length = 0;
     const counted = new Map<string, number>();
     const pfLinks = new Map<string, LinkInfo>();
     const reported = new Map<PfIndex, (VfInfo | undefined)[]>();
@@ -205,7 +211,8 @@ export class VfCollector {
       for (const v of link.vfs) {
         byVf[v.vf] = v;
         if (!v.counters) continue;
-        rows.push({ prefixes: this.prefixes(p, link.ifname, v.vf), counters: v.counters });
+        prefixes.push(this.prefixes(p, link.ifname, v.vf));
+        counters.push(v.counters);
         n++;
       }
       counted.set(link.ifname, n);
@@ -214,12 +221,14 @@ export class VfCollector {
     for (let f = 0; f < VF_COUNTERS.length; f++) {
       const [suffix, field, help] = VF_COUNTERS[f]!;
       w.str(familyHeader(`sriov_vf_${suffix}`, help + COUNTER_SOURCE, 'untyped'));
-      for (const r of rows)
-        w.slice(r.prefixes.bytes, r.prefixes.at[f]!, r.prefixes.at[f + 1]!)
-          .num(r.counters[field])
+      for (let i = 0; i < prefixes.length; i++)
+        w.slice(prefixes[i]!.bytes, prefixes[i]!.at[f]!, prefixes[i]!.at[f + 1]!)
+          .num(counters[i]![field])
           .byte(NL);
     }
 
+    // The dump's counters are not held until the next scrape.
+    counters.length = 0;
     w.str(familyHeader('sriov_vf_info', VF_INFO_HELP, 'gauge'));
     w.bytes(this.infoBlock(idx, reported, ledger));
     return { counted, pfLinks };
