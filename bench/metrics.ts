@@ -4,7 +4,8 @@
  * daemon's: 512 VFs attached to two tenants, traffic on every VF the PFs report counters for, the
  * health rules evaluated, process metrics on. Every scrape takes its own link dump (the sampler
  * shares nothing between runs), so the ratio is what rendering adds on top of reading the kernel.
- * Also measured: the same scrape end to end over HTTP (GET /metrics with a viewer token).
+ * Also measured: rendering alone (scrapes sharing one dump), and the scrape end to end over HTTP
+ * (GET /metrics with a viewer token, a client in the same process that counts the bytes).
  */
 import http from 'node:http';
 import { buildApi } from '../src/api/server.js';
@@ -22,6 +23,8 @@ import { compare, fmtMs, type Comparison } from './harness.js';
 export interface MetricsBench {
   vfs: number;
   scrape: Comparison;
+  /** Rendering alone: scrapes that share one dump, against the same baseline. */
+  render: Comparison;
   http: Comparison;
   bytes: number;
   series: number;
@@ -104,6 +107,18 @@ export async function benchMetrics(): Promise<MetricsBench> {
       warmup: 10,
       runs: 41,
     });
+    // The same exporter on a sampler that never takes a second dump: what rendering costs.
+    const shared = createObservability({
+      ledger,
+      sampler: new TrafficSampler(host, { maxAgeMs: Infinity }),
+      health: false,
+    });
+    const renderOnce = async () => (await shared.exporter.scrape()).release();
+    const render = await compare({ name: 'render', fn: renderOnce }, linkDump, {
+      warmup: 10,
+      runs: 41,
+    });
+    await shared.stop();
     const http = await compare({ name: 'GET /metrics', fn: get }, linkDump, {
       warmup: 10,
       runs: 41,
@@ -111,6 +126,7 @@ export async function benchMetrics(): Promise<MetricsBench> {
     return {
       vfs: inv.pfs.reduce((n, p) => n + p.vfs.length, 0),
       scrape,
+      render,
       http,
       bytes: Buffer.byteLength(text),
       series: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length,
@@ -127,6 +143,7 @@ export function describeMetrics(b: MetricsBench): string {
   return [
     `metrics: one scrape of ${b.vfs} VFs — ${(b.bytes / 1024).toFixed(0)} KiB, ${b.series} series`,
     `  scrape (link dump + render): ${fmtMs(b.scrape.subject.medianMs)}; link dump alone ${fmtMs(b.scrape.baseline.medianMs)}; ratio ${b.scrape.ratio.toFixed(2)}× (target < 50 ms and ≤ 1.5×)`,
+    `  render alone (dump shared): ${fmtMs(b.render.subject.medianMs)}; link dump alone ${fmtMs(b.render.baseline.medianMs)}`,
     `  GET /metrics over HTTP: ${fmtMs(b.http.subject.medianMs)}; link dump alone ${fmtMs(b.http.baseline.medianMs)}; ratio ${b.http.ratio.toFixed(2)}×`,
   ].join('\n');
 }
