@@ -4,7 +4,13 @@
 // concerns.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, screenshot, type ConsoleTab } from './support/browser.js';
+import {
+  closeTab,
+  launchChromium,
+  openConsole,
+  screenshot,
+  type ConsoleTab,
+} from './support/browser.js';
 import {
   kernelVf,
   seedTenants,
@@ -22,8 +28,8 @@ beforeAll(async () => {
   await seedTenants(d);
   browser = await launchChromium();
 });
-afterEach(async () => {
-  await tab?.context.close();
+afterEach(async ({ task }) => {
+  await closeTab(tab, task);
   tab = null;
 });
 afterAll(async () => {

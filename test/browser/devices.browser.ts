@@ -3,7 +3,13 @@
 // the kernel reports them and its history from the audit log.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, screenshot, type ConsoleTab } from './support/browser.js';
+import {
+  closeTab,
+  launchChromium,
+  openConsole,
+  screenshot,
+  type ConsoleTab,
+} from './support/browser.js';
 import {
   attachVm,
   kernelVf,
@@ -25,8 +31,8 @@ beforeAll(async () => {
   held = await attachVm(d, 'team-a', 'vm-alpha', 120);
   browser = await launchChromium();
 });
-afterEach(async () => {
-  await tab?.context.close();
+afterEach(async ({ task }) => {
+  await closeTab(tab, task);
   tab = null;
 });
 afterAll(async () => {
@@ -97,9 +103,11 @@ describe('devices', () => {
     const ids = await rowIds(page);
     expect(ids).toEqual(Array.from({ length: 8 }, (_, i) => `vf-row-ens1f0-${i}`));
     // The held VF names its tenant and consumer in the table.
-    expect(await page.getByTestId(`vf-consumer-ens1f0-${held.vfIndex}`).textContent()).toContain(
-      'vm-alpha',
-    );
+    // (The table renders from the inventory; attachments fill the consumer column as they arrive.)
+    await page
+      .getByTestId(`vf-consumer-ens1f0-${held.vfIndex}`)
+      .filter({ hasText: 'vm-alpha' })
+      .waitFor();
     await screenshot(page, 'devices-pf');
   });
 

@@ -3,7 +3,13 @@
 // shows the host's capacity per PF and NUMA node as the API reports it.
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, screenshot, type ConsoleTab } from './support/browser.js';
+import {
+  closeTab,
+  launchChromium,
+  openConsole,
+  screenshot,
+  type ConsoleTab,
+} from './support/browser.js';
 import { startServe, type Serve } from './support/serve.js';
 
 let d: Serve;
@@ -14,8 +20,8 @@ beforeAll(async () => {
   d = await startServe();
   browser = await launchChromium();
 });
-afterEach(async () => {
-  await tab?.context.close();
+afterEach(async ({ task }) => {
+  await closeTab(tab, task);
   tab = null;
 });
 afterAll(async () => {

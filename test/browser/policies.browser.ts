@@ -4,7 +4,13 @@
 // (uploaded as a file) answered with each problem located in the text.
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, screenshot, type ConsoleTab } from './support/browser.js';
+import {
+  closeTab,
+  launchChromium,
+  openConsole,
+  screenshot,
+  type ConsoleTab,
+} from './support/browser.js';
 import {
   numVfs,
   startServe,
@@ -54,8 +60,8 @@ beforeAll(async () => {
   pod = r.attachments[0]!;
   browser = await launchChromium();
 });
-afterEach(async () => {
-  await tab?.context.close();
+afterEach(async ({ task }) => {
+  await closeTab(tab, task);
   tab = null;
 });
 afterAll(async () => {

@@ -3,7 +3,13 @@
 // control that would change it (attach, detach, policies).
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openConsole, screenshot, type ConsoleTab } from './support/browser.js';
+import {
+  closeTab,
+  launchChromium,
+  openConsole,
+  screenshot,
+  type ConsoleTab,
+} from './support/browser.js';
 import {
   attachVm,
   seedTenants,
@@ -27,8 +33,8 @@ beforeAll(async () => {
   b = await attachVm(d, 'team-b', 'vm-b1', 210, tokens.teamB);
   browser = await launchChromium();
 });
-afterEach(async () => {
-  await tab?.context.close();
+afterEach(async ({ task }) => {
+  await closeTab(tab, task);
   tab = null;
 });
 afterAll(async () => {
@@ -142,8 +148,9 @@ describe('a viewer token', () => {
     // The devices page is readable.
     await page.goto(`${d.url}/#/devices/ens1f0`);
     await page.locator('[data-testid=vf-scroll][data-ready=true]').waitFor();
-    expect(await page.getByTestId(`vf-consumer-ens1f0-${b.vfIndex}`).textContent()).toContain(
-      'vm-b1',
-    );
+    await page
+      .getByTestId(`vf-consumer-ens1f0-${b.vfIndex}`)
+      .filter({ hasText: 'vm-b1' })
+      .waitFor();
   });
 });

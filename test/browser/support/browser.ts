@@ -77,3 +77,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Closes a test's tab; when the test failed, first saves what the page showed then, as
+ * `FAILED-<test>.png`, for whoever reads the CI log.
+ */
+export async function closeTab(
+  tab: ConsoleTab | null,
+  test: { name: string; result?: { state?: string } },
+): Promise<void> {
+  if (!tab) return;
+  if (test.result?.state === 'fail') {
+    const slug = test.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 80);
+    await screenshot(tab.page, `FAILED-${slug}`).catch(() => {});
+  }
+  await tab.context.close();
+}

@@ -1,10 +1,13 @@
 /**
- * Before any browser test: Chromium and the built console must be there. A missing one fails the
- * run with the command that fixes it; nothing is skipped.
+ * Before any browser test: Chromium and the built console must be there (a missing one fails the
+ * run with the command that fixes it; nothing is skipped), and the screenshots folder starts empty,
+ * so what it holds is this run's.
  */
-import { requireChromium, requireConsoleBuild } from './browser.js';
+import { rmSync } from 'node:fs';
+import { requireChromium, requireConsoleBuild, SCREENSHOTS } from './browser.js';
 
 export default function preflight(): void {
   requireChromium();
   requireConsoleBuild();
+  rmSync(SCREENSHOTS, { recursive: true, force: true });
 }
