@@ -22,6 +22,9 @@ import { DriftWatcher, type DriftEvent } from '../policy/drift.js';
 import type { PlanTarget } from '../policy/plan.js';
 import { buildApi, type Api } from '../api/server.js';
 import { listenUnix } from '../api/unix-socket.js';
+import { healthRoutes, metricsRoutes, requestMetrics } from '../api/routes/metrics.js';
+import { createObservability, type Observability } from '../metrics/observability.js';
+import type { LedgerStore } from '../ledger/store.js';
 import { bridgeLedger, driftToBus } from './event-bridge.js';
 import { PolicyOps } from './policy-ops.js';
 import { SimTraffic, type SimTrafficOptions } from './sim-traffic.js';
@@ -170,11 +173,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     undo.push(bridgeLedger(ledger, bus));
     undo.push(ledger.onEvent(() => shown.changed()));
 
-    const reconciled = await ledger.reconcile();
-    log.info({ event: 'reconcile', ...reconciled }, 'ledger reconciled with the kernel');
-
     // Readers within half an interval share a dump; the periodic samples stay an interval apart.
     const sampler = new TrafficSampler(host, { maxAgeMs: Math.min(500, intervalMs / 2) });
+    // Built before the first reconcile so the metrics count it.
+    const obs = createObservability({ ledger, sampler, bus });
+    undo.push(() => obs.stop());
+
+    const reconciled = await ledger.reconcile();
+    log.info({ event: 'reconcile', ...reconciled }, 'ledger reconciled with the kernel');
     const policies = new PolicyOps({ host, ledger, bus });
     // An apply in progress finishes before anything it needs goes away.
     undo.push(() => policies.idle());
@@ -200,6 +206,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         rateLimitPerMinute: 0,
         console: consoleApi,
       });
+      await registerObservability(app, obs, store);
       undo.push(() => app.close());
       await listenUnix(app, socketPath);
       log.info({ event: 'listening', socket: socketPath }, `API on unix socket ${socketPath}`);
@@ -215,6 +222,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         rateLimitPerMinute: opts.rateLimitPerMinute ?? 1200,
         console: consoleApi,
       });
+      await registerObservability(app, obs, store);
       undo.push(() => app.close());
       const l = await listenTcp(app, opts.listen);
       url = l.url;
@@ -249,6 +257,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             : type,
         );
         publish(e);
+        obs.onDrift(e);
         shown.changed();
       };
       const watcher = new DriftWatcher(host, () => d.targets, {
@@ -274,6 +283,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     sampler.start(intervalMs);
     undo.push(() => sampler.stop());
+    obs.start();
 
     let stopping: Promise<void> | null = null;
     return {
@@ -295,4 +305,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     await teardown();
     throw e;
   }
+}
+
+/** /metrics, /api/v1/health and the request metrics on one API server. */
+async function registerObservability(
+  app: Api,
+  obs: Observability,
+  store: LedgerStore,
+): Promise<void> {
+  await app.register(requestMetrics(obs.exporter.daemon));
+  await app.register(metricsRoutes({ exporter: obs.exporter, store }));
+  if (obs.health) await app.register(healthRoutes({ health: obs.health }), { prefix: '/api/v1' });
 }
