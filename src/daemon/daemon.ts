@@ -172,6 +172,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Bridged before the first reconcile, so the stream's history starts with it.
     undo.push(bridgeLedger(ledger, bus));
     undo.push(ledger.onEvent(() => shown.changed()));
+    // Every change, warning and failure on the bus is also a JSON log line; drift and reconcile
+    // are logged where they happen, with their full detail.
+    undo.push(
+      bus.subscribe((e) => {
+        if (e.kind.startsWith('drift.') || e.kind === 'ledger.reconciled') return;
+        log[e.level]({ event: e.kind, id: e.id, tenant: e.tenant, ...e.data }, e.message);
+      }),
+    );
 
     // Readers within half an interval share a dump; the periodic samples stay an interval apart.
     const sampler = new TrafficSampler(host, { maxAgeMs: Math.min(500, intervalMs / 2) });

@@ -102,6 +102,41 @@ describe('startDaemon / stop', () => {
     expect(again.status).toBe(200);
   });
 
+  it('logs every bus event as a JSON line: an attach and a detach are in the log', async () => {
+    const lines: { level: string; fields: Record<string, unknown>; msg: string }[] = [];
+    const rec = (level: string) => (fields: Record<string, unknown>, msg: string) =>
+      lines.push({ level, fields, msg });
+    const host = await simHost();
+    const d = await start({
+      host,
+      issueAdminToken: true,
+      log: { info: rec('info'), warn: rec('warn'), error: rec('error') },
+    });
+    const t = d.adminToken!;
+    await request(d.url!, 'PUT', '/api/v1/pools/p', {
+      token: t,
+      json: { selector: { pfNames: ['ens1f0'] } },
+    });
+    await request(d.url!, 'PUT', '/api/v1/tenants/a', {
+      token: t,
+      json: { pools: ['p'], vlans: '7' },
+    });
+    const att = await request(d.url!, 'POST', '/api/v1/attachments', {
+      token: t,
+      json: { tenant: 'a', pool: 'p', consumer: { kind: 'vm', name: 'v' } },
+    });
+    expect(att.status).toBe(201);
+    const id = (att.body as { attachments: { id: string }[] }).attachments[0]!.id;
+    await request(d.url!, 'DELETE', `/api/v1/attachments/${id}`, { token: t });
+    const events = lines.map((l) => l.fields.event);
+    expect(events).toContain('attachment.attached');
+    expect(events).toContain('attachment.detached');
+    expect(lines.find((l) => l.fields.event === 'attachment.attached')!.fields).toMatchObject({
+      tenant: 'a',
+      id,
+    });
+  });
+
   it('takes a free port when the asked one is taken and fallback is on', async () => {
     const port = await takenPort();
     const d = await start({
