@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { capacityOf } from '../../daemon/capacity.js';
+import { computeCapacity } from '../../metrics/capacity.js';
 import { runDoctor } from '../../doctor/index.js';
 import type { Inventory } from '../../inventory/types.js';
 import { LedgerError } from '../../ledger/errors.js';
@@ -126,13 +126,16 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
             'VFs and guaranteed bandwidth per PF and NUMA node: total, pooled, allocated, free',
         },
       },
-      async () =>
-        capacityOf(
-          await inventory(),
-          await ledger.store.listPools(),
-          await ledger.store.listAttachments(),
-          ledger.placementConfig,
-        ),
+      async () => {
+        const { pfs, numa } = computeCapacity({
+          inv: await inventory(),
+          pools: await ledger.store.listPools(),
+          tenants: [],
+          attachments: await ledger.store.listAttachments(),
+          config: ledger.placementConfig,
+        });
+        return { pfs, numa };
+      },
     );
 
     app.get(

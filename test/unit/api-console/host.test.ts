@@ -2,7 +2,7 @@
 // who may see them, the inventory and doctor as discovery and doctor say, capacity numbers checked
 // against the ledger's rows and the inventory, and traffic scoped to a tenant's own VFs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Capacity } from '../../../src/daemon/capacity.js';
+import type { Capacity } from '../../../src/metrics/capacity.js';
 import { runDoctor } from '../../../src/doctor/index.js';
 import type { CheckResult } from '../../../src/doctor/types.js';
 import { ifName } from '../../../src/host/names.js';
