@@ -25,7 +25,7 @@ import { listenUnix } from '../api/unix-socket.js';
 import { healthRoutes, metricsRoutes, requestMetrics } from '../api/routes/metrics.js';
 import { createObservability, type Observability } from '../metrics/observability.js';
 import type { LedgerStore } from '../ledger/store.js';
-import { bridgeLedger, driftToBus } from './event-bridge.js';
+import { bridgeLedger, driftToBus, logFieldsOf } from './event-bridge.js';
 import { PolicyOps } from './policy-ops.js';
 import { SimTraffic, type SimTrafficOptions } from './sim-traffic.js';
 
@@ -177,7 +177,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     undo.push(
       bus.subscribe((e) => {
         if (e.kind.startsWith('drift.') || e.kind === 'ledger.reconciled') return;
-        log[e.level]({ event: e.kind, id: e.id, tenant: e.tenant, ...e.data }, e.message);
+        log[e.level](logFieldsOf(e), e.message);
       }),
     );
 

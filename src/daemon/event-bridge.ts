@@ -6,7 +6,7 @@
  */
 import type { Ledger, LedgerEvent, ReconcileReport } from '../ledger/ledger.js';
 import type { Attachment } from '../ledger/types.js';
-import type { EventBus, EventLevel, NewEvent } from '../metrics/events.js';
+import type { DaemonEvent, EventBus, EventLevel, NewEvent } from '../metrics/events.js';
 import type { DriftEvent } from '../policy/drift.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -83,6 +83,28 @@ export function ledgerEventToBus(e: LedgerEvent): NewEvent {
     case 'reconcile':
       return reconcileEvent(e.report);
   }
+}
+
+/**
+ * The fields of a bus event's log line. An attachment is logged by what identifies it (the events
+ * stream carries it whole): serializing every field of it on every attach and detach cost more
+ * than the rest of the line, and the audit log keeps the before and after.
+ */
+export function logFieldsOf(e: DaemonEvent): Record<string, unknown> {
+  const { attachment, ...rest } = e.data as { attachment?: Attachment };
+  const fields: Record<string, unknown> = { event: e.kind, id: e.id, tenant: e.tenant, ...rest };
+  if (attachment)
+    fields.attachment = {
+      pool: attachment.pool,
+      consumer: `${attachment.consumer.kind}/${attachment.consumer.name}@${attachment.consumer.host}`,
+      interface: attachment.interface,
+      pf: attachment.pfNetdev,
+      vf: attachment.vfIndex,
+      mac: attachment.mac,
+      vlan: attachment.vlan,
+      state: attachment.state,
+    };
+  return fields;
 }
 
 /** Publishes every ledger change on the bus; returns the unsubscribe. */

@@ -5,7 +5,8 @@
  * scrubs, then deletes. So a crash at any point leaves rows that say what to finish, and
  * `reconcile` finishes it: no VF is ever owned twice and no answered attachment is lost.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { v7 as timeOrderedUuid } from 'uuid';
 import type { Host } from '../host/host.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { describeReadBack, configureVfs, SCRUBBED, type VfTarget } from './configure.js';
@@ -425,7 +426,9 @@ export class Ledger {
           mac ??= uniqueConsumerMac(consumer, c.interface, macs);
           macs.add(mac);
           const a: Attachment = {
-            id: randomUUID(),
+            // Time-ordered (UUIDv7): new ids land at the end of the ledger's indexes (and the
+            // audit log's target index), so a commit rewrites a few pages, not one per id.
+            id: timeOrderedUuid(),
             tenant: tenant.name,
             pool: pool.name,
             consumer,

@@ -17,6 +17,7 @@ import {
   type AttachmentFilter,
   type AuditFilter,
   type IdempotencyRecord,
+  type LedgerReader,
   type LedgerStore,
   type LedgerWriter,
   type MutateOptions,
@@ -36,13 +37,23 @@ import {
   type TenantSpec,
   type TokenRecord,
 } from '../types.js';
+import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
+import { copyAttachment, RowCache } from './row-cache.js';
 
 type Row = Record<string, unknown>;
+
+/** How long reads outside a unit trust the cache without asking SQLite whether the file changed. */
+const CHECK_MS = 100;
+
+/** Commits between checkpoint requests to the worker (a few hundred WAL pages). */
+const CHECKPOINT_EVERY = 64;
 
 export interface SqliteStoreOptions {
   /** A file path, or ':memory:' for tests that do not need durability. */
   path: string;
+  /** The schema steps to apply (tests pass a prefix to build an older ledger). */
+  migrations?: readonly string[];
 }
 
 interface Waiter {
@@ -199,9 +210,17 @@ export class SqliteLedgerStore implements LedgerStore {
     'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit',
     Database.Statement
   >;
+  /** Tenants, pools, tokens and attachments in memory; null until first read or after another
+   * connection changed the file. */
+  private cache: RowCache | null = null;
+  private seenDataVersion = -1;
+  private readonly dataVersion: Database.Statement;
   /** The WAL file to fsync after each group commit; null for in-memory databases. */
   private readonly walPath: string | null;
   private walFd: number | null = null;
+  /** Null for in-memory databases, which have no WAL. */
+  private readonly checkpointer: Checkpointer | null = null;
+  private commitsSinceCheckpoint = 0;
 
   constructor(opts: SqliteStoreOptions) {
     this.db = openDatabase(opts.path);
@@ -211,31 +230,29 @@ export class SqliteLedgerStore implements LedgerStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    this.migrate(opts.migrations ?? MIGRATIONS);
     const d = this.db;
     this.stmts = {
-      getTenant: d.prepare('SELECT * FROM tenants WHERE name = ?'),
       listTenants: d.prepare('SELECT * FROM tenants ORDER BY name'),
       putTenant: d.prepare(
         `INSERT INTO tenants (name, spec, created_at, updated_at) VALUES (@name, @spec, @now, @now)
          ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at`,
       ),
       deleteTenant: d.prepare('DELETE FROM tenants WHERE name = ?'),
-      getPool: d.prepare('SELECT * FROM pools WHERE name = ?'),
       listPools: d.prepare('SELECT * FROM pools ORDER BY name'),
       putPool: d.prepare(
         `INSERT INTO pools (name, spec, created_at, updated_at) VALUES (@name, @spec, @now, @now)
          ON CONFLICT(name) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at`,
       ),
       deletePool: d.prepare('DELETE FROM pools WHERE name = ?'),
-      getAttachment: d.prepare('SELECT * FROM attachments WHERE id = ?'),
+      listAttachments: d.prepare('SELECT * FROM attachments ORDER BY created_at, id'),
       insertAttachment: d.prepare(
         `INSERT INTO attachments (id, tenant, pool, consumer_kind, consumer_name, consumer_host,
            interface, host, pf, pf_netdev, vf_index, vf_pci, numa_node, mac, settings, state, detail,
            request_key, requested_by, created_at, updated_at)
-         VALUES (@id, @tenant, @pool, @consumerKind, @consumerName, @consumerHost, @interface, @host,
-           @pf, @pfNetdev, @vfIndex, @vfPci, @numaNode, @mac, @settings, @state, @detail,
-           @requestKey, @requestedBy, @createdAt, @updatedAt)`,
+         VALUES (@id, @tenant, @pool, @consumer_kind, @consumer_name, @consumer_host, @interface,
+           @host, @pf, @pf_netdev, @vf_index, @vf_pci, @numa_node, @mac, @settings, @state, @detail,
+           @request_key, @requested_by, @created_at, @updated_at)`,
       ),
       updateAttachment: d.prepare(
         `UPDATE attachments SET state = coalesce(@state, state),
@@ -254,7 +271,6 @@ export class SqliteLedgerStore implements LedgerStore {
          ON CONFLICT(actor, key) DO UPDATE SET status = excluded.status, response = excluded.response`,
       ),
       deleteIdem: d.prepare('DELETE FROM idempotency WHERE actor = ? AND key = ?'),
-      findToken: d.prepare('SELECT * FROM tokens WHERE hash = ?'),
       listTokens: d.prepare('SELECT * FROM tokens ORDER BY name'),
       insertToken: d.prepare(
         `INSERT INTO tokens (id, name, hash, role, tenant, created_at)
@@ -262,6 +278,8 @@ export class SqliteLedgerStore implements LedgerStore {
       ),
       deleteToken: d.prepare('DELETE FROM tokens WHERE id = ?'),
     };
+    // Changes only when another connection commits: then the cached rows may be stale.
+    this.dataVersion = d.prepare('PRAGMA data_version').pluck();
     this.writer = this.makeWriter();
     // Prepared once: parsing these on every unit showed up in profiles.
     this.tx = {
@@ -271,19 +289,25 @@ export class SqliteLedgerStore implements LedgerStore {
       rollbackTo: d.prepare('ROLLBACK TO unit'),
       commit: d.prepare('COMMIT'),
     };
+    if (this.walPath !== null) {
+      // Checkpoints move to a worker thread (see checkpointer.ts); this connection never runs one
+      // inside a COMMIT.
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(opts.path);
+    }
   }
 
-  private migrate(): void {
+  private migrate(migrations: readonly string[]): void {
     const version = Number(this.db.pragma('user_version', { simple: true }));
-    if (version > MIGRATIONS.length)
+    if (version > migrations.length)
       throw new Error(
-        `the ledger database is at schema version ${version}, newer than this sriovctl knows (${MIGRATIONS.length}); use a newer sriovctl or another --db`,
+        `the ledger database is at schema version ${version}, newer than this sriovctl knows (${migrations.length}); use a newer sriovctl or another --db`,
       );
     const step = this.db.transaction((i: number) => {
-      this.db.exec(MIGRATIONS[i]!);
+      this.db.exec(migrations[i]!);
       this.db.pragma(`user_version = ${i + 1}`);
     });
-    for (let i = version; i < MIGRATIONS.length; i++) step(i);
+    for (let i = version; i < migrations.length; i++) step(i);
   }
 
   private readonly statementCache = new Map<string, Database.Statement>();
@@ -297,50 +321,69 @@ export class SqliteLedgerStore implements LedgerStore {
 
   // Reads ------------------------------------------------------------------------------------
 
+  /**
+   * The cached rows, loaded on first use and again after another connection wrote the file (only
+   * the daemon writes it; a second writer is a mistake this notices rather than a mode). Checking
+   * costs a statement, so reads outside a unit check at most every CHECK_MS; every group checks
+   * when it begins, so what a unit reads and decides on is never stale.
+   */
+  private rows(): RowCache {
+    if (!this.open) {
+      const t = performance.now();
+      if (t - this.checkedAt > CHECK_MS) this.checkDataVersion(t);
+    }
+    return (this.cache ??= new RowCache({
+      tenants: (this.stmts.listTenants.all() as Row[]).map(tenantOf),
+      pools: (this.stmts.listPools.all() as Row[]).map(poolOf),
+      tokens: (this.stmts.listTokens.all() as Row[]).map(tokenOf),
+      attachments: (this.stmts.listAttachments.all() as Row[]).map(attachmentOf),
+    }));
+  }
+
+  private checkedAt = -Infinity;
+
+  private checkDataVersion(now = performance.now()): void {
+    this.checkedAt = now;
+    const v = this.dataVersion.get() as number;
+    if (v !== this.seenDataVersion) {
+      this.seenDataVersion = v;
+      this.cache = null;
+    }
+  }
+
   async getTenant(name: string): Promise<Tenant | null> {
-    const row = this.stmts.getTenant.get(name) as Row | undefined;
-    return row ? tenantOf(row) : null;
+    const t = this.rows().tenants.get(name);
+    return t ? structuredClone(t) : null;
   }
   async listTenants(): Promise<Tenant[]> {
-    return (this.stmts.listTenants.all() as Row[]).map(tenantOf);
+    return [...this.rows().tenants.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((t) => structuredClone(t));
   }
   async getPool(name: string): Promise<Pool | null> {
-    const row = this.stmts.getPool.get(name) as Row | undefined;
-    return row ? poolOf(row) : null;
+    const p = this.rows().pools.get(name);
+    return p ? structuredClone(p) : null;
   }
   async listPools(): Promise<Pool[]> {
-    return (this.stmts.listPools.all() as Row[]).map(poolOf);
+    return [...this.rows().pools.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map((p) => structuredClone(p));
   }
   async getAttachment(id: string): Promise<Attachment | null> {
-    const row = this.stmts.getAttachment.get(id) as Row | undefined;
-    return row ? attachmentOf(row) : null;
+    const a = this.rows().attachment(id);
+    return a ? copyAttachment(a) : null;
   }
   async listAttachments(f: AttachmentFilter = {}): Promise<Attachment[]> {
-    const where: string[] = [];
-    const args: Record<string, unknown> = {};
-    if (f.tenant !== undefined) {
-      where.push('tenant = @tenant');
-      args.tenant = f.tenant;
+    const out: Attachment[] = [];
+    for (const a of this.rows().allAttachments()) {
+      if (f.tenant !== undefined && a.tenant !== f.tenant) continue;
+      if (f.pool !== undefined && a.pool !== f.pool) continue;
+      if (f.state !== undefined && a.state !== f.state) continue;
+      if (f.pf !== undefined && a.pf !== f.pf) continue;
+      if (f.consumerName !== undefined && a.consumer.name !== f.consumerName) continue;
+      out.push(copyAttachment(a));
     }
-    if (f.pool !== undefined) {
-      where.push('pool = @pool');
-      args.pool = f.pool;
-    }
-    if (f.state !== undefined) {
-      where.push('state = @state');
-      args.state = f.state;
-    }
-    if (f.pf !== undefined) {
-      where.push('pf = @pf');
-      args.pf = f.pf;
-    }
-    if (f.consumerName !== undefined) {
-      where.push('consumer_name = @consumerName');
-      args.consumerName = f.consumerName;
-    }
-    const sql = `SELECT * FROM attachments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY created_at, id`;
-    return (this.prepared(sql).all(args) as Row[]).map(attachmentOf);
+    return out;
   }
   async listAudit(f: AuditFilter): Promise<AuditEntry[]> {
     const where: string[] = [];
@@ -377,14 +420,13 @@ export class SqliteLedgerStore implements LedgerStore {
     };
   }
   async findToken(hash: string): Promise<TokenWithHash | null> {
-    const row = this.stmts.findToken.get(hash) as Row | undefined;
-    return row ? tokenOf(row) : null;
+    const t = this.rows().tokens.get(hash);
+    return t ? { ...t } : null;
   }
   async listTokens(): Promise<TokenRecord[]> {
-    return (this.stmts.listTokens.all() as Row[]).map((r) => {
-      const { hash: _hash, ...t } = tokenOf(r);
-      return t;
-    });
+    return [...this.rows().tokens.values()]
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+      .map(({ hash: _hash, ...t }) => t);
   }
 
   // Writes -----------------------------------------------------------------------------------
@@ -393,68 +435,117 @@ export class SqliteLedgerStore implements LedgerStore {
     const s = this.stmts;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the writer's methods read through the store
     const self = this;
-    const w: LedgerWriter = Object.assign(Object.create(this) as LedgerWriter, {
+    // Reads inside a unit are the store's own (they see the unit's writes): bound, so that they
+    // reach the store's cache and not a copy on the writer.
+    const reads: LedgerReader = {
+      getTenant: (n) => self.getTenant(n),
+      listTenants: () => self.listTenants(),
+      getPool: (n) => self.getPool(n),
+      listPools: () => self.listPools(),
+      getAttachment: (id) => self.getAttachment(id),
+      listAttachments: (f) => self.listAttachments(f),
+      listAudit: (f) => self.listAudit(f),
+      getIdempotency: (actor, key) => self.getIdempotency(actor, key),
+      findToken: (hash) => self.findToken(hash),
+      listTokens: () => self.listTokens(),
+    };
+    const w: LedgerWriter = Object.assign(reads, {
       async putTenant(name: string, spec: TenantSpec, now: string) {
-        s.putTenant.run({ name, spec: JSON.stringify(spec), now });
+        const rows = self.rows();
+        const json = JSON.stringify(spec);
+        s.putTenant.run({ name, spec: json, now });
+        // Built from the values written, as a read of the row would give them back.
+        const createdAt = rows.tenants.get(name)?.createdAt ?? now;
+        rows.setTenant(
+          tenantOf({ name, spec: json, created_at: createdAt, updated_at: now }),
+          name,
+        );
         return (await self.getTenant(name))!;
       },
       async deleteTenant(name: string) {
-        return s.deleteTenant.run(name).changes > 0;
+        const rows = self.rows();
+        const gone = s.deleteTenant.run(name).changes > 0;
+        if (gone) rows.setTenant(null, name);
+        return gone;
       },
       async putPool(name: string, spec: PoolSpec, now: string) {
-        s.putPool.run({ name, spec: JSON.stringify(spec), now });
+        const rows = self.rows();
+        const json = JSON.stringify(spec);
+        s.putPool.run({ name, spec: json, now });
+        const createdAt = rows.pools.get(name)?.createdAt ?? now;
+        rows.setPool(poolOf({ name, spec: json, created_at: createdAt, updated_at: now }), name);
         return (await self.getPool(name))!;
       },
       async deletePool(name: string) {
-        return s.deletePool.run(name).changes > 0;
+        const rows = self.rows();
+        const gone = s.deletePool.run(name).changes > 0;
+        if (gone) rows.setPool(null, name);
+        return gone;
       },
       async insertAttachment(a: Attachment) {
         // The MAC has its own column (it is unique per host); the rest is one JSON value.
         const { mac: _mac, ...settings } = attachmentSettings(a);
+        const rows = self.rows();
+        // Column names: the same object is the row the cache keeps.
+        const values: Row = {
+          id: a.id,
+          tenant: a.tenant,
+          pool: a.pool,
+          consumer_kind: a.consumer.kind,
+          consumer_name: a.consumer.name,
+          consumer_host: a.consumer.host,
+          interface: a.interface,
+          host: a.host,
+          pf: a.pf,
+          pf_netdev: a.pfNetdev,
+          vf_index: a.vfIndex,
+          vf_pci: a.vfPciAddress,
+          numa_node: a.numaNode,
+          mac: a.mac,
+          settings: JSON.stringify(settings),
+          state: a.state,
+          detail: a.detail,
+          request_key: a.requestKey,
+          requested_by: a.requestedBy,
+          created_at: a.createdAt,
+          updated_at: a.updatedAt,
+        };
         try {
-          s.insertAttachment.run({
-            id: a.id,
-            tenant: a.tenant,
-            pool: a.pool,
-            consumerKind: a.consumer.kind,
-            consumerName: a.consumer.name,
-            consumerHost: a.consumer.host,
-            interface: a.interface,
-            host: a.host,
-            pf: a.pf,
-            pfNetdev: a.pfNetdev,
-            vfIndex: a.vfIndex,
-            vfPci: a.vfPciAddress,
-            numaNode: a.numaNode,
-            mac: a.mac,
-            settings: JSON.stringify(settings),
-            state: a.state,
-            detail: a.detail,
-            requestKey: a.requestKey,
-            requestedBy: a.requestedBy,
-            createdAt: a.createdAt,
-            updatedAt: a.updatedAt,
-          });
+          s.insertAttachment.run(values);
         } catch (err) {
           attachmentConflict(err, a);
         }
+        rows.setAttachment(attachmentOf(values), a.id);
       },
       async updateAttachment(
         id: string,
         patch: { state?: AttachmentState; detail?: string | null },
         now: string,
       ) {
-        s.updateAttachment.run({
+        const rows = self.rows();
+        const r = s.updateAttachment.run({
           id,
           state: patch.state ?? null,
           setDetail: patch.detail !== undefined ? 1 : 0,
           detail: patch.detail ?? null,
           now,
         });
-        return self.getAttachment(id);
+        const prev = rows.attachment(id);
+        if (r.changes === 0 || !prev) return null;
+        const after: Attachment = {
+          ...prev,
+          ...(patch.state !== undefined ? { state: patch.state } : {}),
+          ...(patch.detail !== undefined ? { detail: patch.detail } : {}),
+          updatedAt: now,
+        };
+        rows.setAttachment(after, id);
+        return copyAttachment(after);
       },
       async deleteAttachment(id: string) {
-        return s.deleteAttachment.run(id).changes > 0;
+        const rows = self.rows();
+        const gone = s.deleteAttachment.run(id).changes > 0;
+        if (gone) rows.setAttachment(null, id);
+        return gone;
       },
       async appendAudit(e: NewAuditEntry, now: string) {
         const r = s.appendAudit.run({
@@ -483,6 +574,7 @@ export class SqliteLedgerStore implements LedgerStore {
         s.deleteIdem.run(actor, key);
       },
       async insertToken(t: TokenWithHash) {
+        const rows = self.rows();
         try {
           s.insertToken.run({ ...t });
         } catch (err) {
@@ -490,9 +582,14 @@ export class SqliteLedgerStore implements LedgerStore {
             throw new ConflictError('exists', `a token named ${t.name} exists`);
           throw err;
         }
+        rows.setToken({ ...t }, t.hash);
       },
       async deleteToken(id: string) {
-        return s.deleteToken.run(id).changes > 0;
+        const rows = self.rows();
+        const gone = s.deleteToken.run(id).changes > 0;
+        const held = [...rows.tokens.values()].find((t) => t.id === id);
+        if (gone && held) rows.setToken(null, held.hash);
+        return gone;
       },
     });
     return w;
@@ -503,14 +600,17 @@ export class SqliteLedgerStore implements LedgerStore {
     const run = async (): Promise<{ value: T; durable: Promise<void> }> => {
       if (!this.open) {
         this.tx.begin.run();
+        // Under the write lock now: nobody else can commit until this group does.
+        this.checkDataVersion();
         this.open = true;
-        setImmediate(() => this.flush());
+        this.scheduleFlush();
       }
       this.busy = true;
       this.tx.savepoint.run();
       try {
         const value = await fn(this.writer);
         this.tx.release.run();
+        this.cache?.release();
         const durable = new Promise<void>((resolve, reject) =>
           this.waiters.push({ resolve, reject, durable: durableWait }),
         );
@@ -518,6 +618,7 @@ export class SqliteLedgerStore implements LedgerStore {
       } catch (err) {
         this.tx.rollbackTo.run();
         this.tx.release.run();
+        this.cache?.rollbackUnit();
         throw err;
       } finally {
         this.busy = false;
@@ -531,10 +632,21 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   /** Commits the open group; a unit still running (it awaited something slow) delays it a turn. */
+  private flushScheduled = false;
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
   private flush(): void {
     if (!this.open) return;
     if (this.busy) {
-      setImmediate(() => this.flush());
+      this.scheduleFlush();
       return;
     }
     const waiters = this.waiters;
@@ -544,12 +656,29 @@ export class SqliteLedgerStore implements LedgerStore {
       this.tx.commit.run();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.cache?.rollbackGroup();
       for (const w of waiters) w.reject(err);
       return;
     }
+    this.cache?.commit();
+    this.afterCommit();
     for (const w of waiters) if (!w.durable) w.resolve();
     this.unsynced.push(...waiters.filter((w) => w.durable));
     if (!this.syncing && this.unsynced.length) this.syncWal();
+  }
+
+  /** Keeps the WAL short: a checkpoint on the worker now and then, a blocking one if it fell behind. */
+  private afterCommit(): void {
+    const c = this.checkpointer;
+    if (!c) return;
+    if (c.walTooBig) {
+      c.walTooBig = false;
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    if (++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY) {
+      this.commitsSinceCheckpoint = 0;
+      void c.request();
+    }
   }
 
   /**
@@ -587,6 +716,8 @@ export class SqliteLedgerStore implements LedgerStore {
     this.flush();
     while (this.syncing) await this.syncing;
     if (this.walFd !== null) closeSync(this.walFd);
+    // Last: the store's own connection then closes as the last one and checkpoints the rest.
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

@@ -78,6 +78,78 @@ describe('migrations', () => {
     ).toEqual({ n: 0 });
     check.close();
   });
+
+  it('upgrade a version-1 ledger to the current schema, keeping every row and the audit rules', async () => {
+    const path = dbFile();
+    const a = row(7, { consumer: { kind: 'vm', name: 'vm-7', host: 'h' } });
+    {
+      // A ledger as sriovctl with only the first migration left it.
+      const old = new SqliteLedgerStore({ path, migrations: MIGRATIONS.slice(0, 1) });
+      await old.mutate(async (tx) => {
+        await seed(tx);
+        await tx.insertAttachment(a);
+        for (const action of ['one', 'two', 'three'])
+          await tx.appendAudit(
+            {
+              actor: 'x',
+              action,
+              tenant: 'team-a',
+              target: 't',
+              before: null,
+              after: { a: 1 },
+              requestId: null,
+            },
+            NOW,
+          );
+      });
+      await old.close();
+    }
+    expect(userVersion(path)).toBe(1);
+    const s = openStore(path);
+    expect(userVersion(path)).toBe(MIGRATIONS.length);
+    expect(await s.listAttachments()).toEqual([a]);
+    expect((await s.listAudit({ limit: 10 })).map((e) => [e.seq, e.action])).toEqual([
+      [3, 'three'],
+      [2, 'two'],
+      [1, 'one'],
+    ]);
+    const next = await s.mutate((tx) =>
+      tx.appendAudit(
+        {
+          actor: 'x',
+          action: 'four',
+          tenant: null,
+          target: 't',
+          before: null,
+          after: null,
+          requestId: null,
+        },
+        NOW,
+      ),
+    );
+    expect(next.seq).toBe(4);
+    await s.close();
+    const db = new Database(path);
+    try {
+      expect(() => db.prepare('DELETE FROM audit').run()).toThrow('the audit log is append-only');
+      expect(() => db.prepare("UPDATE audit SET actor = 'y'").run()).toThrow(
+        'the audit log is append-only',
+      );
+      // One owner per VF still holds in the rebuilt table.
+      expect(() =>
+        db
+          .prepare(
+            `INSERT INTO attachments SELECT 'other', tenant, pool, consumer_kind, 'vm-8',
+               consumer_host, interface, host, pf, pf_netdev, vf_index, vf_pci, numa_node,
+               '02:00:00:00:00:99', settings, state, detail, request_key, requested_by, created_at,
+               updated_at FROM attachments`,
+          )
+          .run(),
+      ).toThrow(/UNIQUE constraint failed: attachments.host, attachments.pf, attachments.vf_index/);
+    } finally {
+      db.close();
+    }
+  });
 });
 
 describe('constraints', () => {
@@ -342,6 +414,132 @@ describe('mutate', () => {
     expect(await s.listAttachments({ pool: 'gold', tenant: 'team-a', state: 'attached' })).toEqual(
       [],
     );
+  });
+});
+
+/** Everything the cached reads answer, for comparing a store with one that reads the file. */
+async function snapshot(s: SqliteLedgerStore) {
+  return {
+    tenants: await s.listTenants(),
+    pools: await s.listPools(),
+    tokens: await s.listTokens(),
+    tokenByHash: await s.findToken('h1'),
+    attachments: await s.listAttachments(),
+  };
+}
+
+const token = (id: string, name: string, hash: string) => ({
+  id,
+  name,
+  role: 'viewer' as const,
+  tenant: null,
+  createdAt: NOW,
+  hash,
+});
+
+describe('rows kept in memory', () => {
+  it('answer what a fresh store reading the file answers, after every kind of write', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    await s.mutate(seed);
+    const later = '2024-05-03T00:00:00.000Z';
+    const rows = [0, 1, 2].map((i) => row(i, { createdAt: `2024-05-01T12:00:0${i}.000Z` }));
+    // Created earlier than the rows before it: the list is still in (createdAt, id) order.
+    rows.push(row(3, { createdAt: '2024-04-01T00:00:00.000Z' }));
+    await s.mutate(async (tx) => {
+      await tx.putTenant('team-b', tenantSpec.parse({ vlans: '200-210', maxVfs: 4 }), later);
+      await tx.insertToken(token('t1', 'ci', 'h1'));
+      await tx.insertToken(token('t2', 'old', 'h2'));
+      for (const r of rows) await tx.insertAttachment(r);
+    });
+    await s.mutate(async (tx) => {
+      await tx.deleteToken('t2');
+      await tx.updateAttachment(rows[1]!.id, { state: 'detaching', detail: 'x' }, later);
+      await tx.deleteAttachment(rows[2]!.id);
+      await tx.putPool('silver', poolSpec.parse({ selector: { pfNames: ['ens2f0'] } }), later);
+      await tx.deletePool('silver');
+    });
+    const fresh = openStore(path);
+    const mine = await snapshot(s);
+    expect(mine).toEqual(await snapshot(fresh));
+    expect(mine.attachments.map((a) => a.vfIndex)).toEqual([3, 0, 1]);
+    expect(mine.tenants.find((t) => t.name === 'team-b')).toMatchObject({
+      maxVfs: 4,
+      createdAt: NOW,
+      updatedAt: later,
+    });
+  });
+
+  it('a unit that throws leaves them as they were, whatever it wrote', async () => {
+    const s = openStore(dbFile());
+    const [r0, r1] = [row(0), row(1)];
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertToken(token('t1', 'ci', 'h1'));
+      await tx.insertAttachment(r0);
+      await tx.insertAttachment(r1);
+    });
+    const before = await snapshot(s);
+    await rejection(
+      s.mutate(async (tx) => {
+        await tx.putTenant('team-c', tenantSpec.parse({ vlans: '300' }), NOW);
+        await tx.putTenant('team-a', tenantSpec.parse({ vlans: '999' }), NOW);
+        await tx.deleteTenant('team-b');
+        await tx.putPool('silver', poolSpec.parse({ selector: {} }), NOW);
+        await tx.deleteToken('t1');
+        await tx.insertToken(token('t9', 'new', 'h9'));
+        await tx.updateAttachment(r0.id, { state: 'failed' }, NOW);
+        await tx.deleteAttachment(r1.id);
+        await tx.insertAttachment(row(2));
+        throw new Error('no');
+      }),
+    );
+    expect(await snapshot(s)).toEqual(before);
+    // And a unit refused by a constraint part-way keeps nothing of what it did before.
+    await rejection(
+      s.mutate(async (tx) => {
+        await tx.insertAttachment(row(5));
+        await tx.updateAttachment(r0.id, { state: 'failed' }, NOW);
+        await tx.insertAttachment(row(0, { mac: '02:ff:00:00:00:01' }));
+      }),
+    );
+    expect(await snapshot(s)).toEqual(before);
+  });
+
+  it('hand out copies: changing what a read returned changes nothing stored', async () => {
+    const s = openStore(dbFile());
+    const r0 = row(0);
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(r0);
+    });
+    const a = (await s.getAttachment(r0.id))!;
+    a.state = 'failed';
+    a.consumer.name = 'someone-else';
+    (await s.listAttachments())[0]!.vlan = 4000;
+    const t = (await s.getTenant('team-a'))!;
+    t.pools.push('stolen');
+    expect(await s.getAttachment(r0.id)).toEqual(r0);
+    expect((await s.getTenant('team-a'))!.pools).toEqual(['gold']);
+  });
+
+  it('notice a write by another connection: at once inside a unit, within 100 ms outside', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    await s.mutate(seed);
+    expect(await s.getTenant('team-z')).toBeNull();
+    const other = new Database(path);
+    try {
+      other
+        .prepare('INSERT INTO tenants (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)')
+        .run('team-z', JSON.stringify(tenantSpec.parse({ vlans: '500' })), NOW, NOW);
+    } finally {
+      other.close();
+    }
+    // A unit decides on what is on disk now (placement reads inside units).
+    expect(await s.mutate((tx) => tx.getTenant('team-z'))).toMatchObject({ name: 'team-z' });
+    await new Promise((r) => setTimeout(r, 120));
+    expect((await s.listTenants()).map((x) => x.name)).toContain('team-z');
   });
 });
 

@@ -1,0 +1,86 @@
+/**
+ * Checkpoints the ledger's WAL on a worker thread. SQLite's automatic checkpoint runs inside the
+ * COMMIT that crosses the threshold, on the event loop: it copies ~1000 pages into the database and
+ * syncs both files, stalling every request for milliseconds (a third of the commit cost in the API
+ * benchmark). A PASSIVE checkpoint from a second connection does the same work without blocking the
+ * writer. If the writer never pauses long enough for a checkpoint to catch up, the WAL keeps
+ * growing; past `maxWalFrames` the store falls back to a blocking checkpoint of its own.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** Runs in the worker: one connection, a PASSIVE checkpoint per message, the result back. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+parentPort.on('message', (msg) => {
+  if (msg === 'close') { db.close(); parentPort.close(); return; }
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ log: r.log, checkpointed: r.checkpointed });
+  } catch (e) {
+    parentPort.postMessage({ error: String((e && e.message) || e) });
+  }
+});
+`;
+
+export interface CheckpointResult {
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  log: number;
+  checkpointed: number;
+}
+
+export class Checkpointer {
+  private readonly worker: Worker;
+  /** The checkpoint running now; settles when the worker answers. */
+  private running: Promise<void> | null = null;
+  private answered: (() => void) | null = null;
+  private closed = false;
+  /** The thread died: every request becomes a fallback checkpoint by the store. */
+  private dead = false;
+  /** The WAL was seen above the limit, or the worker failed: the store should checkpoint itself. */
+  walTooBig = false;
+
+  constructor(
+    path: string,
+    private readonly maxWalFrames = 20_000,
+  ) {
+    const module = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, module } });
+    // The daemon must be able to exit while a checkpoint is idle.
+    this.worker.unref();
+    this.worker.on('message', (m: Partial<CheckpointResult> & { error?: string }) => {
+      this.running = null;
+      this.answered?.();
+      // A failed checkpoint is left to the store's own, which reports what is wrong.
+      this.walTooBig = m.error !== undefined || (m.log ?? 0) > this.maxWalFrames;
+    });
+    const died = () => {
+      this.dead = true;
+      this.running = null;
+      this.answered?.();
+    };
+    this.worker.on('error', died);
+    this.worker.on('exit', died);
+  }
+
+  /** Asks for a checkpoint unless one is running; resolves when the worker answered. */
+  request(): Promise<void> {
+    if (this.dead && !this.closed) this.walTooBig = true;
+    if (this.running) return this.running;
+    if (this.closed || this.dead) return Promise.resolve();
+    this.running = new Promise<void>((resolve) => (this.answered = resolve));
+    this.worker.postMessage('checkpoint');
+    return this.running;
+  }
+
+  /** Closes the worker's connection and ends the thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage('close');
+    await exited;
+  }
+}
