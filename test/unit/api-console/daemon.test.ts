@@ -131,10 +131,15 @@ describe('startDaemon / stop', () => {
     const events = lines.map((l) => l.fields.event);
     expect(events).toContain('attachment.attached');
     expect(events).toContain('attachment.detached');
-    expect(lines.find((l) => l.fields.event === 'attachment.attached')!.fields).toMatchObject({
+    const attached = lines.find((l) => l.fields.event === 'attachment.attached')!.fields;
+    expect(attached).toMatchObject({
       tenant: 'a',
       id,
+      // The line names the attachment; the whole record is in the audit log and the stream.
+      attachment: { pool: 'p', pf: 'ens1f0', interface: 'net0', state: 'attached' },
     });
+    expect((attached.attachment as { consumer: string }).consumer).toMatch(/^vm\/v@/);
+    expect(attached.attachment).not.toHaveProperty('requestedBy');
   });
 
   it('takes a free port when the asked one is taken and fallback is on', async () => {
