@@ -543,6 +543,21 @@ describe('rows kept in memory', () => {
   });
 });
 
+describe('close', () => {
+  it('is safe to call twice: the second neither throws nor closes a file it no longer owns', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    await s.mutate(seed);
+    await s.close();
+    // Another database opened meanwhile may get the WAL's old descriptor number.
+    const other = openStore(dbFile());
+    await other.mutate(seed);
+    await s.close();
+    await other.mutate((tx) => tx.putTenant('team-c', tenantSpec.parse({ vlans: '9' }), NOW));
+    expect((await other.listTenants()).map((t) => t.name)).toContain('team-c');
+  });
+});
+
 describe('group commit', () => {
   it('every concurrent unit is durable once it has answered (read back through another connection)', async () => {
     const path = dbFile();
