@@ -50,12 +50,24 @@ export interface SamplerOptions {
 const perS = (a: number, b: number, ms: number) =>
   ms > 0 ? Math.max(0, ((b - a) * 1000) / ms) : 0;
 
-/** Rates between two samples, per VF and summed per PF (pure). */
-export function ratesBetween(older: Sample, newer: Sample): TrafficRates {
+/** What rates need of an older sample: its VF counters by `pf#vf`. */
+export interface CountersAt {
+  at: number;
+  counters: Map<string, VfCounters>;
+}
+
+/** The VF counters of a sample, keyed `pf#vf`. */
+export function countersOf(s: Sample): CountersAt {
+  const counters = new Map<string, VfCounters>();
+  for (const l of s.dump.links)
+    for (const v of l.vfs ?? []) if (v.counters) counters.set(`${l.ifname}#${v.vf}`, v.counters);
+  return { at: s.at, counters };
+}
+
+/** Rates between an older sample's counters and a newer sample, per VF and summed per PF (pure). */
+export function ratesBetween(older: CountersAt, newer: Sample): TrafficRates {
   const ms = newer.at - older.at;
-  const before = new Map<string, VfCounters>();
-  for (const l of older.dump.links)
-    for (const v of l.vfs ?? []) if (v.counters) before.set(`${l.ifname}#${v.vf}`, v.counters);
+  const before = older.counters;
   const pfs: PfRate[] = [];
   const vfs: VfRate[] = [];
   for (const l of newer.dump.links) {
@@ -93,7 +105,12 @@ export function ratesBetween(older: Sample, newer: Sample): TrafficRates {
 
 export class TrafficSampler {
   private last: Sample | null = null;
-  private previous: Sample | null = null;
+  /**
+   * Only the counters of the sample before: keeping its whole dump (thousands of link objects)
+   * alive for one more interval made every dump survive into the old generation, and the major
+   * collections that followed cost a scrape more than its rendering.
+   */
+  private previous: CountersAt | null = null;
   private inflight: Promise<Sample> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private readonly maxAgeMs: number;
@@ -115,7 +132,7 @@ export class TrafficSampler {
       .linkDump()
       .then((dump) => {
         const s = { at: this.now(), dump };
-        this.previous = this.last;
+        this.previous = this.last && countersOf(this.last);
         this.last = s;
         return s;
       })
