@@ -3,8 +3,11 @@
  * COMMIT that crosses the threshold, on the event loop: it copies ~1000 pages into the database and
  * syncs both files, stalling every request for milliseconds (a third of the commit cost in the API
  * benchmark). A PASSIVE checkpoint from a second connection does the same work without blocking the
- * writer. If the writer never pauses long enough for a checkpoint to catch up, the WAL keeps
- * growing; past `maxWalFrames` the store falls back to a blocking checkpoint of its own.
+ * writer. What it cannot do is let the WAL start over: SQLite rewinds it only when every frame is
+ * in the database file, and a busy writer always adds a few while the worker copies. So once the
+ * WAL passes `maxWalFrames`, the store checkpoints the remainder itself, right after the worker
+ * finished one (the tail is then a few commits long), and the WAL is reused from its start: its
+ * file stops growing, and syncing overwritten pages is cheaper than syncing a growing file.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -44,7 +47,7 @@ export class Checkpointer {
 
   constructor(
     path: string,
-    private readonly maxWalFrames = 20_000,
+    private readonly maxWalFrames = 4_000,
   ) {
     const module = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, module } });

@@ -56,6 +56,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** The schema steps to apply (tests pass a prefix to build an older ledger). */
   migrations?: readonly string[];
+  /** WAL size (pages) past which the store checkpoints the rest itself; default 4000. */
+  walLimitPages?: number;
 }
 
 interface Waiter {
@@ -295,7 +297,7 @@ export class SqliteLedgerStore implements LedgerStore {
       // Checkpoints move to a worker thread (see checkpointer.ts); this connection never runs one
       // inside a COMMIT.
       this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new Checkpointer(opts.path);
+      this.checkpointer = new Checkpointer(opts.path, opts.walLimitPages);
     }
   }
 
@@ -675,7 +677,8 @@ export class SqliteLedgerStore implements LedgerStore {
     if (!c) return;
     if (c.walTooBig) {
       c.walTooBig = false;
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      // RESTART, not TRUNCATE: the file keeps its size and the next commits overwrite it.
+      this.db.pragma('wal_checkpoint(RESTART)');
     }
     if (++this.commitsSinceCheckpoint >= CHECKPOINT_EVERY) {
       this.commitsSinceCheckpoint = 0;

@@ -59,4 +59,19 @@ describe('Checkpointer', () => {
     closers.push(() => void db.close());
     expect(db.prepare('SELECT count(*) AS n FROM tenants').get()).toEqual({ n: 300 });
   });
+
+  it('the WAL stops growing under a writer that never pauses: past its limit it starts over', async () => {
+    const path = join(tempDir('sriovctl-ckpt-'), 'ledger.db');
+    const s = new SqliteLedgerStore({ path, walLimitPages: 100 });
+    closers.push(() => s.close());
+    const spec = tenantSpec.parse({ vlans: '100', description: 'x'.repeat(400) });
+    let biggest = 0;
+    for (let i = 0; i < 1500; i++) {
+      await s.mutate((tx) => tx.putTenant(`t-${i}`, spec, 'now'));
+      if (i % 100 === 99) biggest = Math.max(biggest, statSync(`${path}-wal`).size);
+    }
+    // Without the fallback the WAL would hold every page written (well over 1,500 frames).
+    expect(biggest).toBeLessThan(600 * 4120);
+    expect((await s.listTenants()).length).toBe(1500);
+  });
 });
