@@ -211,7 +211,7 @@ export class SqliteLedgerStore implements LedgerStore {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly writer: LedgerWriter;
   private readonly tx: Record<
-    'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit',
+    'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'rollback' | 'commit',
     Database.Statement
   >;
   /** Tenants, pools, tokens and attachments in memory; null until first read or after another
@@ -291,6 +291,7 @@ export class SqliteLedgerStore implements LedgerStore {
       savepoint: d.prepare('SAVEPOINT unit'),
       release: d.prepare('RELEASE unit'),
       rollbackTo: d.prepare('ROLLBACK TO unit'),
+      rollback: d.prepare('ROLLBACK'),
       commit: d.prepare('COMMIT'),
     };
     if (this.walPath !== null) {
@@ -602,26 +603,34 @@ export class SqliteLedgerStore implements LedgerStore {
   async mutate<T>(fn: (tx: LedgerWriter) => Promise<T>, opts: MutateOptions = {}): Promise<T> {
     const durableWait = opts.durable ?? true;
     const run = async (): Promise<{ value: T; durable: Promise<void> }> => {
-      if (!this.open) {
+      // The unit that opens a group needs no savepoint: if it throws, the group holds nothing
+      // else, and rolling the whole transaction back undoes exactly this unit.
+      const opens = !this.open;
+      if (opens) {
         this.tx.begin.run();
         // Under the write lock now: nobody else can commit until this group does.
         this.checkDataVersion();
         this.open = true;
         this.scheduleFlush();
-      }
+      } else this.tx.savepoint.run();
       this.busy = true;
-      this.tx.savepoint.run();
       try {
         const value = await fn(this.writer);
-        this.tx.release.run();
+        if (!opens) this.tx.release.run();
         this.cache?.release();
         const durable = new Promise<void>((resolve, reject) =>
           this.waiters.push({ resolve, reject, durable: durableWait }),
         );
         return { value, durable };
       } catch (err) {
-        this.tx.rollbackTo.run();
-        this.tx.release.run();
+        if (opens) {
+          // SQLite may already have ended it (a full disk rolls back by itself).
+          if (this.db.inTransaction) this.tx.rollback.run();
+          this.open = false;
+        } else {
+          this.tx.rollbackTo.run();
+          this.tx.release.run();
+        }
         this.cache?.rollbackUnit();
         throw err;
       } finally {

@@ -634,6 +634,35 @@ describe('group commit', () => {
     }
   });
 
+  it('the unit that opens a group (no savepoint) may throw: the units queued behind it commit', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) =>
+        s.mutate(async (tx) => {
+          await tx.putTenant(`t-${i}`, tenantSpec.parse({ vlans: '1' }), NOW);
+          if (i === 0) throw new Error('the first changes its mind');
+          return i;
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((await s.listTenants()).map((t) => t.name)).toEqual(['t-1', 't-2', 't-3', 't-4']);
+    await s.close();
+    expect((await openStore(path).listTenants()).map((t) => t.name)).toEqual([
+      't-1',
+      't-2',
+      't-3',
+      't-4',
+    ]);
+  });
+
   it('units queued behind a slow one still run in order and commit', async () => {
     const s = openStore(dbFile());
     await s.mutate(seed);
