@@ -45,12 +45,20 @@ async function startDaemon(dir: string): Promise<Daemon> {
   );
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const keepOut = (d: Buffer) => (out += d.toString());
+  const keepErr = (d: Buffer) => (err += d.toString());
+  child.stdout!.on('data', keepOut);
+  child.stderr!.on('data', keepErr);
   for (let i = 0; i < 300; i++) {
     const url = /"event":"listening","url":"([^"]+)"/.exec(out)?.[1];
     const token = /(sriovctl_[A-Za-z0-9_-]+)/.exec(err)?.[1];
-    if (url && token && out.includes('"event":"ready"')) return { child, url, token };
+    if (url && token && out.includes('"event":"ready"')) {
+      // From here on the daemon logs a line per request: drained, not kept. Collecting them here
+      // made this process (which also runs the load generator) slower as the string grew.
+      child.stdout!.off('data', keepOut).resume();
+      child.stderr!.off('data', keepErr).resume();
+      return { child, url, token };
+    }
     if (child.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }
