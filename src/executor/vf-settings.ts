@@ -134,7 +134,10 @@ export async function applyVfSettings(
   const oneSided = items.some(
     (i) => (i.settings.minTxRate === undefined) !== (i.settings.maxTxRate === undefined),
   );
-  let dump: LinkDump = oneSided ? await host.linkDump({ ifname: pf }) : { links: [], warnings: [] };
+  const vfs = items.map((i) => i.vf);
+  let dump: LinkDump = oneSided
+    ? await host.linkDump({ ifname: pf, vfs })
+    : { links: [], warnings: [] };
   for (let attempt = 1; pending.length > 0; attempt++) {
     const link = findLink(dump.links, pf);
     const changes: VfChange[] = [];
@@ -202,7 +205,7 @@ export async function applyVfSettings(
     });
     pending = retry;
     if (pending.length) await new Promise((r) => setTimeout(r, delay * 2 ** (attempt - 1)));
-    dump = await host.linkDump({ ifname: pf });
+    dump = await host.linkDump({ ifname: pf, vfs });
   }
   const link = findLink(dump.links, pf);
   return items.map((item) => {

@@ -83,6 +83,12 @@ export interface LinkDump {
 /** A default route as `ip -j route show default` reports it. */
 export interface LinkDumpOptions {
   ifname?: IfName;
+  /**
+   * Only these VFs' entries are wanted: others may be left out of each link's `vfs` (the kernel
+   * still reports them all; a caller reading back a few VFs of a 256-VF PF need not receive them).
+   * `vfListTruncated` still says whether the list was cut short.
+   */
+  vfs?: readonly number[];
 }
 
 export interface DefaultRoute {

@@ -51,9 +51,13 @@ function toVfSettings(s: AttachmentSettings): VfSettings {
 const RATES_NEED_LINK = new Set(['ixgbe']);
 
 /** The PF's VF list from the link dump, or null when it cannot be read (then every field is sent). */
-async function currentVfs(host: Host, pf: IfName): Promise<VfInfo[] | null> {
+async function currentVfs(
+  host: Host,
+  pf: IfName,
+  vfs: readonly number[],
+): Promise<VfInfo[] | null> {
   try {
-    const dump = await host.linkDump({ ifname: pf });
+    const dump = await host.linkDump({ ifname: pf, vfs });
     return dump.links.find((l) => l.ifname === pf)?.vfs ?? null;
   } catch {
     return null;
@@ -95,7 +99,13 @@ export async function configureVfs(
   const pf = targets[0]!.pfNetdev as IfName;
   // Only drivers that refuse unchanged rates need the current values first (a dump per call).
   const current =
-    pfDriver !== null && RATES_NEED_LINK.has(pfDriver) ? await currentVfs(host, pf) : null;
+    pfDriver !== null && RATES_NEED_LINK.has(pfDriver)
+      ? await currentVfs(
+          host,
+          pf,
+          targets.map((t) => t.vfIndex),
+        )
+      : null;
   const results = await applyVfSettings(
     host,
     pf,

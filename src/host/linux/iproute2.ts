@@ -69,7 +69,13 @@ export class Iproute2 {
     const argv = this.argv('-j', '-d', '-s', 'link', 'show', ...dev);
     const r = await runCommand(argv, { missingHint: IPROUTE2_HINT });
     if (r.code !== 0) throw commandFailed(argv, r);
-    return parseIpLinkJson(r.stdout, r.stderr);
+    const dump = parseIpLinkJson(r.stdout, r.stderr);
+    const wanted = opts?.vfs;
+    if (wanted) {
+      const keep = new Set(wanted);
+      for (const l of dump.links) if (l.vfs) l.vfs = l.vfs.filter((v) => keep.has(v.vf));
+    }
+    return dump;
   }
 
   /** `ip -force -batch -` with one rendered line per change (see batch-results.ts for the framing). */

@@ -114,7 +114,7 @@ export function vfPortOf(k: SimKernel, nd: SimNetdev): VfPort | null {
 }
 
 /** What `ip -j -d -s link show` returns on the simulated kernel. */
-export function dumpLinks(k: SimKernel, only?: IfName): LinkDump {
+export function dumpLinks(k: SimKernel, only?: IfName, wanted?: readonly number[]): LinkDump {
   const warnings: string[] = [];
   const links: LinkInfo[] = [];
   let netdevs: SimNetdev[];
@@ -156,7 +156,10 @@ export function dumpLinks(k: SimKernel, only?: IfName): LinkDump {
       const n = port.numVfs;
       const visible = visibleVfCount(n);
       link.vfs = [];
-      for (let i = 0; i < visible; i++) link.vfs.push(port.info(i));
+      if (wanted) {
+        for (const i of [...new Set(wanted)].sort((a, b) => a - b))
+          if (Number.isInteger(i) && i >= 0 && i < visible) link.vfs.push(port.info(i));
+      } else for (let i = 0; i < visible; i++) link.vfs.push(port.info(i));
       if (visible < n) {
         link.vfListTruncated = true;
         warnings.push(`Truncated VF list: ${nd.name}`);

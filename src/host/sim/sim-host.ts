@@ -230,7 +230,7 @@ export class SimHost implements Host {
   }
 
   async linkDump(opts?: LinkDumpOptions): Promise<LinkDump> {
-    return dumpLinks(this.kernel, opts?.ifname);
+    return dumpLinks(this.kernel, opts?.ifname, opts?.vfs);
   }
 
   async linkApply(

@@ -68,6 +68,18 @@ describe('link dump', () => {
     expect(dump.warnings).toContain('Truncated VF list: ens1f0');
   });
 
+  it('a dump asked for some VFs carries only those; the truncation is still said, not hidden', async () => {
+    const h = await boot('e810-8x256');
+    const full = (await h.linkDump({ ifname: ifName('ens1f0') })).links[0]!;
+    const some = await h.linkDump({ ifname: ifName('ens1f0'), vfs: [5, 2, 2, 100] });
+    const link = some.links[0]!;
+    // VF 100 is past the 34 user space can parse: absent, as in the full dump.
+    expect(link.vfs).toEqual([full.vfs![2], full.vfs![5]]);
+    expect(link.vfListTruncated).toBe(true);
+    expect(some.warnings).toEqual(['Truncated VF list: ens1f0']);
+    expect({ ...link, vfs: undefined }).toEqual({ ...full, vfs: undefined });
+  });
+
   it('moves VF counters while traffic is simulated', async () => {
     let now = 1_000_000;
     const h = await boot('dual-socket-e810-cx6', { timing: 'off', clock: () => now });
