@@ -82,7 +82,11 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.dead) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    // Unreferenced, the thread would not keep the process alive while it closes its connection:
+    // a daemon stopping with nothing else to do would exit with this wait unsettled.
+    this.worker.ref();
     this.worker.postMessage('close');
     await exited;
   }
