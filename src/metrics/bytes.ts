@@ -11,9 +11,6 @@ import { sampleValue } from './text.js';
 /** Buffers kept for reuse; more concurrent scrapes than this allocate and let the GC have them. */
 const POOL_SIZE = 4;
 
-/** Copies up to this many bytes with a loop instead of Buffer.copy. */
-const SHORT_COPY = 128;
-
 export class BufferPool {
   private readonly free: Buffer[] = [];
 
@@ -64,27 +61,15 @@ export class ByteWriter {
     return this;
   }
 
-  /** Appends bytes [start, end) of `b`. */
-  slice(b: Buffer, start: number, end: number): this {
-    const n = end - start;
-    this.ensure(n);
-    if (n > SHORT_COPY) {
-      this.off += b.copy(this.buf, this.off, start, end);
-      return this;
-    }
-    // A line prefix is ~70 bytes: a plain loop beats the native copy's per-call cost (it was a
-    // third of the per-VF rendering).
-    const buf = this.buf;
-    let off = this.off;
-    for (let i = start; i < end; i++) buf[off++] = b[i]!;
-    this.off = off;
-    return this;
-  }
-
-  /** Appends bytes. */
-  bytes(b: Buffer): this {
+  /**
+   * Appends bytes. TypedArray#set of a whole array is a plain memmove inside V8; Buffer#copy (or
+   * set of a subarray) goes through a call that costs more than copying a 70-byte line prefix,
+   * measured at 55 µs against 190–240 µs for the 2,176 prefixes of a 2048-VF scrape.
+   */
+  bytes(b: Uint8Array): this {
     this.ensure(b.length);
-    this.off += b.copy(this.buf, this.off);
+    this.buf.set(b, this.off);
+    this.off += b.length;
     return this;
   }
 

@@ -4,7 +4,7 @@
  * the PF side, so VFs bound to vfio-pci or inside guests are covered; VFs past a truncated VF list
  * have no counters and are reported as unreadable, never as idle.
  */
-import type { Host, LinkDump, VfCounters } from '../host/host.js';
+import type { Host, LinkDump, LinkInfo, VfCounters } from '../host/host.js';
 
 export interface Sample {
   /** Milliseconds (the sampler's clock). */
@@ -50,24 +50,23 @@ export interface SamplerOptions {
 const perS = (a: number, b: number, ms: number) =>
   ms > 0 ? Math.max(0, ((b - a) * 1000) / ms) : 0;
 
-/** What rates need of an older sample: its VF counters by `pf#vf`. */
+/** What rates need of an older sample: the links that carry VF lists (the PFs). */
 export interface CountersAt {
   at: number;
-  counters: Map<string, VfCounters>;
+  links: LinkInfo[];
 }
 
-/** The VF counters of a sample, keyed `pf#vf`. */
+/** The part of a sample that rates need later: its PF links, not its thousands of VF netdevs. */
 export function countersOf(s: Sample): CountersAt {
-  const counters = new Map<string, VfCounters>();
-  for (const l of s.dump.links)
-    for (const v of l.vfs ?? []) if (v.counters) counters.set(`${l.ifname}#${v.vf}`, v.counters);
-  return { at: s.at, counters };
+  return { at: s.at, links: s.dump.links.filter((l) => l.vfs !== undefined) };
 }
 
 /** Rates between an older sample's counters and a newer sample, per VF and summed per PF (pure). */
 export function ratesBetween(older: CountersAt, newer: Sample): TrafficRates {
   const ms = newer.at - older.at;
-  const before = older.counters;
+  const before = new Map<string, VfCounters>();
+  for (const l of older.links)
+    for (const v of l.vfs ?? []) if (v.counters) before.set(`${l.ifname}#${v.vf}`, v.counters);
   const pfs: PfRate[] = [];
   const vfs: VfRate[] = [];
   for (const l of newer.dump.links) {

@@ -58,11 +58,8 @@ export const VF_INFO_LABELS = [
   'consumer_kind',
 ] as const;
 
-/** A VF's counter line prefixes, encoded once: family f is bytes[at[f], at[f + 1]). */
-interface Prefixes {
-  bytes: Buffer;
-  at: number[];
-}
+/** A VF's counter line prefixes, encoded once, one array per family (see ByteWriter.bytes). */
+type Prefixes = Buffer[];
 
 /** The settings an info line shows, from the live dump (VfInfo) or the snapshot (VfConfig). */
 interface VfSettings {
@@ -222,9 +219,7 @@ export class VfCollector {
       const [suffix, field, help] = VF_COUNTERS[f]!;
       w.str(familyHeader(`sriov_vf_${suffix}`, help + COUNTER_SOURCE, 'untyped'));
       for (let i = 0; i < prefixes.length; i++)
-        w.slice(prefixes[i]!.bytes, prefixes[i]!.at[f]!, prefixes[i]!.at[f + 1]!)
-          .num(counters[i]![field])
-          .byte(NL);
+        w.bytes(prefixes[i]![f]!).num(counters[i]![field]).byte(NL);
     }
 
     // The dump's counters are not held until the next scrape.
@@ -239,10 +234,7 @@ export class VfCollector {
     const cached = p?.prefixes[vf];
     if (cached) return cached;
     const labels = p?.labels[vf] ?? baseLabels(ifname, vf, '', '');
-    const texts = VF_COUNTERS.map(([suffix]) => `sriov_vf_${suffix}{${labels}} `);
-    const at = [0];
-    for (const t of texts) at.push(at.at(-1)! + Buffer.byteLength(t));
-    const made = { bytes: Buffer.from(texts.join('')), at };
+    const made = VF_COUNTERS.map(([suffix]) => Buffer.from(`sriov_vf_${suffix}{${labels}} `));
     if (p) p.prefixes[vf] = made;
     return made;
   }
