@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- name...]`: runs the benchmarks (all, or those named: discovery, apply, api,
- * metrics)
+ * console, metrics, metrics-kernel)
  * and prints medians and ratios to same-run baselines.
  */
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { benchApply, describeApply } from './apply.js';
 import { benchConsole, describeConsole } from './console.js';
 import { benchDiscovery, describeDiscovery } from './discovery.js';
 import { benchMetrics, describeMetrics } from './metrics.js';
+import { benchMetricsKernel, describeMetricsKernel } from './metrics-kernel.js';
 
 const BENCHES: Record<string, () => Promise<string>> = {
   discovery: async () => describeDiscovery(await benchDiscovery()),
@@ -16,6 +17,8 @@ const BENCHES: Record<string, () => Promise<string>> = {
   api: async () => describeApi(await benchApi()),
   console: async () => describeConsole(await benchConsole()),
   metrics: async () => describeMetrics(await benchMetrics()),
+  // Boots the real-kernel lab (root, QEMU; about two minutes).
+  'metrics-kernel': async () => describeMetricsKernel(await benchMetricsKernel()),
 };
 
 const wanted = process.argv.slice(2);

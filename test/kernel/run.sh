@@ -9,6 +9,10 @@
 #   npm run test:kernel -- --facts           capture guest facts into test/kernel/facts/
 #   npm run test:kernel -- --shell           an interactive root shell in the guest (IOMMU on;
 #                                            exit the shell to power off, or Ctrl-A X to kill QEMU)
+#   bash test/kernel/run.sh --bench metrics  run test/kernel/metrics.bench.ts in the guest (IOMMU
+#                                            on) and write its JSON figures to
+#                                            $SRIOVCTL_LAB_BENCH_OUT (default: the cache's logs/);
+#                                            `npm run bench -- metrics-kernel` does this
 #
 # Boot 1 (IOMMU on) runs *.lab.ts except *.noiommu.lab.ts; boot 2 (no IOMMU device, no
 # intel_iommu=on) runs *.noiommu.lab.ts. Needs root: it installs Debian packages on first use.
@@ -32,9 +36,15 @@ BUILD=$REPO/node_modules/.cache/sriovctl-lab/build
 
 mode=tests
 filters=()
+bench=
 for a in "$@"; do
+  if [ "$mode" = bench ] && [ -z "$bench" ]; then
+    bench=$a
+    continue
+  fi
   case $a in
     --facts) mode=facts ;;
+    --bench) mode=bench ;;
     --shell) mode=shell ;;
     -h | --help)
       # The usage is this file's opening comment.
@@ -47,6 +57,10 @@ for a in "$@"; do
 done
 if [ ${#filters[@]} -eq 0 ] && [ -n "${SRIOVCTL_LAB_TESTS:-}" ]; then
   read -r -a filters <<<"$SRIOVCTL_LAB_TESTS"
+fi
+if [ "$mode" = bench ]; then
+  [[ $bench =~ ^[a-z0-9-]+$ ]] || die "--bench needs a benchmark name (test/kernel/<name>.bench.ts), got '$bench'"
+  [ -f "$LAB_DIR/$bench.bench.ts" ] || die "no benchmark $LAB_DIR/$bench.bench.ts"
 fi
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "SRIOVCTL_LAB_TIMEOUT must be a number of seconds, got '$TIMEOUT'"
 
@@ -208,6 +222,17 @@ NODE_TEST=(node --max-semi-space-size=16 --test --test-concurrency=1
 if [ "$mode" = shell ]; then
   boot 1 iommu "shell, IOMMU on" /bin/bash -i
   exit 0
+elif [ "$mode" = bench ]; then
+  out=${SRIOVCTL_LAB_BENCH_OUT:-$LOGS/$bench.bench.json}
+  rm -f "$out"
+  boot 1 iommu "benchmark $bench, IOMMU on" node --max-semi-space-size=16 \
+    "$BUILD/test/kernel/$bench.bench.js" /run/lab/bench.json || true
+  if [ -f "$RUNS/boot1/bench.json" ]; then
+    cp "$RUNS/boot1/bench.json" "$out"
+    log "benchmark figures written to $out"
+  else
+    boot_failures+=("benchmark $bench wrote no figures")
+  fi
 elif [ "$mode" = facts ]; then
   boot 1 iommu "facts, IOMMU on" /bin/sh "$LAB_DIR/guest/capture-facts.sh" /run/lab/facts || true
   boot 2 noiommu "facts, no IOMMU" /bin/sh "$LAB_DIR/guest/capture-facts.sh" /run/lab/facts || true
