@@ -1,7 +1,7 @@
 /**
  * Attach+detach pairs per second over HTTP against the real daemon (`sriovctl serve`, its own
- * process) on a simulated host with 2048 VFs (8 E810 PFs × 256), the ledger in a SQLite file with
- * synchronous=FULL (every answer is durable), the rate limiter on with a limit the load cannot
+ * process) on a simulated host with 2048 VFs (8 E810 PFs × 256), the ledger in a SQLite file (every
+ * answer waits for the fdatasync of the WAL that covers it: durable), the rate limiter on with a limit the load cannot
  * reach (so its cost is included). The load generator is autocannon: each connection attaches a
  * pod and detaches the attachment it got, over and over. The baseline, measured in the same run
  * against the same daemon, is the cheapest authenticated request (GET /api/v1/whoami): the ratio
