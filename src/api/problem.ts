@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { HostBusyError } from '../executor/host-gate.js';
 import { UnsafeInputError } from '../host/errors.js';
 import { LedgerError, type LedgerErrorKind } from '../ledger/errors.js';
 
@@ -45,6 +46,8 @@ const CLIENT_ERRORS: Record<number, [string, string]> = {
 const INPUT_ERRNOS = new Set(['EINVAL', 'ERANGE', 'EOPNOTSUPP', 'EPROTONOSUPPORT']);
 
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+  // A problem that says when to come back says it in the header clients and proxies read too.
+  if (typeof p.retryAfterS === 'number') reply.header('retry-after', String(p.retryAfterS));
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
@@ -88,6 +91,18 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     if (err.hint !== undefined) p.fix = err.hint;
     return p;
   }
+  if (err instanceof HostBusyError)
+    return {
+      type: `${PROBLEM_BASE}host-busy`,
+      title: 'The host is busy',
+      status: 503,
+      detail: err.message,
+      instance,
+      ...(err.hint !== undefined ? { fix: err.hint } : {}),
+      holder: err.holder,
+      since: err.since,
+      retryAfterS: err.retryAfterS,
+    };
   if (err instanceof UnsafeInputError)
     return {
       type: `${PROBLEM_BASE}invalid-request`,

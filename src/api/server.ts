@@ -84,7 +84,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const p = toProblem(err, req);
-    if (p.status >= 500) req.log.error({ err }, 'request failed');
+    // 503 host-busy is the gate doing its job, not a failure of the daemon.
+    if (p.status >= 500 && p.status !== 503) req.log.error({ err }, 'request failed');
     return sendProblem(reply, p);
   });
   app.setNotFoundHandler((req, reply) =>

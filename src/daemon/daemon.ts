@@ -273,6 +273,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         repair: d.repair,
         repairDisruptive: d.repairDisruptive,
         onEvent,
+        gate: ledger.gate,
       });
       undo.push(() => watcher.stop());
       log.info(

@@ -240,40 +240,50 @@ export class PolicyOps {
         data: { operation, index, total, what, status, ...extra },
       });
 
-    let result: ApplyResult | null = null;
-    let error: string | null = null;
+    // Cast, not annotated: assigned inside the gate's callback, which TypeScript's narrowing of a
+    // `= null` initializer does not see.
+    let result = null as ApplyResult | null;
+    let error = null as string | null;
     let hint: string | undefined;
-    let reconciled: ReconcileReport | null = null;
-    let remaining: number | null = null;
+    let reconciled = null as ReconcileReport | null;
+    let remaining = null as number | null;
     try {
-      result = await applyPlan(host, p.plan, {
-        confirmedDisruptive: confirmed,
-        progress: (e) => {
-          if (e.type === 'start') step(e.index, e.total, e.step.what, 'start');
-          else if (e.type === 'done') step(e.index, e.total, e.step.what, 'done', { ms: e.ms });
-          else
-            step(e.index, e.total, e.step.what, 'failed', {
-              error: e.error.message,
-              ...(e.error.hint ? { hint: e.error.hint } : {}),
-            });
-        },
-      });
-      result.outcomes.forEach((o, i) => {
-        if (o.status === 'skipped') step(i, result!.outcomes.length, o.step.what, 'skipped');
-      });
-      const failed = result.outcomes.find((o) => o.status === 'failed');
-      if (failed) {
-        error = failed.error?.message ?? `${failed.step.what} failed`;
-        hint = failed.error?.hint;
-      }
-      if (result.ok && this.deps.recordApplied !== false)
-        await recordAppliedState(host, p.desired).catch((e: unknown) => {
-          hint = `applied, but the applied state was not recorded: ${e instanceof Error ? e.message : String(e)}`;
+      // Alone on the host: attaches and detaches are refused from here on, those already running
+      // finish first, and the attachments the plan touches are read after them.
+      await ledger.gate.runExclusive(`policy apply ${operation}`, async (held) => {
+        const affected = affectedAttachments(p.plan, await ledger.store.listAttachments());
+        const r = await applyPlan(host, p.plan, {
+          confirmedDisruptive: confirmed,
+          progress: (e) => {
+            if (e.type === 'start') step(e.index, e.total, e.step.what, 'start');
+            else if (e.type === 'done') step(e.index, e.total, e.step.what, 'done', { ms: e.ms });
+            else
+              step(e.index, e.total, e.step.what, 'failed', {
+                error: e.error.message,
+                ...(e.error.hint ? { hint: e.error.hint } : {}),
+              });
+          },
         });
-      ledger.inventory.invalidate();
-      if (result.ok) remaining = readBack(p, await discover(host));
-      const ran = result.outcomes.some((o) => o.status !== 'skipped');
-      if (ran && p.affected.length) reconciled = await ledger.reconcile();
+        result = r;
+        r.outcomes.forEach((o, i) => {
+          if (o.status === 'skipped') step(i, r.outcomes.length, o.step.what, 'skipped');
+        });
+        const failed = r.outcomes.find((o) => o.status === 'failed');
+        if (failed) {
+          error = failed.error?.message ?? `${failed.step.what} failed`;
+          hint = failed.error?.hint;
+        }
+        if (r.ok && this.deps.recordApplied !== false)
+          await recordAppliedState(host, p.desired).catch((e: unknown) => {
+            hint = `applied, but the applied state was not recorded: ${e instanceof Error ? e.message : String(e)}`;
+          });
+        ledger.inventory.invalidate();
+        if (r.ok) remaining = readBack(p, await discover(host));
+        const ran = r.outcomes.some((o) => o.status !== 'skipped');
+        // Still holding the host: VFs recreated under their consumers get their settings back
+        // before anyone else can attach them.
+        if (ran && affected.length) reconciled = await ledger.reconcile({ held });
+      });
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
       if (e instanceof SriovctlError && e.hint) hint = e.hint;

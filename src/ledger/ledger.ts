@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { v7 as timeOrderedUuid } from 'uuid';
+import { HostGate, type HeldGate } from '../executor/host-gate.js';
 import type { Host } from '../host/host.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { describeReadBack, configureVfs, SCRUBBED, type VfTarget } from './configure.js';
@@ -84,6 +85,11 @@ export interface LedgerOptions {
   now?: () => Date;
   /** Per kernel operation. */
   timeoutMs?: number;
+  /**
+   * Shared with the host-wide operations (policy apply, drift repair) of the same daemon: attach,
+   * detach and reconcile are refused while one of them holds the host. Default: a gate of its own.
+   */
+  gate?: HostGate;
 }
 
 /** An audit entry for a change made on behalf of `ctx`. */
@@ -123,8 +129,11 @@ export class Ledger {
    * otherwise a detach could scrub a VF twice, or a reconcile roll back an attach under its feet.
    */
   private readonly inFlight = new Set<string>();
+  /** Attach, detach and reconcile run shared; a policy apply or repair holds it alone. */
+  readonly gate: HostGate;
 
   constructor(opts: LedgerOptions) {
+    this.gate = opts.gate ?? new HostGate();
     this.store = opts.store;
     this.host = opts.host;
     this.inventory = opts.inventory;
@@ -354,12 +363,15 @@ export class Ledger {
 
   /** Places, reserves, configures and records VFs for a consumer. */
   async attach(ctx: RequestContext, req: AttachRequest): Promise<AttachResult> {
-    const claimed = new Set<string>();
-    try {
-      return await this.attachClaiming(ctx, req, claimed);
-    } finally {
-      for (const id of claimed) this.inFlight.delete(id);
-    }
+    this.confine(ctx, req.tenant);
+    return this.gate.runShared(async () => {
+      const claimed = new Set<string>();
+      try {
+        return await this.attachClaiming(ctx, req, claimed);
+      } finally {
+        for (const id of claimed) this.inFlight.delete(id);
+      }
+    });
   }
 
   private async attachClaiming(
@@ -367,7 +379,6 @@ export class Ledger {
     req: AttachRequest,
     claimed: Set<string>,
   ): Promise<AttachResult> {
-    this.confine(ctx, req.tenant);
     const inv = await this.inventory.get();
     const key = ctx.idempotencyKey;
     const requestHash = key ? hashBody(req) : '';
@@ -682,12 +693,14 @@ export class Ledger {
 
   /** Scrubs the attachment's VF and releases it. */
   async detach(ctx: RequestContext, id: string): Promise<Attachment> {
-    let claimed = false;
-    try {
-      return await this.detachClaiming(ctx, id, () => (claimed = true));
-    } finally {
-      if (claimed) this.inFlight.delete(id);
-    }
+    return this.gate.runShared(async () => {
+      let claimed = false;
+      try {
+        return await this.detachClaiming(ctx, id, () => (claimed = true));
+      } finally {
+        if (claimed) this.inFlight.delete(id);
+      }
+    });
   }
 
   private async detachClaiming(
@@ -813,13 +826,15 @@ export class Ledger {
    * detaches, re-applies attached VFs whose kernel settings differ, and marks attachments whose
    * VF is gone as `orphaned` (kept: the consumer still thinks it has it).
    */
-  async reconcile(): Promise<ReconcileReport> {
-    const claimed = new Set<string>();
-    try {
-      return await this.reconcileClaiming(claimed);
-    } finally {
-      for (const id of claimed) this.inFlight.delete(id);
-    }
+  async reconcile(opts: { held?: HeldGate } = {}): Promise<ReconcileReport> {
+    return this.gate.runShared(async () => {
+      const claimed = new Set<string>();
+      try {
+        return await this.reconcileClaiming(claimed);
+      } finally {
+        for (const id of claimed) this.inFlight.delete(id);
+      }
+    }, opts.held);
   }
 
   private async reconcileClaiming(claimed: Set<string>): Promise<ReconcileReport> {

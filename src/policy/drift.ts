@@ -6,6 +6,7 @@
  * not destroy VFs in use because someone changed a VLAN.
  */
 import { SriovctlError } from '../host/errors.js';
+import type { HostGate } from '../executor/host-gate.js';
 import type { Host } from '../host/host.js';
 import { discover } from '../inventory/discover.js';
 import { applyPlan } from './apply.js';
@@ -39,6 +40,8 @@ export interface DriftOptions {
   debounceMs?: number;
   onEvent: (e: DriftEvent) => void;
   now?: () => Date;
+  /** Repairs hold the host alone on this gate (the daemon's, shared with its ledger). */
+  gate?: HostGate;
 }
 
 /** Watches one host against a desired state; see the module comment. */
@@ -148,9 +151,10 @@ export class DriftWatcher {
       });
       return;
     }
-    const r = await applyPlan(this.host, plan, {
-      confirmedDisruptive: this.opts.repairDisruptive === true,
-    });
+    const repair = plan;
+    const run = () =>
+      applyPlan(this.host, repair, { confirmedDisruptive: this.opts.repairDisruptive === true });
+    const r = this.opts.gate ? await this.opts.gate.runExclusive('drift repair', run) : await run();
     if (r.ok) emit({ type: 'repaired', at: this.stamp(), steps: plan.steps.length });
     else {
       const err = r.outcomes.find((o) => o.status === 'failed')?.error;

@@ -1,8 +1,9 @@
 // Policies from the console over real HTTP: plan with disruptive steps and the attachments they
 // would touch, located errors for bad policy text, apply refused without confirmation or an
 // override, apply progress arriving on the events stream in order while the simulated host
-// changes, one apply at a time, a failing step, and reconcile restoring consumers' VFs afterwards.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+// changes, one apply at a time, a failing step, reconcile restoring consumers' VFs afterwards, and
+// attaches and detaches kept off the host while an apply holds it.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyStarted, PlanAnswer } from '../../../src/daemon/policy-ops.js';
 import { discover } from '../../../src/inventory/discover.js';
 import type { DaemonEvent } from '../../../src/metrics/events.js';
@@ -246,6 +247,88 @@ describe('POST /policies/apply', () => {
     s.close();
     expect(done.data).toMatchObject({ operation: op, ok: true });
     expect(f.daemon.policies.running).toBeNull();
+    expect(await numVfs('ens1f1')).toBe(4);
+  });
+
+  it('refuses attaches and detaches with 503 and Retry-After while an apply holds the host', async () => {
+    await f.arrangeTenants();
+    const held = await f.attach('team-a', 'shared', 'vm-held');
+    f.host.faults.add({ op: 'write', target: /0000:3b:00\.1\/sriov_numvfs$/, hang: true });
+    const r = await f.as('admin', 'POST', '/policies/apply', {
+      text: GROW,
+      confirmDisruptive: false,
+    });
+    const started = r.body as ApplyStarted;
+    const s = await f.events('admin', { lastEventId: started.since });
+    await s.waitForEvent('apply.step', (e) => e.data.status === 'start');
+    const before = await f.daemon.ledger.store.listAttachments();
+
+    const attach = await f.as('a-operator', 'POST', '/attachments', {
+      tenant: 'team-a',
+      pool: 'shared',
+      consumer: { kind: 'pod', name: 'web-1' },
+    });
+    expect(attach.status).toBe(503);
+    expect(attach.headers['retry-after']).toBe('5');
+    expect(attach.headers['content-type']).toContain('application/problem+json');
+    const p = attach.body as ProblemBody;
+    expect(p.type).toBe('https://sriovctl.dev/problems/host-busy');
+    expect(p.detail).toContain(`policy apply ${started.operation}`);
+    expect(p.fix).toContain('retry');
+    const detach = await f.as('a-operator', 'DELETE', `/attachments/${held.id}`);
+    expect(detach.status).toBe(503);
+    // Reads go on; nothing changed in the ledger or on the VF.
+    expect((await f.as('a-operator', 'GET', '/attachments')).status).toBe(200);
+    expect(await f.daemon.ledger.store.listAttachments()).toEqual(before);
+
+    f.host.faults.releaseHangs();
+    expect((await s.waitForEvent('apply.done')).data).toMatchObject({ ok: true });
+    s.close();
+    const again = await f.as('a-operator', 'POST', '/attachments', {
+      tenant: 'team-a',
+      pool: 'shared',
+      consumer: { kind: 'pod', name: 'web-1' },
+    });
+    expect(again.status).toBe(201);
+    expect((await f.as('a-operator', 'DELETE', `/attachments/${held.id}`)).status).toBe(200);
+  });
+
+  it('starts applying only after an attach already configuring a VF has finished', async () => {
+    await f.arrangeTenants();
+    // The attach's VF settings hang in the kernel until released.
+    f.host.faults.add({ op: 'netlink', target: /^ens2f0np0 vf /, hang: true });
+    const attaching = f.as('a-operator', 'POST', '/attachments', {
+      tenant: 'team-a',
+      pool: 'shared',
+      consumer: { kind: 'pod', name: 'slow' },
+    });
+    await vi.waitFor(() => expect(f.host.faults.fired.length).toBeGreaterThan(0));
+    const r = await f.as('admin', 'POST', '/policies/apply', {
+      text: GROW,
+      confirmDisruptive: false,
+    });
+    expect(r.status).toBe(202);
+    const started = r.body as ApplyStarted;
+    // Accepted, but waiting for the host: a new attach is already refused.
+    const refused = await f.as('a-operator', 'POST', '/attachments', {
+      tenant: 'team-a',
+      pool: 'shared',
+      consumer: { kind: 'pod', name: 'late' },
+    });
+    expect(refused.status).toBe(503);
+    expect(f.daemon.bus.since(started.since).map((e) => e.kind)).not.toContain('apply.step');
+
+    f.host.faults.releaseHangs();
+    const answered = await attaching;
+    expect(answered.status).toBe(201);
+    const events = await applyEvents(started);
+    expect(events.at(-1)!.data).toMatchObject({ ok: true });
+    // The attach's ledger event came before the apply's first step.
+    const kinds = f.daemon.bus
+      .since(started.since)
+      .filter((e) => e.kind === 'attachment.attached' || e.kind === 'apply.step')
+      .map((e) => e.kind);
+    expect(kinds[0]).toBe('attachment.attached');
     expect(await numVfs('ens1f1')).toBe(4);
   });
 

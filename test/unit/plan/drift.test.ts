@@ -1,8 +1,9 @@
 // Drift on the simulated kernel: out-of-band changes announced as link events are noticed,
 // reported with what differs, repaired when asked, and disruptive repairs are left to a human.
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { ifName, macAddress, pciAddress } from '../../../src/host/names.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
+import { HostGate } from '../../../src/executor/host-gate.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { applyPlan } from '../../../src/policy/apply.js';
 import { DriftWatcher, type DriftEvent } from '../../../src/policy/drift.js';
@@ -37,13 +38,14 @@ async function applied(): Promise<SimHost> {
   return h;
 }
 
-async function watch(h: SimHost, repair: boolean, debounceMs = 5) {
+async function watch(h: SimHost, repair: boolean, debounceMs = 5, gate?: HostGate) {
   const events: DriftEvent[] = [];
   const w = new DriftWatcher(h, () => [TARGET], {
     repair,
     intervalMs: 60_000,
     debounceMs,
     onEvent: (e) => events.push(e),
+    ...(gate ? { gate } : {}),
   });
   cleanup.push(() => w.stop());
   await w.start();
@@ -135,4 +137,26 @@ it('reads drift: report|repair from the policy and refuses anything else', async
   });
   const bad = parsePolicyDocuments(doc('fix'), 'p.yaml');
   expect(bad.errors[0]!.text).toMatch(/^p\.yaml:7:\d+: spec\.drift: .*report \(log it\) or repair/);
+});
+
+it('repairs alone on the host: after a running attach, with attaches refused meanwhile', async () => {
+  const h = await applied();
+  const gate = new HostGate();
+  const { until } = await watch(h, true, 5, gate);
+  // A ledger operation (an attach) is configuring a VF when the drift arrives.
+  let finishAttach!: () => void;
+  const attach = gate.runShared(() => new Promise<void>((r) => (finishAttach = r)));
+  h.outOfBand([
+    { kind: 'vf', pf: ifName('ens1f1'), vf: 2, vlan: { vlan: 999, qos: 0, proto: '802.1Q' } },
+  ]);
+  await until('drift');
+  await vi.waitFor(() => expect(gate.holder?.label).toBe('drift repair'));
+  await expect(gate.runShared(async () => 'late attach')).rejects.toThrow(/drift repair/);
+  // Not repaired while the attach runs.
+  expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(999);
+  finishAttach();
+  await attach;
+  expect(await until('repaired')).toHaveLength(1);
+  expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(302);
+  expect(gate.holder).toBeNull();
 });
