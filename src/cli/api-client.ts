@@ -4,6 +4,7 @@
  * ApiProblemError, and a daemon that cannot be reached becomes an ApiUnavailableError whose
  * message says what to start.
  */
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import http from 'node:http';
 import https from 'node:https';
 import { SriovctlError } from '../host/errors.js';
@@ -138,6 +139,81 @@ export class ApiClient {
     return this.request<T>('GET', path, query ? { query } : {});
   }
 
+  /** Where and how to send a request: the socket or host, with the token over TCP. */
+  private target(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+  ): { target: http.RequestOptions; mod: typeof http | typeof https } {
+    const e = this.endpoint;
+    // The socket's file mode already says who the caller is; a token goes over TCP only.
+    if (e.kind === 'http' && this.token) headers['authorization'] = `Bearer ${this.token}`;
+    const target: http.RequestOptions =
+      e.kind === 'unix'
+        ? { socketPath: e.path, path, method, headers }
+        : {
+            protocol: e.url.protocol,
+            hostname: e.url.hostname.replace(/^\[|\]$/g, ''),
+            port: e.url.port || undefined,
+            path,
+            method,
+            headers,
+          };
+    return { target, mod: e.kind === 'http' && e.url.protocol === 'https:' ? https : http };
+  }
+
+  /**
+   * Follows the daemon's event stream (GET /api/v1/events, server-sent events) from after event
+   * `since`, handing each event to `onEvent` until it returns true (done), the stream ends or
+   * `signal` aborts. Resolves true when `onEvent` said done, false when the stream ended first.
+   */
+  followEvents(
+    since: number,
+    onEvent: (e: EventSourceMessage) => boolean,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
+    const headers: Record<string, string> = {
+      accept: 'text/event-stream',
+      'last-event-id': String(since),
+    };
+    const { target, mod } = this.target('GET', '/api/v1/events', headers);
+    return new Promise<boolean>((resolve, reject) => {
+      let done = false;
+      const req = mod.request({ ...target, ...(signal ? { signal } : {}) }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          res.resume();
+          return reject(
+            new ApiProblemError({
+              status,
+              detail: `${this.where} refused the event stream with HTTP ${status}`,
+            }),
+          );
+        }
+        const parser = createParser({
+          onEvent: (m) => {
+            if (done) return;
+            if (onEvent(m)) {
+              done = true;
+              req.destroy();
+              resolve(true);
+            }
+          },
+        });
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => parser.feed(chunk));
+        res.on('end', () => done || resolve(false));
+        res.on('error', () => done || resolve(false));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (done) return;
+        if (err.name === 'AbortError') resolve(false);
+        else reject(unavailable(err, this.endpoint));
+      });
+      req.end();
+    });
+  }
+
   /** Sends one request to /api/v1`path`; resolves to the parsed body (undefined for 204). */
   request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const qs = new URLSearchParams();
@@ -154,20 +230,7 @@ export class ApiClient {
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
     const e = this.endpoint;
-    // The socket's file mode already says who the caller is; a token goes over TCP only.
-    if (e.kind === 'http' && this.token) headers['authorization'] = `Bearer ${this.token}`;
-    const target: http.RequestOptions =
-      e.kind === 'unix'
-        ? { socketPath: e.path, path: full, method, headers }
-        : {
-            protocol: e.url.protocol,
-            hostname: e.url.hostname.replace(/^\[|\]$/g, ''),
-            port: e.url.port || undefined,
-            path: full,
-            method,
-            headers,
-          };
-    const mod = e.kind === 'http' && e.url.protocol === 'https:' ? https : http;
+    const { target, mod } = this.target(method, full, headers);
 
     return new Promise<T>((resolve, reject) => {
       const req = mod.request(target, (res) => {

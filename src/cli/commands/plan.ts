@@ -15,11 +15,20 @@ import {
 } from '../../policy/index.js';
 import { planChanges, type PlanOptions } from '../../policy/plan.js';
 import type { Plan, Step } from '../../policy/steps.js';
+import {
+  ApiClient,
+  ApiProblemError,
+  ApiUnavailableError,
+  DEFAULT_API_SOCKET,
+} from '../api-client.js';
+import { applyThroughDaemon, combinePolicies, daemonForApply } from '../daemon-apply.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { recordApplied, waitForPfsBeforeApply } from '../persist-hooks.js';
+import { selectHost } from '../open-host.js';
 import { openSession, toJson } from '../session.js';
+import { clientFor, exitForProblem, reportProblem } from './api-command.js';
 import type { CommandContext } from './context.js';
 
 interface PlanFlags {
@@ -31,6 +40,9 @@ interface PlanFlags {
   dryRun?: boolean;
   timeout?: string;
   waitForPfs?: string;
+  api?: string;
+  token?: string;
+  direct?: boolean;
 }
 
 export const PLAN_EXIT_HELP = `
@@ -165,6 +177,49 @@ function printApplyResult(io: CliIo, result: ApplyResult, style: Style): void {
   }
 }
 
+/**
+ * The daemon `apply` goes through, null to apply directly, or 'failed' once an unreachable
+ * daemon that was asked for by name has been reported.
+ */
+async function chooseDaemon(
+  ctx: CommandContext,
+  flags: PlanFlags,
+  cmd: Command,
+): Promise<ApiClient | null | 'failed'> {
+  const env = ctx.io.env;
+  const named = flags.api !== undefined || (env['SRIOVCTL_API'] ?? '') !== '';
+  if (flags.direct) {
+    if (flags.api !== undefined)
+      throw new UsageError('--direct and --api exclude each other', 'pick one');
+    return null;
+  }
+  // At boot the apply unit runs before the daemon, and waits for PFs itself.
+  if (flags.waitForPfs !== undefined && !named) return null;
+  const onRealHost =
+    selectHost(ctx.hostFlags(cmd), env, 'linux').kind === 'linux' &&
+    ctx.hostFlags(cmd).sysfsRoot === undefined;
+  const probe =
+    !named && onRealHost
+      ? new ApiClient({ kind: 'unix', path: DEFAULT_API_SOCKET }, undefined, 2000)
+      : null;
+  try {
+    return await daemonForApply(ctx.io, named ? clientFor(flags, env) : null, probe);
+  } catch (err) {
+    if (err instanceof ApiProblemError) {
+      // A bad or missing token for the daemon asked for.
+      reportProblem(ctx.io, err.problem, flags.json === true);
+      ctx.setExitCode(exitForProblem(err.problem.status));
+      return 'failed';
+    }
+    if (!(err instanceof ApiUnavailableError)) throw err;
+    println(ctx.io.stderr, `sriovctl: ${err.message}`);
+    if (err.hint) println(ctx.io.stderr, `hint: ${err.hint}`);
+    println(ctx.io.stderr, 'hint: --direct applies from this process instead');
+    ctx.setExitCode(err.permission ? EXIT.noperm : EXIT.unavailable);
+    return 'failed';
+  }
+}
+
 /** Registers `plan`, `apply` and `diff`. */
 export function planCommands(program: Command, ctx: CommandContext): void {
   withCommon(
@@ -208,10 +263,42 @@ export function planCommands(program: Command, ctx: CommandContext): void {
     .option('--timeout <ms>', 'deadline for each kernel write (default 30000)')
     .option(
       '--wait-for-pfs <seconds>',
-      'first wait (bounded) for the PFs the policies select to appear, as at boot',
+      'first wait (bounded) for the PFs the policies select to appear, as at boot (always direct)',
+    )
+    .option(
+      '--api <url>',
+      'apply through this sriovctl daemon: unix:/PATH or http://HOST:PORT (env SRIOVCTL_API)',
+    )
+    .option('--token <secret>', 'bearer token for an http daemon (env SRIOVCTL_TOKEN)')
+    .option(
+      '--direct',
+      'apply from this process even when a sriovctl daemon serves this host (it cannot hold attaches meanwhile)',
+    )
+    .addHelpText(
+      'after',
+      `
+On the real host, when a sriovctl daemon answers on unix:${DEFAULT_API_SOCKET}, apply goes through it:
+the daemon holds attaches and detaches while it reshapes PFs and gives recreated VFs back to their
+consumers. --timeout applies to direct applies only.`,
     )
     .action(async (flags: PlanFlags, cmd: Command) => {
       const timeoutMs = parseTimeout(flags.timeout);
+      const daemon = await chooseDaemon(ctx, flags, cmd);
+      if (daemon === 'failed') return;
+      if (daemon) {
+        const loaded = loadOrReport(ctx.io, flags.file ?? [], ctx.setExitCode);
+        if (!loaded) return;
+        const style = styleFor(ctx.io.stdout, ctx.io.env);
+        await applyThroughDaemon(
+          ctx.io,
+          daemon,
+          combinePolicies(loaded.sources),
+          flags,
+          (a) => renderPlan(a.plan, style),
+          ctx.setExitCode,
+        );
+        return;
+      }
       const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
       await waitForPfsBeforeApply(ctx.io, host, flags.file ?? [], flags.waitForPfs);
       const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
