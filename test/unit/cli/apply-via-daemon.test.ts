@@ -9,28 +9,7 @@ import { combinePolicies, locateInFiles } from '../../../src/cli/daemon-apply.js
 import { discover } from '../../../src/inventory/discover.js';
 import { openConsoleFixture, type ConsoleFixture } from '../api-console/console-fixture.js';
 import { runCli } from './run-cli.js';
-
-/** ens1f1 has no VFs on the fixture: creating four is not disruptive. */
-const GROW = `apiVersion: sriovctl.io/v1alpha1
-kind: NodePolicy
-metadata: { name: grow }
-spec:
-  selector: { pfNames: [ens1f1] }
-  numVfs: 4
-  vfGroups:
-    - { range: 0-3, driver: host, vlan: 100 }
-`;
-
-/** ens1f0 has 8 VFs: going to 4 destroys them all and recreates four. */
-const SHRINK = `apiVersion: sriovctl.io/v1alpha1
-kind: NodePolicy
-metadata: { name: shrink }
-spec:
-  selector: { pfNames: [ens1f0] }
-  numVfs: 4
-  vfGroups:
-    - { range: 0-3, driver: vfio-pci }
-`;
+import { GROW, SHRINK } from '../../support/policy-texts.js';
 
 let f: ConsoleFixture;
 const file = (name: string, text: string) => {
