@@ -189,7 +189,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const reconciled = await ledger.reconcile();
     log.info({ event: 'reconcile', ...reconciled }, 'ledger reconciled with the kernel');
-    const policies = new PolicyOps({ host, ledger, bus });
+    const policies = new PolicyOps({
+      host,
+      ledger,
+      bus,
+      kept: opts.drift ? { targets: opts.drift.targets, repair: opts.drift.repair } : null,
+    });
     // An apply in progress finishes before anything it needs goes away.
     undo.push(() => policies.idle());
     const unwatchApply = bus.subscribe((e) => {

@@ -19,7 +19,7 @@ import { recordAppliedState } from '../persist/state.js';
 import { applyPlan, type ApplyResult } from '../policy/apply.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { parsePolicyDocuments, resolvePolicies, type PolicyIssue } from '../policy/index.js';
-import { planChanges, type PlanOptions } from '../policy/plan.js';
+import { planChanges, type PlanOptions, type PlanTarget } from '../policy/plan.js';
 import type { Plan, Step } from '../policy/steps.js';
 
 /** The name policy text goes by in messages (`text:3:7: spec.numVfs: ...`). */
@@ -108,10 +108,45 @@ export interface PolicyOpsDeps {
   /** Record the applied state for reboots, as `sriovctl apply` does (default true). */
   recordApplied?: boolean;
   now?: () => Date;
+  /**
+   * The policies this daemon keeps the host at (`serve -f`, the installed ones) and whether its
+   * drift watcher repairs them; absent when it watches none.
+   */
+  kept?: { targets: readonly PlanTarget[]; repair: boolean } | null;
+}
+
+/** What a target asks of its PF, without where it came from (sources, merge notes, netdev). */
+function shapeOf(t: PlanTarget): string {
+  return JSON.stringify({
+    numVfs: t.numVfs,
+    mtu: t.mtu ?? null,
+    eswitchMode: t.eswitchMode ?? null,
+    vfs: [...t.vfs]
+      .sort((a, b) => a.vfIndex - b.vfIndex)
+      .map((v) => ({ i: v.vfIndex, d: v.driver, s: v.settings, m: v.mtu ?? null })),
+  });
+}
+
+/**
+ * PFs the policy text would set differently from the policies this daemon keeps them at, and
+ * whether its drift watcher would repair them back (pure).
+ */
+export function keptConflicts(
+  desired: readonly DesiredPf[],
+  kept: { targets: readonly PlanTarget[]; repair: boolean },
+): { pf: string; repaired: boolean }[] {
+  const out: { pf: string; repaired: boolean }[] = [];
+  for (const d of desired) {
+    const k = kept.targets.find((t) => t.pciAddress === d.pciAddress);
+    if (!k || shapeOf(k) === shapeOf(d)) continue;
+    out.push({ pf: d.netdev ?? d.pciAddress, repaired: kept.repair || k.drift === 'repair' });
+  }
+  return out;
 }
 
 interface Prepared extends PlanAnswer {
   desired: DesiredPf[];
+  conflicts: { pf: string; repaired: boolean }[];
   opts: PlanOptions;
 }
 
@@ -143,11 +178,20 @@ export class PolicyOps {
     };
     const plan = planChanges(r.desired, inv, opts);
     const attachments = await this.deps.ledger.store.listAttachments();
+    const conflicts = this.deps.kept ? keptConflicts(r.desired, this.deps.kept) : [];
     return {
       plan,
       affected: affectedAttachments(plan, attachments),
-      warnings: r.warnings.map((w) => w.text),
+      warnings: [
+        ...r.warnings.map((w) => w.text),
+        ...conflicts.map((c) =>
+          c.repaired
+            ? `${c.pf}: this daemon keeps it at its installed policies and repairs drift; applying this text would be undone by the next repair, so apply refuses it`
+            : `${c.pf}: this daemon keeps it at its installed policies; after this apply it reports drift until the installed policies say the same`,
+        ),
+      ],
       desired: r.desired,
+      conflicts,
       opts,
     };
   }
@@ -172,6 +216,14 @@ export class PolicyOps {
     const p = await this.prepare(req);
     this.refuseWhileRunning();
     const { plan } = p;
+    const fought = p.conflicts.filter((c) => c.repaired).map((c) => c.pf);
+    if (fought.length)
+      throw new LedgerError(
+        'refused',
+        `refusing to apply: this daemon keeps ${fought.join(', ')} at its installed policies and repairs drift, so it would undo this apply (and flap the VFs)`,
+        'text',
+        'change the installed policies (sriovctl install -f ...) and restart the daemon (systemctl restart sriovctl.service), or run it without --repair',
+      );
     if (plan.refusals.length) {
       const overrides = [...new Set(plan.refusals.map((r) => r.override))];
       throw new LedgerError(

@@ -5,8 +5,10 @@
 // attaches and detaches kept off the host while an apply holds it.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ApplyStarted, PlanAnswer } from '../../../src/daemon/policy-ops.js';
+import { loadSimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import type { DaemonEvent } from '../../../src/metrics/events.js';
+import { parsePolicyDocuments, resolvePolicies } from '../../../src/policy/index.js';
 import type { ProblemBody } from '../../support/api-fixture.js';
 import { openConsoleFixture, PRINCIPALS, type ConsoleFixture } from './console-fixture.js';
 import { GROW, SHRINK } from '../../support/policy-texts.js';
@@ -358,5 +360,70 @@ describe('POST /policies/apply', () => {
     expect(vf.config?.vlan).toBe(100);
     expect(vf.driver).toBe('vfio-pci');
     expect((await f.daemon.ledger.store.getAttachment(b.id))?.state).toBe('orphaned');
+  });
+});
+
+describe('a daemon that keeps the host at installed policies (serve -f)', () => {
+  /** A fixture whose daemon watches ens1f1 at GROW, repairing drift or only reporting it. */
+  async function keeping(repair: boolean): Promise<ConsoleFixture> {
+    const host = await loadSimHost('dual-socket-e810-cx6', { timing: 'off' });
+    const { desired } = resolvePolicies(
+      parsePolicyDocuments(GROW, 'grow.yaml').policies,
+      await discover(host),
+    );
+    host.close();
+    return openConsoleFixture({
+      daemon: {
+        drift: {
+          targets: desired,
+          watched: ['ens1f1'],
+          intervalMs: 60_000,
+          repair,
+          repairDisruptive: false,
+        },
+      },
+    });
+  }
+  const OTHER_VLAN = GROW.replace('vlan: 100', 'vlan: 101');
+
+  it('refuses an apply its drift repair would undo, and says so in the plan', async () => {
+    await f.close();
+    f = await keeping(true);
+    const plan = (await f.as('admin', 'POST', '/policies/plan', { text: OTHER_VLAN }))
+      .body as PlanAnswer;
+    expect(plan.warnings).toEqual([
+      expect.stringMatching(/^ens1f1: .*would be undone by the next repair/),
+    ]);
+    const r = await f.as('admin', 'POST', '/policies/apply', {
+      text: OTHER_VLAN,
+      confirmDisruptive: true,
+    });
+    expect(r.status).toBe(422);
+    const p = r.body as ProblemBody;
+    expect(p.field).toBe('text');
+    expect(p.detail).toContain('keeps ens1f1 at its installed policies');
+    expect(p.fix).toContain('sriovctl install');
+    expect(f.daemon.bus.since(0).filter((e) => e.kind.startsWith('apply.'))).toEqual([]);
+    // What the daemon keeps is fine to apply.
+    const same = await f.as('admin', 'POST', '/policies/apply', {
+      text: GROW,
+      confirmDisruptive: false,
+    });
+    expect(same.status).toBe(202);
+    await applyEvents(same.body as ApplyStarted);
+  });
+
+  it('applies what differs when it only reports drift, with a warning', async () => {
+    await f.close();
+    f = await keeping(false);
+    const plan = (await f.as('admin', 'POST', '/policies/plan', { text: OTHER_VLAN }))
+      .body as PlanAnswer;
+    expect(plan.warnings).toEqual([expect.stringMatching(/^ens1f1: .*reports drift/)]);
+    const r = await f.as('admin', 'POST', '/policies/apply', {
+      text: OTHER_VLAN,
+      confirmDisruptive: false,
+    });
+    expect(r.status).toBe(202);
+    expect((await applyEvents(r.body as ApplyStarted)).at(-1)!.data).toMatchObject({ ok: true });
   });
 });
