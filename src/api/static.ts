@@ -67,7 +67,9 @@ export function consoleStatic(opts: ConsoleStaticOptions = {}): FastifyPluginAsy
   const dir = resolve(opts.dir ?? DEFAULT_CONSOLE_DIR);
   return async (app) => {
     // Only reply.sendFile: the routes below decide what is served (files, the SPA fallback).
-    await app.register(fastifyStatic, { root: dir, serve: false });
+    // preCompressed: the build wrote .br and .gz next to the text files; a browser that accepts
+    // them gets those (Content-Encoding set, Vary: Accept-Encoding), others the file as it is.
+    await app.register(fastifyStatic, { root: dir, serve: false, preCompressed: true });
 
     app.get('/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
       const path = req.url.split('?')[0]!;
@@ -91,6 +93,9 @@ export function consoleStatic(opts: ConsoleStaticOptions = {}): FastifyPluginAsy
         const hashed = rel.startsWith('/assets/');
         return secure(reply)
           .header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
+          // The answer depends on Accept-Encoding (a precompressed variant or not): caches
+          // between here and the browser must keep them apart. @fastify/static does not say so.
+          .header('vary', 'accept-encoding')
           .sendFile(relative(dir, file), { cacheControl: false });
       }
       // A missing asset is a 404. Other paths are pages of the console — unless they look like a

@@ -1,7 +1,12 @@
 // Serving the built console over real HTTP: files without a token, hashed assets cached for a
 // year, client-side routes answered with index.html, missing files and unknown API paths as 404s,
 // the API still behind its token, nothing outside the build directory, and the page that says
-// how to build the console when there is none.
+// how to build the console when there is none; brotli and gzip variants the build wrote, sent to
+// the browsers that accept them.
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProblemBody } from '../../support/api-fixture.js';
 import {
@@ -44,6 +49,46 @@ describe('a built console', () => {
     expect(svg.status).toBe(200);
     expect(svg.headers['content-type']).toMatch(/^image\/svg\+xml/);
     expect(svg.headers['cache-control']).toBe('no-cache');
+  });
+
+  it('sends the precompressed variant a browser accepts, the file as it is otherwise', async () => {
+    const text = `console.log(${JSON.stringify('x'.repeat(4000))});\n`;
+    const assets = join(f.consoleDir, 'assets');
+    writeFileSync(join(assets, 'big-def456.js'), text);
+    writeFileSync(join(assets, 'big-def456.js.br'), brotliCompressSync(text));
+    writeFileSync(join(assets, 'big-def456.js.gz'), gzipSync(text));
+    const get = (encoding?: string) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const req = http.get(
+          `${f.url}/assets/big-def456.js`,
+          { headers: encoding ? { 'accept-encoding': encoding } : {} },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+      });
+    const br = await get('gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['vary']).toMatch(/accept-encoding/i);
+    expect(br.headers['content-type']).toMatch(/javascript/);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.body.length).toBeLessThan(text.length / 10);
+    expect(brotliDecompressSync(br.body).toString()).toBe(text);
+    const gz = await get('gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gz.body).toString()).toBe(text);
+    const plain = await get();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toBe(text);
+    // A file without variants is sent as it is to a browser that would take brotli.
+    const small = await f.req('GET', '/assets/index-abc123.js', {
+      headers: { 'accept-encoding': 'br' },
+    });
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(small.text).toBe(ASSET_JS);
   });
 
   it('answers client-side routes with index.html (deep links, reloads)', async () => {
