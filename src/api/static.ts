@@ -91,12 +91,14 @@ export function consoleStatic(opts: ConsoleStaticOptions = {}): FastifyPluginAsy
       const file = resolve(dir, `.${rel}`);
       if (file.startsWith(dir + sep) && isFile(file)) {
         const hashed = rel.startsWith('/assets/');
-        return secure(reply)
-          .header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
-          // The answer depends on Accept-Encoding (a precompressed variant or not): caches
-          // between here and the browser must keep them apart. @fastify/static does not say so.
-          .header('vary', 'accept-encoding')
-          .sendFile(relative(dir, file), { cacheControl: false });
+        return (
+          secure(reply)
+            .header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache')
+            // The answer depends on Accept-Encoding (a precompressed variant or not): caches
+            // between here and the browser must keep them apart. @fastify/static does not say so.
+            .header('vary', 'accept-encoding')
+            .sendFile(relative(dir, file), { cacheControl: false })
+        );
       }
       // A missing asset is a 404. Other paths are pages of the console — unless they look like a
       // file (an extension) and the client is not a browser navigating (which accepts HTML): PCI
