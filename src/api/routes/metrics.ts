@@ -124,7 +124,7 @@ export function metricsRoutes(deps: MetricsRouteDeps): FastifyPluginAsync {
     app.get(
       '/metrics',
       // `public`: the API's token hook lets it through; serveMetrics authenticates itself.
-      { schema: metricsSchema, config: { public: true } },
+      { schema: metricsSchema, config: { public: true }, compress: false },
       (req, reply) => serveMetrics(deps, req, reply),
     );
   };

@@ -1,6 +1,9 @@
 // The console's host views over real HTTP against the daemon on the simulated dual-socket host:
 // who may see them, the inventory and doctor as discovery and doctor say, capacity numbers checked
-// against the ledger's rows and the inventory, and traffic scoped to a tenant's own VFs.
+// against the ledger's rows and the inventory, traffic scoped to a tenant's own VFs, and large
+// answers gzip-compressed for clients that accept it (never the Prometheus exposition).
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capacity } from '../../../src/metrics/capacity.js';
 import { runDoctor } from '../../../src/doctor/index.js';
@@ -68,6 +71,40 @@ describe('GET /inventory and /doctor', () => {
       .vfs.find((v) => v.vfIndex === a1.vfIndex)!;
     expect(vf.config?.mac).toBe(a1.mac);
     expect(vf.config?.maxTxRate).toBe(5000);
+  });
+
+  it('answers gzip to a client that accepts it: the same JSON, smaller; small answers and /metrics as they are', async () => {
+    const get = (path: string, token: string | null) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+        const req = http.get(
+          `${f.url}${path}`,
+          {
+            headers: {
+              'accept-encoding': 'gzip, deflate, br',
+              ...(token ? { authorization: `Bearer ${token}` } : {}),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+          },
+        );
+        req.on('error', reject);
+      });
+    const plain = await f.as('viewer', 'GET', '/inventory');
+    const zipped = await get('/api/v1/inventory', f.tokens.viewer);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-type']).toMatch(/^application\/json/);
+    expect(zipped.body.length).toBeLessThan(plain.text.length / 4);
+    expect(JSON.parse(gunzipSync(zipped.body).toString())).toEqual(plain.body);
+    const small = await get('/api/v1/whoami', f.tokens.viewer);
+    expect(small.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(small.body.toString())).toMatchObject({ role: 'viewer' });
+    const metrics = await get('/metrics', f.tokens.viewer);
+    expect(metrics.body.length).toBeGreaterThan(4096);
+    expect(metrics.headers['content-encoding']).toBeUndefined();
+    expect(metrics.body.toString()).toContain('# TYPE sriov_vf_info gauge');
   });
 
   it('shows an out-of-band change made after the last look', async () => {
