@@ -22,12 +22,10 @@ import { metricsRoutes } from '../src/api/routes/metrics.js';
 import { createLinuxHost } from '../src/host/linux/index.js';
 import { loadSimHost } from '../src/host/sim/index.js';
 import { InventoryCache } from '../src/ledger/inventory-cache.js';
-import { Ledger } from '../src/ledger/ledger.js';
-import { SqliteLedgerStore } from '../src/ledger/sqlite/sqlite-store.js';
 import { createToken } from '../src/ledger/tokens.js';
-import { attachRequest } from '../src/ledger/types.js';
 import { createObservability } from '../src/metrics/observability.js';
 import { TrafficSampler } from '../src/metrics/traffic.js';
+import { busyLedger } from './busy-ledger.js';
 import { compare, fmtMs, type Comparison } from './harness.js';
 
 export interface MetricsBench {
@@ -44,26 +42,14 @@ export interface MetricsBench {
 
 export async function benchMetrics(): Promise<MetricsBench> {
   const host = await loadSimHost('e810-8x256', { timing: 'off' });
-  const store = new SqliteLedgerStore({ path: ':memory:' });
   const inventory = new InventoryCache(host);
   const inv = await inventory.get();
-  const ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
-  const root = { actor: { name: 'bench', tenant: null } };
-  await ledger.putPool(root, 'all', { selector: { drivers: ['ice'] }, vfDriver: 'vfio-pci' });
-  for (const t of ['team-a', 'team-b'])
-    await ledger.putTenant(root, t, { pools: ['all'], vlans: '100-199', allowTrust: false });
-  for (let i = 0; i < 16; i++)
-    await ledger.attach(
-      root,
-      attachRequest.parse({
-        tenant: i % 2 ? 'team-b' : 'team-a',
-        pool: 'all',
-        consumer: { kind: 'vm', name: `vm-${i}` },
-        count: 32,
-        vlan: 100 + i,
-        minTxRate: 100,
-      }),
-    );
+  const { ledger, store } = await busyLedger(
+    host,
+    inventory,
+    { selector: { drivers: ['ice'] }, vfDriver: 'vfio-pci' },
+    100,
+  );
   const dump = await host.linkDump();
   for (const l of dump.links)
     for (const v of l.vfs ?? [])

@@ -11,11 +11,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { busyLedger } from '../../bench/busy-ledger.js';
 import { compare, type Comparison } from '../../bench/harness.js';
 import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger } from '../../src/ledger/ledger.js';
-import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import { attachRequest } from '../../src/ledger/types.js';
 import { createObservability } from '../../src/metrics/observability.js';
 import { TrafficSampler } from '../../src/metrics/traffic.js';
 import { labHost, netdevsim, removeNetdevsim } from './support.js';
@@ -53,26 +51,10 @@ try {
 
   // A busy daemon's ledger: 512 of the VFs attached to two tenants (VLAN and MAC set through the
   // executor, so the info series carry tenant and consumer).
-  const store = new SqliteLedgerStore({ path: ':memory:' });
-  const ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
-  const root = { actor: { name: 'bench', tenant: null } };
-  await ledger.putPool(root, 'nsim', {
+  const { ledger, store } = await busyLedger(host, inventory, {
     selector: { pciAddresses: pfs.map((p) => p.pciAddress) },
     vfDriver: 'host',
   });
-  for (const t of ['team-a', 'team-b'])
-    await ledger.putTenant(root, t, { pools: ['nsim'], vlans: '100-199', allowTrust: false });
-  for (let i = 0; i < 16; i++)
-    await ledger.attach(
-      root,
-      attachRequest.parse({
-        tenant: i % 2 ? 'team-b' : 'team-a',
-        pool: 'nsim',
-        consumer: { kind: 'vm', name: `vm-${i}` },
-        count: 32,
-        vlan: 100 + i,
-      }),
-    );
 
   // Every scrape takes its own dump (maxAgeMs 0), as the simulator benchmark does.
   const sampler = new TrafficSampler(host, { maxAgeMs: 0 });
