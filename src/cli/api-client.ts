@@ -164,14 +164,10 @@ export class ApiClient {
 
   /**
    * Follows the daemon's event stream (GET /api/v1/events, server-sent events) from after event
-   * `since`, handing each event to `onEvent` until it returns true (done), the stream ends or
-   * `signal` aborts. Resolves true when `onEvent` said done, false when the stream ended first.
+   * `since`, handing each event to `onEvent` until it returns true (done) or the stream ends.
+   * Resolves true when `onEvent` said done, false when the stream ended first.
    */
-  followEvents(
-    since: number,
-    onEvent: (e: EventSourceMessage) => boolean,
-    signal?: AbortSignal,
-  ): Promise<boolean> {
+  followEvents(since: number, onEvent: (e: EventSourceMessage) => boolean): Promise<boolean> {
     const headers: Record<string, string> = {
       accept: 'text/event-stream',
       'last-event-id': String(since),
@@ -179,7 +175,7 @@ export class ApiClient {
     const { target, mod } = this.target('GET', '/api/v1/events', headers);
     return new Promise<boolean>((resolve, reject) => {
       let done = false;
-      const req = mod.request({ ...target, ...(signal ? { signal } : {}) }, (res) => {
+      const req = mod.request(target, (res) => {
         const status = res.statusCode ?? 0;
         if (status !== 200) {
           res.resume();
@@ -206,9 +202,7 @@ export class ApiClient {
         res.on('error', () => done || resolve(false));
       });
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (done) return;
-        if (err.name === 'AbortError') resolve(false);
-        else reject(unavailable(err, this.endpoint));
+        if (!done) reject(unavailable(err, this.endpoint));
       });
       req.end();
     });

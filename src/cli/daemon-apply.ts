@@ -8,8 +8,11 @@
  */
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { ApplyStarted, PlanAnswer } from '../daemon/policy-ops.js';
+import type { ReconcileReport } from '../ledger/ledger.js';
 import type { PolicyText } from '../policy/index.js';
 import { ApiClient, ApiProblemError, ApiUnavailableError, type Problem } from './api-client.js';
+import { confirmDisruptive, printStep } from './apply-output.js';
+import { reportProblem } from './commands/api-command.js';
 import { EXIT } from './exit-codes.js';
 import { styleFor } from './format.js';
 import { println, type CliIo } from './io.js';
@@ -118,10 +121,17 @@ interface ApplyDone {
   error?: string;
   hint?: string;
   remaining: number | null;
-  reconciled?: {
-    reapplied: string[];
-    orphaned: string[];
-    failed: { id: string; reason: string }[];
+  reconciled?: ReconcileReport;
+}
+
+/** A problem of the daemon's with its `text:L:C` positions moved into the files sent. */
+function locateProblem(p: Problem, combined: CombinedPolicy): Problem {
+  const at = (t: string) => locateInFiles(t, combined);
+  return {
+    ...p,
+    detail: at(p.detail),
+    ...(p.field !== undefined ? { field: at(p.field) } : {}),
+    ...(p.errors ? { errors: p.errors.map((e) => ({ ...e, field: at(e.field) })) } : {}),
   };
 }
 
@@ -145,14 +155,6 @@ export async function applyThroughDaemon(
     ...(flags.force ? { force: true } : {}),
     ...(flags.allowDefaultRoute ? { allowDefaultRoute: true } : {}),
   };
-  const problem = (p: Problem) => {
-    println(io.stderr, err.c.red(`sriovctl: ${locateInFiles(p.detail, combined)}`));
-    const errors = p.errors ?? [];
-    if (errors.length > 1 || (errors.length === 1 && !p.detail.includes(errors[0]!.message)))
-      for (const e of errors)
-        println(io.stderr, `  ${locateInFiles(e.field, combined)}: ${e.message}`);
-    if (p.fix !== undefined) println(io.stderr, `${err.c.bold('fix:')} ${p.fix}`);
-  };
   try {
     if (!flags.json) println(io.stderr, `applying through the sriovctl daemon at ${api.where}`);
     const answer = await api.request<PlanAnswer>('POST', '/policies/plan', { body });
@@ -174,25 +176,13 @@ export async function applyThroughDaemon(
       setExit(3);
       return;
     }
-    let confirmed = flags.yes === true;
-    const disruptive = plan.steps.filter((s) => s.disruptive);
-    if (disruptive.length && !confirmed) {
-      if (!io.confirm) {
-        println(
-          io.stderr,
-          err.c.red(`refused: ${disruptive.length} disruptive step(s); confirm with --yes`),
-        );
-        setExit(3);
-        return;
-      }
-      confirmed = await io.confirm(`Apply ${disruptive.length} disruptive step(s)?`);
-      if (!confirmed) {
-        setExit(3);
-        return;
-      }
+    const disruptive = plan.steps.filter((s) => s.disruptive).length;
+    if (!(await confirmDisruptive(io, disruptive, flags.yes === true, err))) {
+      setExit(3);
+      return;
     }
     const started = await api.request<ApplyStarted>('POST', '/policies/apply', {
-      body: { ...body, confirmDisruptive: confirmed },
+      body: { ...body, confirmDisruptive: disruptive > 0 || flags.yes === true },
     });
     let done: ApplyDone | null = null;
     const finished = await api.followEvents(started.since, (m: EventSourceMessage) => {
@@ -204,12 +194,14 @@ export async function applyThroughDaemon(
         done = d as unknown as ApplyDone;
         return true;
       }
-      if (flags.json) return false;
-      const n = `[${Number(d.index) + 1}/${Number(d.total)}]`;
-      if (d.status === 'start') println(io.stderr, `${n} ${String(d.what)} ...`);
-      else if (d.status === 'done')
-        println(io.stderr, `${n} ${err.c.green('done')} (${Math.round(Number(d.ms))} ms)`);
-      else if (d.status === 'failed') println(io.stderr, `${n} ${err.c.red('failed')}`);
+      if (!flags.json)
+        printStep(io, err, {
+          index: Number(d.index),
+          total: Number(d.total),
+          what: String(d.what),
+          status: String(d.status),
+          ms: Number(d.ms),
+        });
       return false;
     });
     const result = done as ApplyDone | null;
@@ -249,8 +241,7 @@ export async function applyThroughDaemon(
     setExit(result.remaining ? 1 : EXIT.ok);
   } catch (e) {
     if (!(e instanceof ApiProblemError)) throw e;
-    if (flags.json) io.stdout.write(`${JSON.stringify(e.problem, null, 2)}\n`);
-    problem(e.problem);
+    reportProblem(io, locateProblem(e.problem, combined), flags.json === true);
     setExit(applyExitFor(e.problem));
   }
 }

@@ -21,6 +21,7 @@ import {
   ApiUnavailableError,
   DEFAULT_API_SOCKET,
 } from '../api-client.js';
+import { confirmDisruptive, printStep } from '../apply-output.js';
 import { applyThroughDaemon, combinePolicies, daemonForApply } from '../daemon-apply.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
@@ -316,33 +317,23 @@ consumers. --timeout applies to direct applies only.`,
         ctx.setExitCode(3);
         return;
       }
-      let confirmed = flags.yes === true;
-      const disruptive = r.plan.steps.filter((s: Step) => s.disruptive);
-      if (disruptive.length && !confirmed) {
-        if (!ctx.io.confirm) {
-          println(
-            ctx.io.stderr,
-            err.c.red(`refused: ${disruptive.length} disruptive step(s); confirm with --yes`),
-          );
-          ctx.setExitCode(3);
-          return;
-        }
-        confirmed = await ctx.io.confirm(`Apply ${disruptive.length} disruptive step(s)?`);
-        if (!confirmed) {
-          ctx.setExitCode(3);
-          return;
-        }
+      const disruptive = r.plan.steps.filter((s: Step) => s.disruptive).length;
+      if (!(await confirmDisruptive(ctx.io, disruptive, flags.yes === true, err))) {
+        ctx.setExitCode(3);
+        return;
       }
       const result = await applyPlan(host, r.plan, {
-        confirmedDisruptive: confirmed,
+        confirmedDisruptive: disruptive > 0 || flags.yes === true,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
         progress: (e) => {
           if (flags.json) return;
-          const n = `[${e.index + 1}/${e.total}]`;
-          if (e.type === 'start') println(ctx.io.stderr, `${n} ${e.step.what} ...`);
-          else if (e.type === 'done')
-            println(ctx.io.stderr, `${n} ${err.c.green('done')} (${Math.round(e.ms)} ms)`);
-          else println(ctx.io.stderr, `${n} ${err.c.red('failed')}`);
+          printStep(ctx.io, err, {
+            index: e.index,
+            total: e.total,
+            what: e.step.what,
+            status: e.type === 'start' ? 'start' : e.type === 'done' ? 'done' : 'failed',
+            ...(e.type === 'done' ? { ms: e.ms } : {}),
+          });
         },
       });
       printApplyResult(ctx.io, result, err);
