@@ -364,14 +364,22 @@ export class Ledger {
   /** Places, reserves, configures and records VFs for a consumer. */
   async attach(ctx: RequestContext, req: AttachRequest): Promise<AttachResult> {
     this.confine(ctx, req.tenant);
+    return this.claiming((claimed) => this.attachClaiming(ctx, req, claimed));
+  }
+
+  /**
+   * Runs a ledger operation on the host gate with a set of its claims (ids it added to inFlight),
+   * released when it ends however it ends.
+   */
+  private claiming<T>(fn: (claimed: Set<string>) => Promise<T>, held?: HeldGate): Promise<T> {
     return this.gate.runShared(async () => {
       const claimed = new Set<string>();
       try {
-        return await this.attachClaiming(ctx, req, claimed);
+        return await fn(claimed);
       } finally {
         for (const id of claimed) this.inFlight.delete(id);
       }
-    });
+    }, held);
   }
 
   private async attachClaiming(
@@ -693,20 +701,13 @@ export class Ledger {
 
   /** Scrubs the attachment's VF and releases it. */
   async detach(ctx: RequestContext, id: string): Promise<Attachment> {
-    return this.gate.runShared(async () => {
-      let claimed = false;
-      try {
-        return await this.detachClaiming(ctx, id, () => (claimed = true));
-      } finally {
-        if (claimed) this.inFlight.delete(id);
-      }
-    });
+    return this.claiming((claimed) => this.detachClaiming(ctx, id, claimed));
   }
 
   private async detachClaiming(
     ctx: RequestContext,
     id: string,
-    claim: () => void,
+    claimed: Set<string>,
   ): Promise<Attachment> {
     const now = this.stamp();
     const key = ctx.idempotencyKey;
@@ -743,7 +744,7 @@ export class Ledger {
             'retry in a moment',
           );
         this.inFlight.add(id);
-        claim();
+        claimed.add(id);
         if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
         if (key)
           await tx.putIdempotency(
@@ -827,14 +828,7 @@ export class Ledger {
    * VF is gone as `orphaned` (kept: the consumer still thinks it has it).
    */
   async reconcile(opts: { held?: HeldGate } = {}): Promise<ReconcileReport> {
-    return this.gate.runShared(async () => {
-      const claimed = new Set<string>();
-      try {
-        return await this.reconcileClaiming(claimed);
-      } finally {
-        for (const id of claimed) this.inFlight.delete(id);
-      }
-    }, opts.held);
+    return this.claiming((claimed) => this.reconcileClaiming(claimed), opts.held);
   }
 
   private async reconcileClaiming(claimed: Set<string>): Promise<ReconcileReport> {
