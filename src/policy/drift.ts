@@ -151,6 +151,7 @@ export class DriftWatcher {
       });
       return;
     }
+    // A const for the closure: `plan` is a `let` assigned in a try, which closures cannot narrow.
     const repair = plan;
     const run = () =>
       applyPlan(this.host, repair, { confirmedDisruptive: this.opts.repairDisruptive === true });
