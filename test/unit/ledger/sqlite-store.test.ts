@@ -2,6 +2,7 @@
 // apart, the append-only audit log, atomic units, and group commit (every answered unit is on disk,
 // a failing unit takes nothing else with it).
 import Database from 'better-sqlite3';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
@@ -702,5 +703,45 @@ describe('idempotency records', () => {
     expect(await s.getIdempotency('ci', 'k')).toEqual(done);
     await s.mutate((tx) => tx.deleteIdempotency('ci', 'k'));
     expect(await s.getIdempotency('ci', 'k')).toBeNull();
+  });
+});
+
+describe('file modes', () => {
+  /** The permission bits of each file the ledger has on disk. */
+  const modes = (path: string) =>
+    Object.fromEntries(
+      ['', '-wal', '-shm'].map((s) => [
+        `ledger.db${s}`,
+        (statSync(`${path}${s}`).mode & 0o777).toString(8),
+      ]),
+    );
+  const OWNER_ONLY = { 'ledger.db': '600', 'ledger.db-wal': '600', 'ledger.db-shm': '600' };
+
+  it('a new ledger and its WAL and shared-memory files are readable by their owner only', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    expect(modes(path)).toEqual(OWNER_ONLY);
+    // Writes, a checkpoint and a reopen create nothing wider.
+    for (let i = 0; i < 5; i++)
+      await s.mutate((tx) => tx.insertToken(token(`t${i}`, `n${i}`, `h${i}`)));
+    await s.close();
+    const again = openStore(path);
+    await again.mutate((tx) => tx.insertToken(token('t9', 'n9', 'h9')));
+    expect(modes(path)).toEqual(OWNER_ONLY);
+  });
+
+  it('narrows the files an older sriovctl left world-readable, the moment it opens them', async () => {
+    const path = dbFile();
+    // As the previous release left them: SQLite's default 0644, a WAL still holding a commit.
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.pragma('wal_autocheckpoint = 0');
+    old.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    for (const s of ['', '-wal', '-shm']) chmodSync(`${path}${s}`, 0o644);
+    const s = openStore(path);
+    old.close();
+    expect(modes(path)).toEqual(OWNER_ONLY);
+    await s.mutate((tx) => tx.insertToken(token('t1', 'n1', 'h1')));
+    expect(modes(path)).toEqual(OWNER_ONLY);
   });
 });
