@@ -12,6 +12,7 @@ import type { Host } from '../host/host.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { describeReadBack, configureVfs, SCRUBBED, type VfTarget } from './configure.js';
 import { LedgerError } from './errors.js';
+import { revokeToken } from './tokens.js';
 import type { InventoryCache } from './inventory-cache.js';
 import { uniqueConsumerMac } from './mac.js';
 import {
@@ -30,6 +31,7 @@ import {
   type PoolSpec,
   type Tenant,
   type TenantSpec,
+  type TokenRecord,
 } from './types.js';
 
 /** Who asks, for the audit log; `tenant` set means the caller is confined to that tenant. */
@@ -196,9 +198,10 @@ export class Ledger {
     return t;
   }
 
+  /** Deletes a tenant that holds nothing, and revokes its tokens with it. */
   async deleteTenant(ctx: RequestContext, name: string): Promise<void> {
     const now = this.stamp();
-    await this.store.mutate(async (tx) => {
+    const revoked = await this.store.mutate(async (tx) => {
       const before = await tx.getTenant(name);
       if (!before) throw new LedgerError('not-found', `tenant ${name} does not exist`);
       const held = await tx.listAttachments({ tenant: name });
@@ -211,7 +214,8 @@ export class Ledger {
         );
       // Its tokens go with it: left behind, they would let their holders into a later tenant of
       // the same name.
-      for (const t of (await tx.listTokens()).filter((t) => t.tenant === name)) {
+      const tokens = (await tx.listTokens()).filter((t) => t.tenant === name);
+      for (const t of tokens) {
         await tx.deleteToken(t.id);
         await tx.appendAudit(
           auditEntry(ctx, 'token.revoke', name, `token/${t.name}`, t, null),
@@ -223,8 +227,29 @@ export class Ledger {
         auditEntry(ctx, 'tenant.delete', name, `tenant/${name}`, before, null),
         now,
       );
+      return tokens;
     });
+    for (const t of revoked) this.emit({ kind: 'token', action: 'revoked', token: t });
     this.emit({ kind: 'tenant', name, action: 'delete' });
+  }
+
+  // Tokens -----------------------------------------------------------------------------------
+
+  /**
+   * Revokes a token. Its event ends what it still holds open (event streams) before this
+   * resolves: a revoked token is refused from the answer on, not from its next request on.
+   */
+  async revokeToken(ctx: RequestContext, id: string): Promise<TokenRecord> {
+    const t = await revokeToken(
+      this.store,
+      id,
+      ctx.actor.name,
+      this.stamp(),
+      ctx.requestId ?? null,
+    );
+    if (!t) throw new LedgerError('not-found', `token ${id} does not exist`);
+    this.emit({ kind: 'token', action: 'revoked', token: t });
+    return t;
   }
 
   // Pools ------------------------------------------------------------------------------------
@@ -981,6 +1006,8 @@ export class Ledger {
 export type LedgerEvent =
   | { kind: 'tenant'; name: string; action: 'put' | 'delete' }
   | { kind: 'pool'; name: string; action: 'put' | 'delete' }
+  /** A token was revoked (by itself or with its tenant): whatever it holds open must end. */
+  | { kind: 'token'; action: 'revoked'; token: TokenRecord }
   | {
       kind: 'attachment';
       id: string;
