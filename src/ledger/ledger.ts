@@ -16,6 +16,13 @@ import { revokeToken } from './tokens.js';
 import type { InventoryCache } from './inventory-cache.js';
 import { uniqueConsumerMac } from './mac.js';
 import {
+  conflictRefusal,
+  consumerUnavailable,
+  macUnavailable,
+  Unavailable,
+  type MacHolder,
+} from './refusals.js';
+import {
   place,
   resolveVlan,
   type PlacementConfig,
@@ -327,7 +334,26 @@ export class Ledger {
   async preview(ctx: RequestContext, req: AttachRequest): Promise<PlacementPreview> {
     this.confine(ctx, req.tenant);
     const { tenant, pool } = await this.tenantAndPool(this.store, req, ctx.actor);
-    // The same VLAN rule attach applies first, so a dry run never promises what attach refuses.
+    const inv = await this.inventory.get();
+    const all = await this.store.listAttachments();
+    const consumer = this.consumerOf(req);
+    // The same rules attach applies first, in its order, so a dry run never promises what attach
+    // refuses (and a probe learns no more from it).
+    let held: Attachment[];
+    try {
+      held = this.consumerRows(ctx.actor, tenant.name, consumer, all);
+      if (req.mac !== undefined) this.checkMac(ctx.actor, tenant.name, req.mac, all, inv);
+    } catch (err) {
+      if (!(err instanceof Unavailable)) throw err;
+      this.auditRefusal(ctx, err);
+      return {
+        ok: false,
+        reason: err.message,
+        code: err.details!.code as string,
+        choices: [],
+        placement: null,
+      };
+    }
     const vlan = resolveVlan(req, tenant);
     if (!vlan.ok)
       return {
@@ -337,10 +363,6 @@ export class Ledger {
         choices: [],
         placement: null,
       };
-    const inv = await this.inventory.get();
-    const all = await this.store.listAttachments();
-    const consumer = this.consumerOf(req);
-    const held = all.filter((a) => sameConsumer(a.consumer, consumer));
     const r = place({
       inv,
       pool,
@@ -386,10 +408,67 @@ export class Ledger {
     return { tenant, pool };
   }
 
+  /**
+   * The attachments `consumer` holds, all of `tenant`'s. A consumer (kind, name, host) belongs to
+   * one tenant while it holds anything: another tenant's is refused as unavailable.
+   */
+  private consumerRows(
+    caller: Actor,
+    tenant: string,
+    consumer: Consumer,
+    all: readonly Attachment[],
+  ): Attachment[] {
+    const rows = all.filter((a) => sameConsumer(a.consumer, consumer));
+    const theirs = rows.filter((a) => a.tenant !== tenant);
+    if (theirs.length) throw consumerUnavailable(caller, tenant, consumer, theirs);
+    return rows;
+  }
+
+  /** Refuses a requested MAC that an attachment or the host itself already uses. */
+  private checkMac(
+    caller: Actor,
+    tenant: string,
+    mac: string,
+    all: readonly Attachment[],
+    inv: Inventory,
+  ): void {
+    const a = all.find((x) => x.mac === mac);
+    const pf = pfMacs(inv).get(mac);
+    const holder: MacHolder | undefined = a ? { attachment: a } : pf ? { pf } : undefined;
+    if (holder) throw macUnavailable(caller, tenant, mac, holder);
+  }
+
+  /**
+   * Records a refusal that concerned another tenant's consumer or MAC, for the host's admins
+   * (tenant null: neither tenant sees it). Not waited for, so the refusal takes as long to arrive
+   * as any other and its timing tells nothing either.
+   */
+  private auditRefusal(ctx: RequestContext, err: unknown): void {
+    if (!(err instanceof Unavailable) || err.audit === null) return;
+    const note = err.audit;
+    const now = this.stamp();
+    void this.store
+      .mutate(
+        (tx) =>
+          tx.appendAudit(
+            auditEntry(ctx, 'attachment.refused', null, note.target, null, note.after),
+            now,
+          ),
+        { durable: false },
+      )
+      // The refusal stands either way; a store that cannot write says so on the next request.
+      .catch(() => undefined);
+  }
+
   /** Places, reserves, configures and records VFs for a consumer. */
   async attach(ctx: RequestContext, req: AttachRequest): Promise<AttachResult> {
     this.confine(ctx, req.tenant);
-    return this.claiming((claimed) => this.attachClaiming(ctx, req, claimed));
+    return this.claiming((claimed) => this.attachClaiming(ctx, req, claimed)).catch(
+      (err: unknown) => {
+        this.auditRefusal(ctx, err);
+        throw err;
+      },
+    );
   }
 
   /**
@@ -430,12 +509,14 @@ export class Ledger {
           );
         }
         const { tenant, pool } = await this.tenantAndPool(tx, req, ctx.actor);
+        const all = await tx.listAttachments();
+        const consumer = this.consumerOf(req);
+        // First: whatever is refused after this concerns the tenant's own consumer only.
+        const held = this.consumerRows(ctx.actor, tenant.name, consumer, all);
+        if (req.mac !== undefined) this.checkMac(ctx.actor, tenant.name, req.mac, all, inv);
         const vlan = resolveVlan(req, tenant);
         if (!vlan.ok)
           throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
-        const all = await tx.listAttachments();
-        const consumer = this.consumerOf(req);
-        const held = all.filter((a) => sameConsumer(a.consumer, consumer));
         const interfaces = this.interfacesFor(req, held);
         for (const i of interfaces) {
           const dup = held.find((a) => a.interface === i);
@@ -461,13 +542,14 @@ export class Ledger {
             code: r.code,
             ...(r.explanation ? { placement: r.explanation } : {}),
           });
-        const macs = new Set(all.map((a) => a.mac));
+        // Derived MACs avoid every MAC on the host, the PFs' own included.
+        const macs = new Set([...all.map((a) => a.mac), ...pfMacs(inv).keys()]);
+        const macKey = await tx.macKey();
         const rows: Attachment[] = [];
         for (const c of r.choices) {
-          let mac = req.mac;
-          if (mac !== undefined && macs.has(mac))
-            throw new LedgerError('conflict', `MAC ${mac} is used by another attachment`, 'mac');
-          mac ??= uniqueConsumerMac(consumer, c.interface, macs);
+          const mac =
+            req.mac ??
+            uniqueConsumerMac(macKey, { tenant: tenant.name, consumer, iface: c.interface }, macs);
           macs.add(mac);
           const a: Attachment = {
             // Time-ordered (UUIDv7): new ids land at the end of the ledger's indexes (and the
@@ -505,7 +587,7 @@ export class Ledger {
           try {
             await tx.insertAttachment(a);
           } catch (err) {
-            if (err instanceof ConflictError) throw new LedgerError('conflict', err.message);
+            if (err instanceof ConflictError) throw conflictRefusal(ctx.actor, a, err, all);
             throw err;
           }
           rows.push(a);
@@ -1019,6 +1101,15 @@ export type LedgerEvent =
     }
   /** `durationMs`: how long the pass took (for the metrics). */
   | { kind: 'reconcile'; report: ReconcileReport; durationMs?: number };
+
+/** The PFs' own MACs on this host, with the PF's name: never given to a VF. */
+function pfMacs(inv: Inventory): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const pf of inv.pfs)
+    if (pf.mac !== null && pf.mac !== '00:00:00:00:00:00')
+      m.set(pf.mac.toLowerCase(), pf.netdev ?? pf.pciAddress);
+  return m;
+}
 
 function sameConsumer(a: Consumer, b: Consumer): boolean {
   return a.kind === b.kind && a.name === b.name && a.host === b.host;

@@ -9,6 +9,7 @@
  * and sync as SQLite does them. That keeps durability per request off the event loop.
  */
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, fchmodSync, fdatasync, openSync } from 'node:fs';
 import { SriovctlError } from '../../host/errors.js';
 import {
@@ -280,6 +281,7 @@ export class SqliteLedgerStore implements LedgerStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate(opts.migrations ?? MIGRATIONS);
+    this.macKeyValue = this.secret('mac-key');
     const d = this.db;
     this.stmts = {
       listTenants: d.prepare('SELECT * FROM tenants ORDER BY name'),
@@ -309,6 +311,11 @@ export class SqliteLedgerStore implements LedgerStore {
          WHERE id = @id`,
       ),
       deleteAttachment: d.prepare('DELETE FROM attachments WHERE id = ?'),
+      // Served by the (consumer_host, consumer_kind, consumer_name, interface) unique index.
+      consumerOfAnotherTenant: d.prepare(
+        `SELECT 1 FROM attachments WHERE consumer_host = ? AND consumer_kind = ? AND consumer_name = ?
+           AND tenant <> ? LIMIT 1`,
+      ),
       appendAudit: d.prepare(
         `INSERT INTO audit (at, actor, action, tenant, target, before, after, request_id)
          VALUES (@at, @actor, @action, @tenant, @target, @before, @after, @requestId)`,
@@ -359,6 +366,23 @@ export class SqliteLedgerStore implements LedgerStore {
     });
     for (let i = version; i < migrations.length; i++) step(i);
   }
+
+  /**
+   * A secret of this ledger, made on first use from the operating system's generator. Ledgers
+   * from before migration 3 have none (tests that build one): their MACs are keyed with ''.
+   */
+  private secret(name: string): string {
+    const has = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'secrets'")
+      .get();
+    if (!has) return '';
+    this.db
+      .prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)')
+      .run(name, randomBytes(32).toString('hex'));
+    return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(name) as string;
+  }
+
+  private readonly macKeyValue: string;
 
   private readonly statementCache = new Map<string, Database.Statement>();
 
@@ -478,6 +502,9 @@ export class SqliteLedgerStore implements LedgerStore {
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map(({ hash: _hash, ...t }) => t);
   }
+  async macKey(): Promise<string> {
+    return this.macKeyValue;
+  }
 
   // Writes -----------------------------------------------------------------------------------
 
@@ -498,6 +525,7 @@ export class SqliteLedgerStore implements LedgerStore {
       getIdempotency: (actor, key) => self.getIdempotency(actor, key),
       findToken: (hash) => self.findToken(hash),
       listTokens: () => self.listTokens(),
+      macKey: () => self.macKey(),
     };
     const w: LedgerWriter = Object.assign(reads, {
       async putTenant(name: string, spec: TenantSpec, now: string) {
@@ -560,6 +588,12 @@ export class SqliteLedgerStore implements LedgerStore {
           created_at: a.createdAt,
           updated_at: a.updatedAt,
         };
+        const c = a.consumer;
+        if (s.consumerOfAnotherTenant.get(c.host, c.kind, c.name, a.tenant))
+          throw new ConflictError(
+            'consumer-of-another-tenant',
+            `${c.kind} ${c.name} holds attachments of another tenant`,
+          );
         try {
           s.insertAttachment.run(values);
         } catch (err) {

@@ -198,6 +198,42 @@ describe('constraints', () => {
     expect(await s.listAttachments()).toHaveLength(3);
   });
 
+  it('a consumer holding attachments of one tenant takes no rows of another', async () => {
+    const s = openStore(dbFile());
+    const vm = { kind: 'vm' as const, name: 'payroll-db', host: 'h' };
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(row(0, { tenant: 'team-b', consumer: vm }));
+    });
+    // Another interface of the same consumer: refused for team-a, taken by team-b.
+    const e = await rejection(
+      s.mutate((tx) => tx.insertAttachment(row(1, { consumer: vm, interface: 'net1' }))),
+    );
+    expect(e).toBeInstanceOf(ConflictError);
+    expect((e as ConflictError).constraint).toBe('consumer-of-another-tenant');
+    await s.mutate((tx) =>
+      tx.insertAttachment(row(2, { tenant: 'team-b', consumer: vm, interface: 'net2' })),
+    );
+    // The same name on another host or of another kind is another consumer.
+    await s.mutate(async (tx) => {
+      await tx.insertAttachment(row(3, { consumer: { ...vm, host: 'h2' } }));
+      await tx.insertAttachment(row(4, { consumer: { ...vm, kind: 'pod' } }));
+    });
+    expect(
+      (await s.listAttachments()).map((a) => `${a.tenant} ${a.consumer.kind} ${a.vfIndex}`).sort(),
+    ).toEqual(['team-a pod 4', 'team-a vm 3', 'team-b vm 0', 'team-b vm 2']);
+  });
+
+  it('keeps a random MAC key per ledger, the same across reopens', async () => {
+    const path = dbFile();
+    const a = openStore(path);
+    const key = await a.macKey();
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    await a.close();
+    expect(await openStore(path).macKey()).toBe(key);
+    expect(await openStore(dbFile()).macKey()).not.toBe(key);
+  });
+
   it('a token name is unique', async () => {
     const s = openStore(dbFile());
     const t = {
@@ -673,11 +709,12 @@ describe('group commit', () => {
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
       order.push(1);
-      await tx.insertAttachment(row(1));
+      // Ids of their own: the list is in (createdAt, id) order, and the rows share createdAt.
+      await tx.insertAttachment(row(1, { id: 'unit-1' }));
     });
     const fast = s.mutate(async (tx) => {
       order.push(2);
-      await tx.insertAttachment(row(2));
+      await tx.insertAttachment(row(2, { id: 'unit-2' }));
     });
     await Promise.all([slow, fast]);
     expect(order).toEqual([1, 2]);
