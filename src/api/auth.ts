@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { LedgerError } from '../ledger/errors.js';
-import type { Actor } from '../ledger/ledger.js';
+import type { Actor, LedgerEvent } from '../ledger/ledger.js';
 import type { LedgerStore } from '../ledger/store.js';
 import { authenticate } from '../ledger/tokens.js';
 import type { Role } from '../ledger/types.js';
@@ -15,6 +15,8 @@ export interface Principal {
   name: string;
   role: Role;
   tenant: string | null;
+  /** The token that authenticated the request (none for local root and loopback scrapes). */
+  tokenId?: string;
 }
 
 export const LOCAL_ROOT: Principal = { name: 'local-root', role: 'admin', tenant: null };
@@ -39,7 +41,19 @@ export async function principalOf(
   const m = /^Bearer\s+(\S+)$/i.exec(h);
   if (!m) return null;
   const t = await authenticate(store, m[1]!);
-  return t ? { name: t.name, role: t.role, tenant: t.tenant } : null;
+  return t ? { name: t.name, role: t.role, tenant: t.tenant, tokenId: t.id } : null;
+}
+
+/**
+ * Why a ledger change takes away what `p` was let in with (its token revoked, its tenant deleted),
+ * or null when it does not. Requests authenticate one by one; this is for what stays open.
+ */
+export function credentialsGone(p: Principal, e: LedgerEvent): string | null {
+  if (e.kind === 'token' && p.tokenId !== undefined && e.token.id === p.tokenId)
+    return `token ${e.token.name} was revoked`;
+  if (e.kind === 'tenant' && e.action === 'delete' && p.tenant === e.name)
+    return `tenant ${e.name} was deleted`;
+  return null;
 }
 
 /** A preHandler that refuses the request unless the principal has at least `role`. */

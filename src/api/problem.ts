@@ -45,6 +45,18 @@ const CLIENT_ERRORS: Record<number, [string, string]> = {
 /** Errnos that mean "the kernel will not take these values", not "the host is broken". */
 const INPUT_ERRNOS = new Set(['EINVAL', 'ERANGE', 'EOPNOTSUPP', 'EPROTONOSUPPORT']);
 
+/** The answer to a request whose credentials are missing, wrong or revoked. */
+export function unauthorized(instance: string): Problem {
+  return {
+    type: `${PROBLEM_BASE}unauthorized`,
+    title: 'Unauthorized',
+    status: 401,
+    detail: 'a valid bearer token is required (Authorization: Bearer sriovctl_...)',
+    fix: 'create one with `sriovctl token create NAME --role viewer` as root on the host',
+    instance,
+  };
+}
+
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   // A problem that says when to come back says it in the header clients and proxies read too.
   if (typeof p.retryAfterS === 'number') reply.header('retry-after', String(p.retryAfterS));

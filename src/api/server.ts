@@ -20,7 +20,7 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { EventBus } from '../metrics/events.js';
 import type { TrafficSampler } from '../metrics/traffic.js';
 import { LOCAL_ROOT, principalOf, type Principal } from './auth.js';
-import { sendProblem, toProblem, PROBLEM_BASE } from './problem.js';
+import { sendProblem, toProblem, unauthorized, PROBLEM_BASE } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -147,15 +147,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
         fix: 'check the token; retry in a minute',
         instance: req.url,
       });
-    if (!p)
-      return sendProblem(reply, {
-        type: `${PROBLEM_BASE}unauthorized`,
-        title: 'Unauthorized',
-        status: 401,
-        detail: 'a valid bearer token is required (Authorization: Bearer sriovctl_...)',
-        fix: 'create one with `sriovctl token create NAME --role viewer` as root on the host',
-        instance: req.url,
-      });
+    if (!p) return sendProblem(reply, unauthorized(req.url));
     req.principal = p;
   });
 

@@ -56,6 +56,14 @@ export function ledgerEventToBus(e: LedgerEvent): NewEvent {
         message: e.action === 'put' ? `pool ${e.name} saved` : `pool ${e.name} deleted`,
         data: { name: e.name },
       };
+    case 'token':
+      return {
+        kind: 'token.revoked',
+        level: 'info',
+        message: `token ${e.token.name} revoked`,
+        tenant: e.token.tenant,
+        data: { id: e.token.id, name: e.token.name },
+      };
     case 'attachment': {
       const a = e.attachment;
       const base = { tenant: e.tenant, data: { id: e.id, attachment: a } };

@@ -12,8 +12,16 @@ import type { Host } from '../host/host.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { describeReadBack, configureVfs, SCRUBBED, type VfTarget } from './configure.js';
 import { LedgerError } from './errors.js';
+import { revokeToken } from './tokens.js';
 import type { InventoryCache } from './inventory-cache.js';
 import { uniqueConsumerMac } from './mac.js';
+import {
+  conflictRefusal,
+  consumerUnavailable,
+  macUnavailable,
+  Unavailable,
+  type MacHolder,
+} from './refusals.js';
 import {
   place,
   resolveVlan,
@@ -30,6 +38,7 @@ import {
   type PoolSpec,
   type Tenant,
   type TenantSpec,
+  type TokenRecord,
 } from './types.js';
 
 /** Who asks, for the audit log; `tenant` set means the caller is confined to that tenant. */
@@ -196,9 +205,10 @@ export class Ledger {
     return t;
   }
 
+  /** Deletes a tenant that holds nothing, and revokes its tokens with it. */
   async deleteTenant(ctx: RequestContext, name: string): Promise<void> {
     const now = this.stamp();
-    await this.store.mutate(async (tx) => {
+    const revoked = await this.store.mutate(async (tx) => {
       const before = await tx.getTenant(name);
       if (!before) throw new LedgerError('not-found', `tenant ${name} does not exist`);
       const held = await tx.listAttachments({ tenant: name });
@@ -211,7 +221,8 @@ export class Ledger {
         );
       // Its tokens go with it: left behind, they would let their holders into a later tenant of
       // the same name.
-      for (const t of (await tx.listTokens()).filter((t) => t.tenant === name)) {
+      const tokens = (await tx.listTokens()).filter((t) => t.tenant === name);
+      for (const t of tokens) {
         await tx.deleteToken(t.id);
         await tx.appendAudit(
           auditEntry(ctx, 'token.revoke', name, `token/${t.name}`, t, null),
@@ -223,8 +234,29 @@ export class Ledger {
         auditEntry(ctx, 'tenant.delete', name, `tenant/${name}`, before, null),
         now,
       );
+      return tokens;
     });
+    for (const t of revoked) this.emit({ kind: 'token', action: 'revoked', token: t });
     this.emit({ kind: 'tenant', name, action: 'delete' });
+  }
+
+  // Tokens -----------------------------------------------------------------------------------
+
+  /**
+   * Revokes a token. Its event ends what it still holds open (event streams) before this
+   * resolves: a revoked token is refused from the answer on, not from its next request on.
+   */
+  async revokeToken(ctx: RequestContext, id: string): Promise<TokenRecord> {
+    const t = await revokeToken(
+      this.store,
+      id,
+      ctx.actor.name,
+      this.stamp(),
+      ctx.requestId ?? null,
+    );
+    if (!t) throw new LedgerError('not-found', `token ${id} does not exist`);
+    this.emit({ kind: 'token', action: 'revoked', token: t });
+    return t;
   }
 
   // Pools ------------------------------------------------------------------------------------
@@ -302,7 +334,26 @@ export class Ledger {
   async preview(ctx: RequestContext, req: AttachRequest): Promise<PlacementPreview> {
     this.confine(ctx, req.tenant);
     const { tenant, pool } = await this.tenantAndPool(this.store, req, ctx.actor);
-    // The same VLAN rule attach applies first, so a dry run never promises what attach refuses.
+    const inv = await this.inventory.get();
+    const all = await this.store.listAttachments();
+    const consumer = this.consumerOf(req);
+    // The same rules attach applies first, in its order, so a dry run never promises what attach
+    // refuses (and a probe learns no more from it).
+    let held: Attachment[];
+    try {
+      held = this.consumerRows(ctx.actor, tenant.name, consumer, all);
+      if (req.mac !== undefined) this.checkMac(ctx.actor, tenant.name, req.mac, all, inv);
+    } catch (err) {
+      if (!(err instanceof Unavailable)) throw err;
+      this.auditRefusal(ctx, err);
+      return {
+        ok: false,
+        reason: err.message,
+        code: err.details!.code as string,
+        choices: [],
+        placement: null,
+      };
+    }
     const vlan = resolveVlan(req, tenant);
     if (!vlan.ok)
       return {
@@ -312,10 +363,6 @@ export class Ledger {
         choices: [],
         placement: null,
       };
-    const inv = await this.inventory.get();
-    const all = await this.store.listAttachments();
-    const consumer = this.consumerOf(req);
-    const held = all.filter((a) => sameConsumer(a.consumer, consumer));
     const r = place({
       inv,
       pool,
@@ -361,10 +408,67 @@ export class Ledger {
     return { tenant, pool };
   }
 
+  /**
+   * The attachments `consumer` holds, all of `tenant`'s. A consumer (kind, name, host) belongs to
+   * one tenant while it holds anything: another tenant's is refused as unavailable.
+   */
+  private consumerRows(
+    caller: Actor,
+    tenant: string,
+    consumer: Consumer,
+    all: readonly Attachment[],
+  ): Attachment[] {
+    const rows = all.filter((a) => sameConsumer(a.consumer, consumer));
+    const theirs = rows.filter((a) => a.tenant !== tenant);
+    if (theirs.length) throw consumerUnavailable(caller, tenant, consumer, theirs);
+    return rows;
+  }
+
+  /** Refuses a requested MAC that an attachment or the host itself already uses. */
+  private checkMac(
+    caller: Actor,
+    tenant: string,
+    mac: string,
+    all: readonly Attachment[],
+    inv: Inventory,
+  ): void {
+    const a = all.find((x) => x.mac === mac);
+    const pf = pfMacs(inv).get(mac);
+    const holder: MacHolder | undefined = a ? { attachment: a } : pf ? { pf } : undefined;
+    if (holder) throw macUnavailable(caller, tenant, mac, holder);
+  }
+
+  /**
+   * Records a refusal that concerned another tenant's consumer or MAC, for the host's admins
+   * (tenant null: neither tenant sees it). Not waited for, so the refusal takes as long to arrive
+   * as any other and its timing tells nothing either.
+   */
+  private auditRefusal(ctx: RequestContext, err: unknown): void {
+    if (!(err instanceof Unavailable) || err.audit === null) return;
+    const note = err.audit;
+    const now = this.stamp();
+    void this.store
+      .mutate(
+        (tx) =>
+          tx.appendAudit(
+            auditEntry(ctx, 'attachment.refused', null, note.target, null, note.after),
+            now,
+          ),
+        { durable: false },
+      )
+      // The refusal stands either way; a store that cannot write says so on the next request.
+      .catch(() => undefined);
+  }
+
   /** Places, reserves, configures and records VFs for a consumer. */
   async attach(ctx: RequestContext, req: AttachRequest): Promise<AttachResult> {
     this.confine(ctx, req.tenant);
-    return this.claiming((claimed) => this.attachClaiming(ctx, req, claimed));
+    return this.claiming((claimed) => this.attachClaiming(ctx, req, claimed)).catch(
+      (err: unknown) => {
+        this.auditRefusal(ctx, err);
+        throw err;
+      },
+    );
   }
 
   /**
@@ -405,12 +509,14 @@ export class Ledger {
           );
         }
         const { tenant, pool } = await this.tenantAndPool(tx, req, ctx.actor);
+        const all = await tx.listAttachments();
+        const consumer = this.consumerOf(req);
+        // First: whatever is refused after this concerns the tenant's own consumer only.
+        const held = this.consumerRows(ctx.actor, tenant.name, consumer, all);
+        if (req.mac !== undefined) this.checkMac(ctx.actor, tenant.name, req.mac, all, inv);
         const vlan = resolveVlan(req, tenant);
         if (!vlan.ok)
           throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
-        const all = await tx.listAttachments();
-        const consumer = this.consumerOf(req);
-        const held = all.filter((a) => sameConsumer(a.consumer, consumer));
         const interfaces = this.interfacesFor(req, held);
         for (const i of interfaces) {
           const dup = held.find((a) => a.interface === i);
@@ -436,13 +542,14 @@ export class Ledger {
             code: r.code,
             ...(r.explanation ? { placement: r.explanation } : {}),
           });
-        const macs = new Set(all.map((a) => a.mac));
+        // Derived MACs avoid every MAC on the host, the PFs' own included.
+        const macs = new Set([...all.map((a) => a.mac), ...pfMacs(inv).keys()]);
+        const macKey = await tx.macKey();
         const rows: Attachment[] = [];
         for (const c of r.choices) {
-          let mac = req.mac;
-          if (mac !== undefined && macs.has(mac))
-            throw new LedgerError('conflict', `MAC ${mac} is used by another attachment`, 'mac');
-          mac ??= uniqueConsumerMac(consumer, c.interface, macs);
+          const mac =
+            req.mac ??
+            uniqueConsumerMac(macKey, { tenant: tenant.name, consumer, iface: c.interface }, macs);
           macs.add(mac);
           const a: Attachment = {
             // Time-ordered (UUIDv7): new ids land at the end of the ledger's indexes (and the
@@ -480,7 +587,7 @@ export class Ledger {
           try {
             await tx.insertAttachment(a);
           } catch (err) {
-            if (err instanceof ConflictError) throw new LedgerError('conflict', err.message);
+            if (err instanceof ConflictError) throw conflictRefusal(ctx.actor, a, err, all);
             throw err;
           }
           rows.push(a);
@@ -981,6 +1088,8 @@ export class Ledger {
 export type LedgerEvent =
   | { kind: 'tenant'; name: string; action: 'put' | 'delete' }
   | { kind: 'pool'; name: string; action: 'put' | 'delete' }
+  /** A token was revoked (by itself or with its tenant): whatever it holds open must end. */
+  | { kind: 'token'; action: 'revoked'; token: TokenRecord }
   | {
       kind: 'attachment';
       id: string;
@@ -992,6 +1101,15 @@ export type LedgerEvent =
     }
   /** `durationMs`: how long the pass took (for the metrics). */
   | { kind: 'reconcile'; report: ReconcileReport; durationMs?: number };
+
+/** The PFs' own MACs on this host, with the PF's name: never given to a VF. */
+function pfMacs(inv: Inventory): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const pf of inv.pfs)
+    if (pf.mac !== null && pf.mac !== '00:00:00:00:00:00')
+      m.set(pf.mac.toLowerCase(), pf.netdev ?? pf.pciAddress);
+  return m;
+}
 
 function sameConsumer(a: Consumer, b: Consumer): boolean {
   return a.kind === b.kind && a.name === b.name && a.host === b.host;

@@ -2,7 +2,8 @@
  * The ledger's storage interface. SQLite fills it for one host; a PostgreSQL implementation can
  * fill it for a fleet. Every method is async so a networked database fits; uniqueness that keeps
  * tenants apart (one owner per VF, one VF per consumer interface, one interface per MAC) is the
- * store's job, enforced by constraints, so that no caller can get it wrong.
+ * store's job, enforced by constraints, so that no caller can get it wrong — and so is the rule
+ * that a consumer belongs to one tenant while it holds anything.
  */
 import type {
   Attachment,
@@ -52,7 +53,8 @@ export interface TokenWithHash extends TokenRecord {
 export class ConflictError extends Error {
   override name = 'ConflictError';
   constructor(
-    readonly constraint: 'vf-owned' | 'interface-attached' | 'mac-in-use' | 'exists',
+    readonly constraint:
+      'vf-owned' | 'interface-attached' | 'mac-in-use' | 'consumer-of-another-tenant' | 'exists',
     message: string,
   ) {
     super(message);
@@ -71,6 +73,11 @@ export interface LedgerReader {
   getIdempotency(actor: string, key: string): Promise<IdempotencyRecord | null>;
   findToken(hash: string): Promise<TokenWithHash | null>;
   listTokens(): Promise<TokenRecord[]>;
+  /**
+   * This ledger's secret for deriving consumer MACs: random, made once with the ledger and kept
+   * in it, so a MAC stays the same across restarts but nobody without the database can compute it.
+   */
+  macKey(): Promise<string>;
 }
 
 /** Writes; only available inside `mutate`, so every change is part of one transaction. */
@@ -79,7 +86,10 @@ export interface LedgerWriter extends LedgerReader {
   deleteTenant(name: string): Promise<boolean>;
   putPool(name: string, spec: PoolSpec, now: string): Promise<Pool>;
   deletePool(name: string): Promise<boolean>;
-  /** Throws ConflictError when the VF, the consumer interface or the MAC is taken. */
+  /**
+   * Throws ConflictError when the VF, the consumer interface or the MAC is taken, or the consumer
+   * holds attachments of another tenant.
+   */
   insertAttachment(a: Attachment): Promise<void>;
   updateAttachment(
     id: string,

@@ -57,17 +57,18 @@ export async function authenticate(
   return rest;
 }
 
-/** Revokes a token by id; false when there was none. */
+/** Revokes a token by id; answers what it was, or null when there was none. */
 export async function revokeToken(
   store: LedgerStore,
   id: string,
   actor: string,
   now: string,
-): Promise<boolean> {
+  requestId: string | null = null,
+): Promise<TokenRecord | null> {
   return store.mutate(async (tx) => {
     const all = await tx.listTokens();
     const t = all.find((x) => x.id === id);
-    if (!t) return false;
+    if (!t) return null;
     await tx.deleteToken(id);
     await tx.appendAudit(
       {
@@ -77,10 +78,10 @@ export async function revokeToken(
         target: `token/${t.name}`,
         before: t,
         after: null,
-        requestId: null,
+        requestId,
       },
       now,
     );
-    return true;
+    return t;
   });
 }

@@ -4,9 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/ledger.js';
-import { createToken, revokeToken } from '../../ledger/tokens.js';
+import { createToken } from '../../ledger/tokens.js';
 import { resourceName, tokenInput } from '../../ledger/types.js';
-import { requireRole } from '../auth.js';
+import { actorOf, requireRole } from '../auth.js';
 
 const auditQuery = z
   .object({
@@ -27,7 +27,9 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
     const now = () => new Date().toISOString();
 
     app.get('/whoami', { schema: { tags: ['auth'], summary: 'The caller' } }, async (req) => ({
-      ...req.principal,
+      name: req.principal.name,
+      role: req.principal.role,
+      tenant: req.principal.tenant,
       host: ledger.hostname,
     }));
 
@@ -99,8 +101,10 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         schema: { tags: ['auth'], summary: 'Revoke a token', params: z.object({ id: z.uuid() }) },
       },
       async (req, reply) => {
-        if (!(await revokeToken(ledger.store, req.params.id, req.principal.name, now())))
-          throw new LedgerError('not-found', `token ${req.params.id} does not exist`);
+        await ledger.revokeToken(
+          { actor: actorOf(req.principal), requestId: req.id },
+          req.params.id,
+        );
         return reply.code(204).send();
       },
     );

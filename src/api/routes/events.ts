@@ -14,6 +14,8 @@ import { z } from 'zod';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { DaemonEvent, EventBus } from '../../metrics/events.js';
 import type { TrafficSampler } from '../../metrics/traffic.js';
+import { credentialsGone, type Principal } from '../auth.js';
+import { sendProblem, unauthorized } from '../problem.js';
 import { trafficFor } from './host.js';
 
 export interface EventRouteDeps {
@@ -49,10 +51,22 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
-    /** Open streams, ended when the server closes (otherwise close would wait for them forever). */
-    const open = new Set<ServerResponse>();
+    /**
+     * Open streams, each with what ends it early: the server closing (otherwise close would wait
+     * for them forever), or the credentials it was opened with going away (its token revoked, its
+     * tenant deleted), which ends it before the revoking request is answered, so nothing published
+     * after the revocation reaches it.
+     */
+    const open = new Map<ServerResponse, { principal: Principal; end: (reason: string) => void }>();
+    const stopWatching = deps.ledger.onEvent((e) => {
+      for (const { principal, end } of [...open.values()]) {
+        const reason = credentialsGone(principal, e);
+        if (reason !== null) end(reason);
+      }
+    });
     app.addHook('preClose', async () => {
-      for (const res of open) res.end();
+      stopWatching();
+      for (const { end } of [...open.values()]) end('the daemon is stopping');
     });
 
     app.get(
@@ -66,7 +80,16 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const tenant = req.principal.tenant;
+        const principal = req.principal;
+        // The token was checked when the request came in; a revocation since then has already
+        // been announced, so look again: from here on the stream is registered and hears the next.
+        const tokenId = principal.tokenId;
+        if (
+          tokenId !== undefined &&
+          !(await deps.ledger.store.listTokens()).some((t) => t.id === tokenId)
+        )
+          return sendProblem(reply, unauthorized(req.url));
+        const tenant = principal.tenant;
         const visible = (e: DaemonEvent) => tenant === null || e.tenant === tenant;
         const after = parseLastEventId(req.headers['last-event-id']) ?? req.query.since;
 
@@ -79,7 +102,6 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
           // nginx and friends buffer responses unless told not to.
           'x-accel-buffering': 'no',
         });
-        open.add(res);
 
         // History and subscription are taken in the same synchronous turn: no event can fall
         // between them, none can come twice.
@@ -128,6 +150,15 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
           unsubscribe();
           open.delete(res);
         };
+        open.set(res, {
+          principal,
+          end: (reason) => {
+            cleanup();
+            // Said once, so a client knows not to come back with the same credentials.
+            if (!res.writableEnded)
+              res.end(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+          },
+        });
         res.on('close', cleanup);
         res.on('error', cleanup);
       },

@@ -140,4 +140,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
   `,
+  // 3: secrets of this ledger (the key consumer MACs are derived with); the store fills in their
+  // random values when it opens the file, from the operating system's generator.
+  `
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
 ];

@@ -9,7 +9,8 @@
  * and sync as SQLite does them. That keeps durability per request off the event loop.
  */
 import Database from 'better-sqlite3';
-import { closeSync, fdatasync, openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants, fchmodSync, fdatasync, openSync } from 'node:fs';
 import { SriovctlError } from '../../host/errors.js';
 import {
   ConflictError,
@@ -176,19 +177,62 @@ function attachmentConflict(err: unknown, a: Attachment): never {
   throw err;
 }
 
+/** The ledger's files: only their owner may read them (the audit log, token hashes). */
+const FILE_MODE = 0o600;
+
+/** Files SQLite keeps next to the database: the write-ahead log, its index, a rollback journal. */
+const SIDE_FILES = ['-wal', '-shm', '-journal'];
+
+/** Whether `path` names a file (not an in-memory or temporary database). */
+function onDisk(path: string): boolean {
+  return path !== ':memory:' && path !== '' && !path.startsWith('file:');
+}
+
+/**
+ * Creates the database file 0600 if it is missing, so it never exists with SQLite's default 0644
+ * (SQLite then gives its -wal and -shm the database file's mode), and narrows the modes of files
+ * an older sriovctl left readable by everyone.
+ */
+function secureFiles(path: string): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_CREAT, FILE_MODE);
+  try {
+    fchmodSync(fd, FILE_MODE);
+  } finally {
+    closeSync(fd);
+  }
+  restrictSideFiles(path);
+}
+
+/** Narrows the modes of the database's side files that exist now. */
+function restrictSideFiles(path: string): void {
+  for (const suffix of SIDE_FILES) {
+    try {
+      chmodSync(`${path}${suffix}`, FILE_MODE);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
 /** Opens the file, turning SQLite's terse codes into what to do about them. */
 function openDatabase(path: string): Database.Database {
   try {
+    if (onDisk(path)) secureFiles(path);
     const db = new Database(path);
     db.pragma('schema_version'); // reads the header: a file that is not a database fails here
     return db;
   } catch (err) {
     const code = (err as { code?: string }).code;
     const msg = err instanceof Error ? err.message : String(err);
-    if (code === 'SQLITE_CANTOPEN' || /directory does not exist/.test(msg))
+    if (code === 'SQLITE_CANTOPEN' || code === 'ENOENT' || /directory does not exist/.test(msg))
       throw new SriovctlError(
         `cannot open the ledger database ${path}: ${msg}`,
         'create its directory (the systemd unit does, with StateDirectory=sriovctl) or pass --db PATH',
+      );
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new SriovctlError(
+        `cannot open the ledger database ${path}: ${msg}`,
+        'run as the user that owns it (root for /var/lib/sriovctl) or pass --db PATH',
       );
     if (code === 'SQLITE_NOTADB')
       throw new SriovctlError(
@@ -230,11 +274,14 @@ export class SqliteLedgerStore implements LedgerStore {
     this.db = openDatabase(opts.path);
     this.walPath = opts.path === ':memory:' || opts.path === '' ? null : `${opts.path}-wal`;
     this.db.pragma('journal_mode = WAL');
+    // SQLite gives the -wal and -shm it just created the database's mode; said here, not assumed.
+    if (onDisk(opts.path)) restrictSideFiles(opts.path);
     // NORMAL: commits write the WAL without syncing it; flush() syncs it (see the header).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate(opts.migrations ?? MIGRATIONS);
+    this.macKeyValue = this.secret('mac-key');
     const d = this.db;
     this.stmts = {
       listTenants: d.prepare('SELECT * FROM tenants ORDER BY name'),
@@ -264,6 +311,11 @@ export class SqliteLedgerStore implements LedgerStore {
          WHERE id = @id`,
       ),
       deleteAttachment: d.prepare('DELETE FROM attachments WHERE id = ?'),
+      // Served by the (consumer_host, consumer_kind, consumer_name, interface) unique index.
+      consumerOfAnotherTenant: d.prepare(
+        `SELECT 1 FROM attachments WHERE consumer_host = ? AND consumer_kind = ? AND consumer_name = ?
+           AND tenant <> ? LIMIT 1`,
+      ),
       appendAudit: d.prepare(
         `INSERT INTO audit (at, actor, action, tenant, target, before, after, request_id)
          VALUES (@at, @actor, @action, @tenant, @target, @before, @after, @requestId)`,
@@ -314,6 +366,23 @@ export class SqliteLedgerStore implements LedgerStore {
     });
     for (let i = version; i < migrations.length; i++) step(i);
   }
+
+  /**
+   * A secret of this ledger, made on first use from the operating system's generator. Ledgers
+   * from before migration 3 have none (tests that build one): their MACs are keyed with ''.
+   */
+  private secret(name: string): string {
+    const has = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'secrets'")
+      .get();
+    if (!has) return '';
+    this.db
+      .prepare('INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)')
+      .run(name, randomBytes(32).toString('hex'));
+    return this.db.prepare('SELECT value FROM secrets WHERE name = ?').pluck().get(name) as string;
+  }
+
+  private readonly macKeyValue: string;
 
   private readonly statementCache = new Map<string, Database.Statement>();
 
@@ -433,6 +502,9 @@ export class SqliteLedgerStore implements LedgerStore {
       .sort((a, b) => (a.name < b.name ? -1 : 1))
       .map(({ hash: _hash, ...t }) => t);
   }
+  async macKey(): Promise<string> {
+    return this.macKeyValue;
+  }
 
   // Writes -----------------------------------------------------------------------------------
 
@@ -453,6 +525,7 @@ export class SqliteLedgerStore implements LedgerStore {
       getIdempotency: (actor, key) => self.getIdempotency(actor, key),
       findToken: (hash) => self.findToken(hash),
       listTokens: () => self.listTokens(),
+      macKey: () => self.macKey(),
     };
     const w: LedgerWriter = Object.assign(reads, {
       async putTenant(name: string, spec: TenantSpec, now: string) {
@@ -515,6 +588,12 @@ export class SqliteLedgerStore implements LedgerStore {
           created_at: a.createdAt,
           updated_at: a.updatedAt,
         };
+        const c = a.consumer;
+        if (s.consumerOfAnotherTenant.get(c.host, c.kind, c.name, a.tenant))
+          throw new ConflictError(
+            'consumer-of-another-tenant',
+            `${c.kind} ${c.name} holds attachments of another tenant`,
+          );
         try {
           s.insertAttachment.run(values);
         } catch (err) {

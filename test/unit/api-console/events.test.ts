@@ -1,10 +1,12 @@
 // GET /events over real HTTP: ledger changes as typed events, resuming with Last-Event-ID (and
 // `since`) without losing or repeating one, gap notices, tenant walls (events and traffic), the
-// traffic samples and heartbeats, and streams ending when the daemon stops.
+// traffic samples and heartbeats, and streams ending when the daemon stops or their token is
+// revoked (by itself or with its tenant).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrafficView } from '../../../src/api/routes/host.js';
-import type { Attachment } from '../../../src/ledger/types.js';
-import { openConsoleFixture, type ConsoleFixture } from './console-fixture.js';
+import { createToken } from '../../../src/ledger/tokens.js';
+import { tenantSpec, type Attachment } from '../../../src/ledger/types.js';
+import { openConsoleFixture, SseClient, V1, type ConsoleFixture } from './console-fixture.js';
 
 let f: ConsoleFixture;
 
@@ -192,5 +194,72 @@ describe('stopping the daemon', () => {
     await g.close();
     await s.closed();
     await expect(fetch(`${g.url}/api/v1/whoami`)).rejects.toThrow();
+  });
+});
+
+describe('streams of credentials that go away', () => {
+  let g: ConsoleFixture;
+  beforeAll(async () => {
+    g = await openConsoleFixture({ built: false });
+    await g.arrangeTenants();
+  });
+  afterAll(async () => {
+    await g.close();
+  });
+
+  async function tokenId(name: string): Promise<string> {
+    const r = await g.as('admin', 'GET', '/tokens');
+    return (r.body as { items: { id: string; name: string }[] }).items.find((t) => t.name === name)!
+      .id;
+  }
+
+  it('revoking a token ends its open event stream before the revocation is answered', async () => {
+    const s = await g.events('a-viewer');
+    // Another token of the same tenant: its stream goes on, and shows what the revoked one missed.
+    const peer = await g.events('a-operator');
+    for (const c of [s, peer]) await c.waitFor((fr) => fr.comments.includes('connected'));
+    const subscribers = g.daemon.bus.subscriberCount;
+
+    const del = await g.as('admin', 'DELETE', `/tokens/${await tokenId('a-viewer')}`);
+    expect(del.status).toBe(204);
+    // By the time the revocation is answered the stream no longer listens to the bus.
+    expect(g.daemon.bus.subscriberCount).toBe(subscribers - 1);
+
+    const a = await g.attach('team-a', 'pa', 'vm-after-revoke');
+    await peer.waitForEvent('attachment.attached', (e) => e.data.id === a.id);
+    await s.closed();
+    expect(s.events.map((e) => e.kind)).toEqual(['token.revoked']);
+    expect(s.frames.at(-1)).toMatchObject({
+      event: 'closed',
+      data: JSON.stringify({ reason: 'token a-viewer was revoked' }),
+    });
+    expect(peer.events.map((e) => e.kind)).toEqual(['token.revoked', 'attachment.attached']);
+    // Coming back with it is refused.
+    const again = await g.events('a-viewer');
+    expect(again.status).toBe(401);
+    peer.close();
+  });
+
+  it("deleting a tenant ends its tokens' streams; other tenants' streams go on", async () => {
+    await g.daemon.ledger.putTenant(g.root, 'team-c', tenantSpec.parse({ vlans: '300' }));
+    const { secret } = await createToken(
+      g.daemon.store,
+      { name: 'c-viewer', role: 'viewer', tenant: 'team-c' },
+      'test',
+      new Date().toISOString(),
+    );
+    const s = await SseClient.open(g.url, `${V1}/events`, { authorization: `Bearer ${secret}` });
+    const b = await g.events('b-operator');
+    for (const c of [s, b]) await c.waitFor((fr) => fr.comments.includes('connected'));
+    const subscribers = g.daemon.bus.subscriberCount;
+
+    expect((await g.as('admin', 'DELETE', '/tenants/team-c')).status).toBe(204);
+    expect(g.daemon.bus.subscriberCount).toBe(subscribers - 1);
+    await s.closed();
+    expect(s.events.map((e) => e.kind)).toEqual(['token.revoked']);
+    expect(s.frames.at(-1)).toMatchObject({ event: 'closed' });
+    const x = await g.attach('team-b', 'pb', 'vm-b-after');
+    await b.waitForEvent('attachment.attached', (e) => e.data.id === x.id);
+    b.close();
   });
 });

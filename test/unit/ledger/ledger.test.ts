@@ -1,6 +1,7 @@
 // The Ledger on a simulated host and a real SQLite file: what attach and detach do to the kernel
 // (read back through the link dump, sysfs and discovery), what they record, how kernel failures roll
 // back, tenant confinement, and reconcile after a crash, an out-of-band change or a vanished VF.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDriver, setNumVfs } from '../../../src/executor/index.js';
@@ -148,7 +149,11 @@ describe('attach', () => {
       vfIndex: 0,
       vfPciAddress: '0000:3b:01.0',
       numaNode: 0,
-      mac: consumerMac({ kind: 'vm', name: 'vm-1', host: 'compute-17' }, 'net0'),
+      mac: consumerMac(await r.store.macKey(), {
+        tenant: 'team-a',
+        consumer: { kind: 'vm', name: 'vm-1', host: 'compute-17' },
+        iface: 'net0',
+      }),
       vlan: 150,
       trust: false,
       spoofchk: true,
@@ -230,7 +235,15 @@ describe('attach', () => {
       linkState: 'enable',
     });
     const e = await ledgerError(
-      r.ledger.attach(admin, request({ tenant: 'team-b', pool: 'fast', trust: true })),
+      r.ledger.attach(
+        admin,
+        request({
+          tenant: 'team-b',
+          pool: 'fast',
+          trust: true,
+          consumer: { kind: 'vm', name: 'b' },
+        }),
+      ),
     );
     expect(e).toMatchObject({
       kind: 'refused',
@@ -536,12 +549,204 @@ describe('detach', () => {
   });
 });
 
+describe('a consumer and its MACs belong to one tenant', () => {
+  const alpha: RequestContext = { actor: { name: 'alpha-ops', tenant: 'alpha' }, requestId: 'r-a' };
+  const bravo: RequestContext = { actor: { name: 'bravo-ops', tenant: 'bravo' } };
+  const payroll = { kind: 'vm' as const, name: 'payroll-db' };
+  const asAlpha = (over: Partial<AttachRequestInput>) =>
+    request({
+      tenant: 'alpha',
+      pool: 'fast',
+      consumer: { kind: 'vm', name: 'alpha-web' },
+      ...over,
+    });
+
+  /** rig() with tenants alpha (VLAN 100) and bravo (VLAN 200); bravo's vm payroll-db has net0. */
+  async function twoTenants(): Promise<{ r: Rig; held: Attachment }> {
+    const r = await rig();
+    await r.ledger.putTenant(admin, 'alpha', tenantSpec.parse({ pools: ['fast'], vlans: '100' }));
+    await r.ledger.putTenant(admin, 'bravo', tenantSpec.parse({ pools: ['fast'], vlans: '200' }));
+    const req = request({ tenant: 'bravo', pool: 'fast', consumer: payroll, interfaces: ['net0'] });
+    const [held] = (await r.ledger.attach(bravo, req)).attachments;
+    return { r, held: held! };
+  }
+
+  /** Everything a refusal tells its caller (the API answers exactly these). */
+  const told = (e: LedgerError) =>
+    JSON.stringify({ message: e.message, field: e.field, fix: e.hint, details: e.details });
+
+  /** The refusal names nothing of bravo's attachment (but what the caller itself sent). */
+  function revealsNothing(e: LedgerError, held: Attachment, sent: string[] = []): void {
+    let text = told(e);
+    for (const s of sent) text = text.replaceAll(s, '<sent>');
+    const secrets = ['bravo', held.id, held.pf, held.pfNetdev, held.mac, held.vfPciAddress!];
+    for (const s of [...secrets, held.interface]) expect(text).not.toContain(s);
+    expect(text).not.toMatch(/\bVFs?\b|attachment|\d+ of/);
+  }
+
+  it('another tenant cannot attach to a consumer that holds a VF, and learns nothing of it', async () => {
+    const { r, held } = await twoTenants();
+    const journal = r.host.journal.length;
+    // The issue's 409: it named bravo's attachment, PF and VF index.
+    const named = await ledgerError(
+      r.ledger.attach(alpha, asAlpha({ consumer: payroll, interfaces: ['net0'] })),
+    );
+    expect(named).toMatchObject({
+      kind: 'conflict',
+      field: 'consumer.name',
+      message: 'vm payroll-db is not available to tenant alpha',
+      details: { code: 'consumer-unavailable' },
+    });
+    revealsNothing(named, held);
+    // Without interfaces it put alpha's VF into bravo's VM as net1: now the same refusal.
+    const next = await ledgerError(r.ledger.attach(alpha, asAlpha({ consumer: payroll })));
+    expect(told(next)).toBe(told(named));
+    // A dry run says the same.
+    expect(await r.ledger.preview(alpha, asAlpha({ consumer: payroll }))).toEqual({
+      ok: false,
+      reason: 'vm payroll-db is not available to tenant alpha',
+      code: 'consumer-unavailable',
+      choices: [],
+      placement: null,
+    });
+    expect(await r.store.listAttachments()).toEqual([held]);
+    expect(r.host.journal.length).toBe(journal);
+    // The same name of another kind, or on another host, is another consumer.
+    await r.ledger.attach(alpha, asAlpha({ consumer: { kind: 'pod', name: 'payroll-db' } }));
+    await r.ledger.attach(alpha, asAlpha({ consumer: { ...payroll, host: 'compute-18' } }));
+  });
+
+  it('the refusal is the same whoever holds the consumer and however many interfaces it has', async () => {
+    const { r } = await twoTenants();
+    await r.ledger.putTenant(admin, 'charlie', tenantSpec.parse({ pools: ['fast'], vlans: '300' }));
+    await r.ledger.attach(
+      admin,
+      request({
+        tenant: 'charlie',
+        pool: 'fast',
+        consumer: { kind: 'vm', name: 'ledger-db' },
+        count: 3,
+      }),
+    );
+    const one = await ledgerError(r.ledger.attach(alpha, asAlpha({ consumer: payroll })));
+    const three = await ledgerError(
+      r.ledger.attach(alpha, asAlpha({ consumer: { kind: 'vm', name: 'ledger-db' } })),
+    );
+    expect(told(three).replaceAll('ledger-db', 'X')).toBe(told(one).replaceAll('payroll-db', 'X'));
+  });
+
+  it("a MAC another tenant holds is refused exactly like one the host's PF uses", async () => {
+    const { r, held } = await twoTenants();
+    const pfMac = (await r.ledger.inventory.get()).pfs.find((p) => p.netdev === 'ens2f0np0')!.mac!;
+    const theirs = await ledgerError(r.ledger.attach(alpha, asAlpha({ mac: held.mac })));
+    const hosts = await ledgerError(r.ledger.attach(alpha, asAlpha({ mac: pfMac })));
+    expect(theirs).toMatchObject({
+      kind: 'conflict',
+      field: 'mac',
+      message: `MAC ${held.mac} is not available on this host`,
+      details: { code: 'mac-unavailable' },
+    });
+    expect(told(theirs).replaceAll(held.mac, 'M')).toBe(told(hosts).replaceAll(pfMac, 'M'));
+    revealsNothing(theirs, held, [held.mac]);
+    // A MAC nobody uses is given as asked; asked again, the tenant is told which of its own has it.
+    const [mine] = (await r.ledger.attach(alpha, asAlpha({ mac: '02:aa:bb:cc:dd:ee' })))
+      .attachments;
+    expect(mine!.mac).toBe('02:aa:bb:cc:dd:ee');
+    const own = await ledgerError(
+      r.ledger.attach(alpha, asAlpha({ consumer: { kind: 'vm', name: 'x' }, mac: mine!.mac })),
+    );
+    expect(own.message).toBe(
+      `MAC 02:aa:bb:cc:dd:ee is already used by attachment ${mine!.id} (vm alpha-web net0)`,
+    );
+  });
+
+  it("derived MACs cannot be computed from a consumer's name, and stay with it across detach and restart", async () => {
+    const { r, held } = await twoTenants();
+    // How they were derived before: anyone knowing the names could compute and probe them.
+    const h = createHash('sha256').update(`compute-17\0vm\0payroll-db\0net0\0${0}`).digest();
+    const plain = [(h[0]! & 0xfc) | 2, ...h.subarray(1, 6)]
+      .map((b) => b.toString(16).padStart(2, '0'))
+      .join(':');
+    expect(held.mac).not.toBe(plain);
+    await r.ledger.detach(bravo, held.id);
+    const again = request({ tenant: 'bravo', pool: 'fast', consumer: payroll });
+    const [back] = (await r.ledger.attach(bravo, again)).attachments;
+    expect(back!.mac).toBe(held.mac);
+    const r2 = await restart(r);
+    await r2.ledger.detach(bravo, back!.id);
+    const [after] = (await r2.ledger.attach(bravo, again)).attachments;
+    expect(after!.mac).toBe(held.mac);
+    // Released, the name may go to another tenant: with addresses of its own.
+    await r2.ledger.detach(bravo, after!.id);
+    const [taken] = (await r2.ledger.attach(alpha, asAlpha({ consumer: payroll }))).attachments;
+    expect(taken).toMatchObject({ tenant: 'alpha', interface: 'net0' });
+    expect(taken!.mac).not.toBe(held.mac);
+  });
+
+  it('a caller without a tenant is told who holds the consumer or the MAC', async () => {
+    const { r, held } = await twoTenants();
+    const c = await ledgerError(r.ledger.attach(admin, asAlpha({ consumer: payroll })));
+    expect(c.message).toBe(
+      `vm payroll-db holds 1 VF of tenant bravo (net0: attachment ${held.id}); a consumer belongs to one tenant while it holds VFs`,
+    );
+    expect(c.hint).toBe('attach it for tenant bravo, or detach its VFs first');
+    const m = await ledgerError(r.ledger.attach(admin, asAlpha({ mac: held.mac })));
+    expect(m.message).toBe(
+      `MAC ${held.mac} is used by attachment ${held.id} of tenant bravo (vm payroll-db net0)`,
+    );
+    const pf = await ledgerError(
+      r.ledger.attach(admin, asAlpha({ mac: (await r.ledger.inventory.get()).pfs[0]!.mac! })),
+    );
+    expect(pf.message).toMatch(/^MAC \S+ is the address of PF ens1f0 on this host$/);
+  });
+
+  it("refusals over another tenant's consumer or MAC are audited host-wide, for the admins only", async () => {
+    const { r, held } = await twoTenants();
+    await rejection(r.ledger.attach(alpha, asAlpha({ consumer: payroll })));
+    await rejection(
+      r.ledger.preview(alpha, asAlpha({ mac: held.mac })).then((p) => {
+        if (!p.ok) throw new Error(p.reason);
+      }),
+    );
+    // Not another tenant's: not audited.
+    await rejection(
+      r.ledger.attach(alpha, asAlpha({ mac: (await r.ledger.inventory.get()).pfs[0]!.mac! })),
+    );
+    // The audit entries are not waited for by the refusal: the next unit comes after them.
+    await r.store.mutate(async () => undefined);
+    expect(await audit(r, { action: 'attachment.refused' })).toMatchObject([
+      {
+        actor: 'alpha-ops',
+        tenant: null,
+        target: 'consumer/compute-17/vm/payroll-db',
+        before: null,
+        after: { refused: 'consumer', tenant: 'alpha', heldBy: ['bravo'], attachments: [held.id] },
+        requestId: 'r-a',
+      },
+      {
+        actor: 'alpha-ops',
+        tenant: null,
+        target: `mac/${held.mac}`,
+        after: { refused: 'mac', tenant: 'alpha', heldBy: 'bravo', attachment: held.id },
+      },
+    ]);
+    for (const tenant of ['alpha', 'bravo'])
+      expect((await r.store.listAudit({ limit: 100, tenant })).map((e) => e.action)).not.toContain(
+        'attachment.refused',
+      );
+  });
+});
+
 describe('tenants and pools', () => {
   it('a tenant-confined actor acts on its own tenant only', async () => {
     const r = await rig();
     const bCtx: RequestContext = { actor: { name: 'b-bot', tenant: 'team-b' } };
-    const [mine] = (await r.ledger.attach(bCtx, request({ tenant: 'team-b', pool: 'fast' })))
-      .attachments;
+    const [mine] = (
+      await r.ledger.attach(
+        bCtx,
+        request({ tenant: 'team-b', pool: 'fast', consumer: { kind: 'vm', name: 'b-1' } }),
+      )
+    ).attachments;
     expect(mine).toMatchObject({ tenant: 'team-b', vlan: 200, requestedBy: 'b-bot' });
     const forbidden = await ledgerError(
       r.ledger.attach(bCtx, ask({ consumer: { kind: 'vm', name: 'x' } })),

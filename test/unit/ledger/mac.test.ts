@@ -1,20 +1,32 @@
-// Consumer MACs: stable per (host, kind, consumer, interface) so a re-attached VM keeps its address,
-// locally administered unicast so they never clash with burned-in MACs, and unique on collision.
+// Consumer MACs: stable per (tenant, host, kind, consumer, interface) under the ledger's key so a
+// re-attached VM keeps its address, not computable without that key, locally administered unicast
+// so they never clash with burned-in MACs, and unique on collision.
 import { describe, expect, it } from 'vitest';
-import { consumerMac, uniqueConsumerMac } from '../../../src/ledger/mac.js';
+import { consumerMac, uniqueConsumerMac, type MacOwner } from '../../../src/ledger/mac.js';
 import { macText, type Consumer } from '../../../src/ledger/types.js';
 
+const KEY = 'a'.repeat(64);
 const vm: Consumer = { kind: 'vm', name: 'vm-42', host: 'compute-17' };
+const owner = (over: Partial<MacOwner> = {}): MacOwner => ({
+  tenant: 'team-a',
+  consumer: vm,
+  iface: 'net0',
+  ...over,
+});
 
 describe('consumerMac', () => {
-  it('is the same for the same consumer interface, every time', () => {
-    expect(consumerMac(vm, 'net0')).toBe(consumerMac({ ...vm }, 'net0'));
-    expect(consumerMac(vm, 'net0', 3)).toBe(consumerMac(vm, 'net0', 3));
+  it('is the same for the same consumer interface and key, every time', () => {
+    expect(consumerMac(KEY, owner())).toBe(consumerMac(KEY, owner({ consumer: { ...vm } })));
+    expect(consumerMac(KEY, owner(), 3)).toBe(consumerMac(KEY, owner(), 3));
   });
 
   it('is a locally administered unicast address the API would accept', () => {
     for (let i = 0; i < 500; i++) {
-      const mac = consumerMac({ kind: 'pod', name: `ns/web-${i}`, host: 'h' }, `net${i % 4}`);
+      const mac = consumerMac(KEY, {
+        tenant: 't',
+        consumer: { kind: 'pod', name: `ns/web-${i}`, host: 'h' },
+        iface: `net${i % 4}`,
+      });
       expect(mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
       const first = parseInt(mac.slice(0, 2), 16);
       expect(first & 0x01).toBe(0); // unicast
@@ -23,48 +35,64 @@ describe('consumerMac', () => {
     }
   });
 
-  it('differs when any part of the identity differs', () => {
-    const base = consumerMac(vm, 'net0');
+  it('differs when any part of the identity differs, the tenant included', () => {
+    const base = consumerMac(KEY, owner());
     const others = [
-      consumerMac(vm, 'net1'),
-      consumerMac({ ...vm, name: 'vm-43' }, 'net0'),
-      consumerMac({ ...vm, kind: 'pod' }, 'net0'),
-      consumerMac({ ...vm, host: 'compute-18' }, 'net0'),
-      consumerMac(vm, 'net0', 1),
+      consumerMac(KEY, owner({ iface: 'net1' })),
+      consumerMac(KEY, owner({ consumer: { ...vm, name: 'vm-43' } })),
+      consumerMac(KEY, owner({ consumer: { ...vm, kind: 'pod' } })),
+      consumerMac(KEY, owner({ consumer: { ...vm, host: 'compute-18' } })),
+      consumerMac(KEY, owner({ tenant: 'team-b' })),
+      consumerMac(KEY, owner(), 1),
     ];
-    expect(new Set([base, ...others]).size).toBe(6);
+    expect(new Set([base, ...others]).size).toBe(7);
+  });
+
+  it('cannot be computed without the key: another key gives other MACs', () => {
+    const other = 'b'.repeat(64);
+    for (let i = 0; i < 50; i++) {
+      const o = owner({ iface: `net${i}` });
+      expect(consumerMac(other, o)).not.toBe(consumerMac(KEY, o));
+    }
   });
 
   it('does not let fields run into each other ("a"+"bc" vs "ab"+"c")', () => {
-    expect(consumerMac({ kind: 'vm', name: 'a', host: 'bc' }, 'x')).not.toBe(
-      consumerMac({ kind: 'vm', name: 'ab', host: 'c' }, 'x'),
+    expect(consumerMac(KEY, owner({ consumer: { kind: 'vm', name: 'a', host: 'bc' } }))).not.toBe(
+      consumerMac(KEY, owner({ consumer: { kind: 'vm', name: 'ab', host: 'c' } })),
+    );
+    expect(consumerMac(KEY, owner({ tenant: 'a', consumer: { ...vm, host: 'bc' } }))).not.toBe(
+      consumerMac(KEY, owner({ tenant: 'ab', consumer: { ...vm, host: 'c' } })),
     );
   });
 });
 
 describe('uniqueConsumerMac', () => {
   it('is the stable MAC when nobody holds it', () => {
-    expect(uniqueConsumerMac(vm, 'net0', new Set())).toBe(consumerMac(vm, 'net0'));
-    expect(uniqueConsumerMac(vm, 'net0', new Set([consumerMac(vm, 'net1')]))).toBe(
-      consumerMac(vm, 'net0'),
-    );
+    expect(uniqueConsumerMac(KEY, owner(), new Set())).toBe(consumerMac(KEY, owner()));
+    expect(
+      uniqueConsumerMac(KEY, owner(), new Set([consumerMac(KEY, owner({ iface: 'net1' }))])),
+    ).toBe(consumerMac(KEY, owner()));
   });
 
   it('moves to the next stable candidate past every taken one', () => {
-    const taken = new Set([0, 1, 2].map((a) => consumerMac(vm, 'net0', a)));
-    const mac = uniqueConsumerMac(vm, 'net0', taken);
-    expect(mac).toBe(consumerMac(vm, 'net0', 3));
+    const taken = new Set([0, 1, 2].map((a) => consumerMac(KEY, owner(), a)));
+    const mac = uniqueConsumerMac(KEY, owner(), taken);
+    expect(mac).toBe(consumerMac(KEY, owner(), 3));
     expect(taken.has(mac)).toBe(false);
     // Stable under the same collisions: a retry gets the same answer.
-    expect(uniqueConsumerMac(vm, 'net0', taken)).toBe(mac);
+    expect(uniqueConsumerMac(KEY, owner(), taken)).toBe(mac);
   });
 
   it('gives many interfaces distinct MACs when each takes the previous ones into account', () => {
     const taken = new Set<string>();
     for (let i = 0; i < 2000; i++) {
       const mac = uniqueConsumerMac(
-        { kind: 'vm', name: `vm-${i >> 2}`, host: 'h' },
-        `net${i & 3}`,
+        KEY,
+        {
+          tenant: 't',
+          consumer: { kind: 'vm', name: `vm-${i >> 2}`, host: 'h' },
+          iface: `net${i & 3}`,
+        },
         taken,
       );
       expect(taken.has(mac)).toBe(false);

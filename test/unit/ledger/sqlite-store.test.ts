@@ -2,6 +2,7 @@
 // apart, the append-only audit log, atomic units, and group commit (every answered unit is on disk,
 // a failing unit takes nothing else with it).
 import Database from 'better-sqlite3';
+import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
@@ -195,6 +196,42 @@ describe('constraints', () => {
       await tx.insertAttachment(row(0, { pf: '0000:5e:00.0' }));
     });
     expect(await s.listAttachments()).toHaveLength(3);
+  });
+
+  it('a consumer holding attachments of one tenant takes no rows of another', async () => {
+    const s = openStore(dbFile());
+    const vm = { kind: 'vm' as const, name: 'payroll-db', host: 'h' };
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(row(0, { tenant: 'team-b', consumer: vm }));
+    });
+    // Another interface of the same consumer: refused for team-a, taken by team-b.
+    const e = await rejection(
+      s.mutate((tx) => tx.insertAttachment(row(1, { consumer: vm, interface: 'net1' }))),
+    );
+    expect(e).toBeInstanceOf(ConflictError);
+    expect((e as ConflictError).constraint).toBe('consumer-of-another-tenant');
+    await s.mutate((tx) =>
+      tx.insertAttachment(row(2, { tenant: 'team-b', consumer: vm, interface: 'net2' })),
+    );
+    // The same name on another host or of another kind is another consumer.
+    await s.mutate(async (tx) => {
+      await tx.insertAttachment(row(3, { consumer: { ...vm, host: 'h2' } }));
+      await tx.insertAttachment(row(4, { consumer: { ...vm, kind: 'pod' } }));
+    });
+    expect(
+      (await s.listAttachments()).map((a) => `${a.tenant} ${a.consumer.kind} ${a.vfIndex}`).sort(),
+    ).toEqual(['team-a pod 4', 'team-a vm 3', 'team-b vm 0', 'team-b vm 2']);
+  });
+
+  it('keeps a random MAC key per ledger, the same across reopens', async () => {
+    const path = dbFile();
+    const a = openStore(path);
+    const key = await a.macKey();
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    await a.close();
+    expect(await openStore(path).macKey()).toBe(key);
+    expect(await openStore(dbFile()).macKey()).not.toBe(key);
   });
 
   it('a token name is unique', async () => {
@@ -672,11 +709,12 @@ describe('group commit', () => {
       await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
       order.push(1);
-      await tx.insertAttachment(row(1));
+      // Ids of their own: the list is in (createdAt, id) order, and the rows share createdAt.
+      await tx.insertAttachment(row(1, { id: 'unit-1' }));
     });
     const fast = s.mutate(async (tx) => {
       order.push(2);
-      await tx.insertAttachment(row(2));
+      await tx.insertAttachment(row(2, { id: 'unit-2' }));
     });
     await Promise.all([slow, fast]);
     expect(order).toEqual([1, 2]);
@@ -702,5 +740,45 @@ describe('idempotency records', () => {
     expect(await s.getIdempotency('ci', 'k')).toEqual(done);
     await s.mutate((tx) => tx.deleteIdempotency('ci', 'k'));
     expect(await s.getIdempotency('ci', 'k')).toBeNull();
+  });
+});
+
+describe('file modes', () => {
+  /** The permission bits of each file the ledger has on disk. */
+  const modes = (path: string) =>
+    Object.fromEntries(
+      ['', '-wal', '-shm'].map((s) => [
+        `ledger.db${s}`,
+        (statSync(`${path}${s}`).mode & 0o777).toString(8),
+      ]),
+    );
+  const OWNER_ONLY = { 'ledger.db': '600', 'ledger.db-wal': '600', 'ledger.db-shm': '600' };
+
+  it('a new ledger and its WAL and shared-memory files are readable by their owner only', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    expect(modes(path)).toEqual(OWNER_ONLY);
+    // Writes, a checkpoint and a reopen create nothing wider.
+    for (let i = 0; i < 5; i++)
+      await s.mutate((tx) => tx.insertToken(token(`t${i}`, `n${i}`, `h${i}`)));
+    await s.close();
+    const again = openStore(path);
+    await again.mutate((tx) => tx.insertToken(token('t9', 'n9', 'h9')));
+    expect(modes(path)).toEqual(OWNER_ONLY);
+  });
+
+  it('narrows the files an older sriovctl left world-readable, the moment it opens them', async () => {
+    const path = dbFile();
+    // As the previous release left them: SQLite's default 0644, a WAL still holding a commit.
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.pragma('wal_autocheckpoint = 0');
+    old.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    for (const s of ['', '-wal', '-shm']) chmodSync(`${path}${s}`, 0o644);
+    const s = openStore(path);
+    old.close();
+    expect(modes(path)).toEqual(OWNER_ONLY);
+    await s.mutate((tx) => tx.insertToken(token('t1', 'n1', 'h1')));
+    expect(modes(path)).toEqual(OWNER_ONLY);
   });
 });
