@@ -20,6 +20,8 @@ export interface Problem {
   fix?: string;
   /** Field-level validation errors. */
   errors?: { field: string; message: string }[];
+  /** On answers of 500 and more: the request id the daemon log names with the error. */
+  requestId?: string;
   [extra: string]: unknown;
 }
 
@@ -60,7 +62,9 @@ export function unauthorized(instance: string): Problem {
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   // A problem that says when to come back says it in the header clients and proxies read too.
   if (typeof p.retryAfterS === 'number') reply.header('retry-after', String(p.retryAfterS));
-  return reply.code(p.status).type('application/problem+json').send(p);
+  // A failure on our side is logged under this id (the stack stays in the log, not the answer).
+  const body = p.status >= 500 ? { ...p, requestId: reply.request.id } : p;
+  return reply.code(p.status).type('application/problem+json').send(body);
 }
 
 function dotted(path: string): string {
@@ -139,7 +143,7 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     type: `${PROBLEM_BASE}internal`,
     title: 'Internal error',
     status: 500,
-    detail: 'sriovctl failed unexpectedly; the daemon log has the details',
+    detail: `sriovctl failed unexpectedly; the daemon log has the details under request id ${req.id}`,
     instance,
   };
 }

@@ -7,7 +7,7 @@ import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -37,8 +37,19 @@ export interface ApiOptions {
   rateLimitPerMinute?: number;
   /** A pino logger options object or false; default false (the daemon passes its own). */
   logger?: boolean | object;
+  /**
+   * Where every answer of 500 or more is logged, with its request id and the error (stack
+   * included); the daemon passes its own log. Absent: not logged (tests that build a bare API).
+   */
+  log?: ApiLog;
   /** What the web console uses besides the ledger: host views, policies, events, its files. */
   console?: ConsoleApi;
+}
+
+/** The part of the daemon's (pino) logger the API writes server-side failures to. */
+export interface ApiLog {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 export interface ConsoleApi {
@@ -71,6 +82,8 @@ const PUBLIC = /^\/api\/docs(\/|\?|$)/;
 const API = /^\/api(\/|\?|$)/;
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  // The error behind each failed request, for the log line written when its answer is out.
+  const failed = new WeakMap<FastifyRequest, unknown>();
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: 256 * 1024,
@@ -78,17 +91,25 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     genReqId: () => crypto.randomUUID(),
     // Errors the router raises before any route runs (a malformed %-escape, a path parameter
     // over maxParamLength) are problems too, not Fastify's own JSON.
-    frameworkErrors: (err, req, reply) => sendProblem(reply, toProblem(err, req)),
+    frameworkErrors: (err, req, reply) => {
+      failed.set(req, err);
+      return sendProblem(reply, toProblem(err, req));
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   app.setErrorHandler((err, req, reply) => {
-    const p = toProblem(err, req);
-    // 503 host-busy is the gate doing its job, not a failure of the daemon.
-    if (p.status >= 500 && p.status !== 503) req.log.error({ err }, 'request failed');
-    return sendProblem(reply, p);
+    failed.set(req, err);
+    return sendProblem(reply, toProblem(err, req));
   });
+  // Every answer says which request it was, so an operator can find its log line.
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  // Logged once the answer is out, whichever path sent it (error handler, a route, a plugin).
+  const log = opts.log;
+  if (log) app.addHook('onResponse', async (req, reply) => logFailure(log, req, reply, failed));
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, {
       type: `${PROBLEM_BASE}not-found`,
@@ -192,6 +213,37 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       await app.register(consoleStatic(c.staticDir !== undefined ? { dir: c.staticDir } : {}));
   }
   return app;
+}
+
+/**
+ * Logs an answer of 500 or more with its request id, route and the error (with its stack; the
+ * answer only carries the request id). A 503 is the host gate or a missing console build doing
+ * their job, so it is a warning; anything else is an error.
+ */
+function logFailure(
+  log: ApiLog,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  failures: WeakMap<FastifyRequest, unknown>,
+): void {
+  const status = reply.statusCode;
+  if (status < 500) return;
+  const cause = failures.get(req);
+  const fields = {
+    event: 'request-failed',
+    reqId: req.id,
+    method: req.method,
+    // The path only: a query string is the caller's and may carry anything.
+    url: req.url.split('?')[0],
+    status,
+    ...(cause === undefined
+      ? {}
+      : { err: cause instanceof Error ? cause : new Error(String(cause)) }),
+  };
+  const what = cause instanceof Error ? cause.message : `answered ${status}`;
+  const msg = `${req.method} ${fields.url} failed (${status}, request ${req.id}): ${what}`;
+  if (status === 503) log.warn(fields, msg);
+  else log.error(fields, msg);
 }
 
 /** Counts failed authentications per address in one-minute windows. */

@@ -35,9 +35,18 @@ function pad(s: string, width: number, align: 'left' | 'right'): string {
   return align === 'right' ? fill + s : s + fill;
 }
 
+/** A table cell as data has it: null and undefined (a netdevsim VF has no PCI address) show `-`. */
+export type Cell = string | number | null | undefined;
+
+/** How every table shows a cell: numbers as written, nothing as `-`. */
+export function cellText(cell: Cell): string {
+  if (cell === null || cell === undefined) return '-';
+  return String(cell);
+}
+
 export interface TableSpec {
   head: string[];
-  rows: string[][];
+  rows: readonly (readonly Cell[])[];
   /** Columns to right-align (numbers). */
   right?: readonly number[];
   /** Prefix for every line (indentation under a group header). */
@@ -48,13 +57,15 @@ export interface TableSpec {
 export function renderTable(spec: TableSpec, style: Style): string {
   const indent = spec.indent ?? '';
   const right = new Set(spec.right ?? []);
+  // Every row as wide as the head, every cell text.
+  const rows = spec.rows.map((r) => spec.head.map((_, i) => cellText(r[i])));
   if (style.tty) {
     const t = new Table({
       head: spec.head.map((h) => style.c.bold(h)),
       style: { head: [], border: [], compact: true, 'padding-left': 1, 'padding-right': 1 },
       colAligns: spec.head.map((_, i) => (right.has(i) ? 'right' : 'left')),
     });
-    for (const row of spec.rows) t.push(row);
+    for (const row of rows) t.push(row);
     return t
       .toString()
       .split('\n')
@@ -62,7 +73,7 @@ export function renderTable(spec: TableSpec, style: Style): string {
       .join('\n');
   }
   const widths = spec.head.map((h, i) =>
-    Math.max(visibleWidth(h), ...spec.rows.map((r) => visibleWidth(r[i] ?? ''))),
+    Math.max(visibleWidth(h), ...rows.map((r) => visibleWidth(r[i]!))),
   );
   const line = (cells: string[]) =>
     indent +
@@ -70,7 +81,7 @@ export function renderTable(spec: TableSpec, style: Style): string {
       .map((cell, i) => pad(cell, widths[i]!, right.has(i) ? 'right' : 'left'))
       .join('  ')
       .trimEnd();
-  return [line(spec.head), ...spec.rows.map(line)].join('\n');
+  return [line(spec.head), ...rows.map(line)].join('\n');
 }
 
 const GLYPH: Record<CheckStatus, string> = { pass: '✔', info: 'ℹ', warn: '▲', fail: '✖' };

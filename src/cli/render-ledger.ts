@@ -17,8 +17,9 @@ export interface PoolVf {
   pf: string;
   pfNetdev: string | null;
   vfIndex: number;
-  pciAddress: string;
-  numaNode: number;
+  /** Null for a VF that is not on PCI (netdevsim). */
+  pciAddress: string | null;
+  numaNode: number | null;
   driver: string | null;
   status: 'free' | 'taken';
   attachment?: string;
@@ -175,8 +176,8 @@ export function renderPoolVfs(items: readonly PoolVf[], style: Style): string {
       rows: items.map((v) => [
         vfText(v.pfNetdev, v.pf, v.vfIndex),
         v.pciAddress,
-        String(v.numaNode),
-        v.driver ?? '-',
+        v.numaNode,
+        v.driver,
         paintState(v.state ?? v.status, style),
         v.tenant ?? '-',
         v.consumer ? consumerText(v.consumer) : '-',

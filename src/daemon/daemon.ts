@@ -218,6 +218,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         transport: 'unix',
         rateLimitPerMinute: 0,
         console: consoleApi,
+        log,
       });
       await registerObservability(app, obs, store);
       undo.push(() => app.close());
@@ -234,6 +235,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         transport: 'tcp',
         rateLimitPerMinute: opts.rateLimitPerMinute ?? 1200,
         console: consoleApi,
+        log,
       });
       await registerObservability(app, obs, store);
       undo.push(() => app.close());

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseRange } from '../policy/ranges.js';
+import { pfSelectorFields } from '../policy/selector-fields.js';
 
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** DNS-label names for tenants and pools: safe in URLs, logs and metric labels. */
@@ -87,20 +88,11 @@ export interface Tenant extends TenantSpec {
 
 export const poolSelector = z
   .object({
-    /** PF netdev names, optionally with a VF range: "ens1f0", "ens1f0#0-63". */
-    pfNames: z.array(z.string().max(64)).max(256).optional(),
-    /** PF PCI addresses (or netdevsim<ID> names). */
-    pciAddresses: z.array(z.string().max(64)).max(256).optional(),
-    vendor: z
-      .string()
-      .regex(/^[0-9a-f]{4}$/, 'four lowercase hex digits, e.g. "8086"')
-      .optional(),
-    deviceID: z
-      .string()
-      .regex(/^[0-9a-f]{4}$/, 'four lowercase hex digits, e.g. "159b"')
-      .optional(),
-    /** PF drivers (ice, mlx5_core, ...). */
-    drivers: z.array(z.string().max(32)).max(16).optional(),
+    /**
+     * The policy selector's fields, with its rules and messages: pfNames ("ens1f0",
+     * "ens1f0#0-63"), pciAddresses (or netdevsim<ID> names), vendor, deviceID, drivers.
+     */
+    ...pfSelectorFields,
     /** VF indexes on every selected PF ("0-63"); absent means all. */
     vfRange: rangeText.optional(),
   })

@@ -6,7 +6,14 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, visit, type Node } from 'yaml';
+import {
+  parseYamlDocuments,
+  YAML_MAX_BYTES,
+  yamlTooLarge,
+  YamlLimitError,
+  yamlValue,
+} from '../host/yaml-limits.js';
 import { importSriovNetworkNodePolicy, K8S_API_VERSION, K8S_KIND } from './k8s-import.js';
 import {
   API_VERSION,
@@ -40,14 +47,21 @@ export interface ParseResult {
 
 /** Parses policy text without throwing; `file` is only used in messages. */
 export function parsePolicyDocuments(text: string, file: string): ParseResult {
-  const lc = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false });
+  const result: ParseResult = { policies: [], errors: [] };
+  let parsed: ReturnType<typeof parseYamlDocuments>;
+  try {
+    parsed = parseYamlDocuments(text, file);
+  } catch (e) {
+    if (!(e instanceof YamlLimitError)) throw e;
+    result.errors.push(limitIssue(e));
+    return result;
+  }
+  const { docs, lineCounter: lc } = parsed;
   const pos = (offset: number): Position => {
     const { line, col } = lc.linePos(offset);
     return { line, col };
   };
-  const result: ParseResult = { policies: [], errors: [] };
-  if (!Array.isArray(docs)) return emptyFile(file, result);
+  if (docs.length === 0) return emptyFile(file, result);
   for (const doc of docs) {
     const bad = doc.errors[0];
     if (bad) {
@@ -66,7 +80,14 @@ export function parsePolicyDocuments(text: string, file: string): ParseResult {
     if (root === null || (isScalar(root) && root.value === null)) continue; // an empty `---` document
     keepHexAsWritten(root);
     // The whole document's value, so aliases (`*base`) resolve wherever they point.
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      value = yamlValue(doc, lc, file);
+    } catch (e) {
+      if (!(e instanceof YamlLimitError)) throw e;
+      result.errors.push(limitIssue(e));
+      continue;
+    }
     if (isSeq(root) && Array.isArray(value)) {
       root.items.forEach((item, i) => loadObject(item as Node, value[i], file, pos, result));
     } else {
@@ -113,6 +134,12 @@ export function loadPolicySources(paths: string[]): {
   for (const file of paths.flatMap((p) => expand(p, errors))) {
     let text: string;
     try {
+      // Refused before reading: a policy path could name a huge file by mistake.
+      const size = statSync(file).size;
+      if (size > YAML_MAX_BYTES) {
+        errors.push(limitIssue(yamlTooLarge(file, size)));
+        continue;
+      }
       text = readFileSync(file, 'utf8');
     } catch (e) {
       errors.push(unreadable(file, e));
@@ -162,6 +189,10 @@ function unreadable(file: string, e: unknown): PolicyIssue {
     '',
     `cannot be read (${code}) — check the path and its permissions`,
   );
+}
+
+function limitIssue(e: YamlLimitError): PolicyIssue {
+  return makeIssue('error', e.file, { line: e.line, col: e.col }, '', e.problem);
 }
 
 function emptyFile(file: string, result: ParseResult): ParseResult {

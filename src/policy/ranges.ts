@@ -20,7 +20,7 @@ export function parseRange(text: string): RangeResult {
     const part = raw.trim();
     const m = PART_RE.exec(part);
     if (!m) {
-      return { ok: false, problem: `"${part}" is not a VF index or an a-b range` };
+      return { ok: false, problem: `${JSON.stringify(part)} is not a VF index or an a-b range` };
     }
     const first = Number(m[1]);
     const last = m[2] === undefined ? first : Number(m[2]);
@@ -59,12 +59,20 @@ export type PfNameResult =
 export function parsePfName(entry: string): PfNameResult {
   const hash = entry.indexOf('#');
   const name = hash < 0 ? entry : entry.slice(0, hash);
-  if (!/^[A-Za-z0-9_.@+-]{1,15}$/.test(name)) {
-    return { ok: false, problem: `has the interface name "${name}", which Linux would not accept` };
+  if (!/^[A-Za-z0-9_.@+-]{1,15}$/.test(name) || name === '.' || name === '..') {
+    // Quoted as JSON: a name with a newline or a quote in it stays on one line of the message.
+    return {
+      ok: false,
+      problem: `has the interface name ${JSON.stringify(name)}, which Linux would not accept`,
+    };
   }
   if (hash < 0) return { ok: true, name, range: null, rangeText: null };
   const rangeText = entry.slice(hash + 1);
   const r = parseRange(rangeText);
-  if (!r.ok) return { ok: false, problem: `has the VF range "${rangeText}", where ${r.problem}` };
+  if (!r.ok)
+    return {
+      ok: false,
+      problem: `has the VF range ${JSON.stringify(rangeText)}, where ${r.problem}`,
+    };
   return { ok: true, name, range: r.indexes, rangeText };
 }

@@ -6,8 +6,12 @@
  */
 import { z } from 'zod';
 import type { EswitchMode, VfLinkState, VlanProto } from '../host/host.js';
-import type { MacAddress, PciAddress } from '../host/names.js';
-import { parsePfName, parseRange } from './ranges.js';
+import type { MacAddress, PciAddress, PfId } from '../host/names.js';
+import { parseRange } from './ranges.js';
+import { pfSelectorFields, rootDevicesField } from './selector-fields.js';
+
+// The selector fields live with the pools' (one validator for both); re-exported for the importer.
+export { pciAddr, pciId, pfNameEntry } from './selector-fields.js';
 
 export const API_VERSION = 'sriovctl.io/v1alpha1';
 export const KIND = 'NodePolicy';
@@ -36,8 +40,11 @@ export interface PolicySelector {
   pfNames?: string[];
   /** PF PCI addresses (the operator's name for them). */
   rootDevices?: PciAddress[];
-  /** PF PCI addresses (same meaning as rootDevices; both may be given, both must match). */
-  pciAddresses?: PciAddress[];
+  /**
+   * PF PCI addresses (same meaning as rootDevices; both may be given, both must match), or
+   * netdevsim device names.
+   */
+  pciAddresses?: PfId[];
   /** PF drivers (`ice`, `mlx5_core`). */
   drivers?: string[];
 }
@@ -219,38 +226,6 @@ export function intIn(min: number, max: number, fix: string) {
     .max(max, { error: fix });
 }
 
-/** A 4-hex-digit PCI ID; YAML reads unquoted `8086` as a number, so digits-only numbers are taken back. */
-export function pciId(what: string) {
-  const fix = `a PCI ${what} ID is 4 hex digits without 0x, like ${what === 'vendor' ? '8086 (Intel) or 15b3 (NVIDIA)' : '1592 (E810-C) or 101d (ConnectX-6 Dx)'}`;
-  return z
-    .union([z.string(), z.number().int().min(0).max(9999)], { error: fix })
-    .transform((v) =>
-      typeof v === 'number' ? String(v).padStart(4, '0') : v.toLowerCase().replace(/^0x/, ''),
-    )
-    .pipe(z.string().regex(/^[0-9a-f]{4}$/, { error: fix }));
-}
-
-export const pciAddr = z
-  .string({ error: 'a PF PCI address like 0000:3b:00.0' })
-  .transform((v) => v.toLowerCase())
-  .pipe(
-    z.string().regex(/^([0-9a-f]{4}:)?[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/, {
-      error: 'a PF PCI address like 0000:3b:00.0',
-    }),
-  )
-  .transform((v) => (v.length === 7 ? `0000:${v}` : v) as PciAddress);
-
-export const pfNameEntry = z
-  .string({ error: 'a PF name like ens1f0, optionally with VF ranges: ens1f0#0-7,12' })
-  .superRefine((v, ctx) => {
-    const r = parsePfName(v);
-    if (!r.ok)
-      ctx.addIssue({
-        code: 'custom',
-        message: `is not a PF name — it ${r.problem}; write names like ens1f0 or ens1f0#0-7,12`,
-      });
-  });
-
 export const rangeField = z
   .union([z.string(), z.number().int().min(0)], {
     error: 'a VF range like 0-7,12 (omit it for every VF)',
@@ -337,23 +312,7 @@ export const vfGroupSchema = z
 
 const selectorSchema = z
   .object(
-    {
-      vendor: pciId('vendor').optional(),
-      deviceID: pciId('device').optional(),
-      pfNames: z.array(pfNameEntry, { error: 'a list of PF names' }).optional(),
-      rootDevices: z.array(pciAddr, { error: 'a list of PF PCI addresses' }).optional(),
-      pciAddresses: z.array(pciAddr, { error: 'a list of PF PCI addresses' }).optional(),
-      drivers: z
-        .array(
-          z
-            .string()
-            .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, { error: 'a driver name like ice' }),
-          {
-            error: 'a list of PF driver names like [ice, mlx5_core]',
-          },
-        )
-        .optional(),
-    },
+    { ...pfSelectorFields, rootDevices: rootDevicesField },
     {
       error:
         'selector is a mapping of vendor, deviceID, pfNames, rootDevices, pciAddresses and drivers',

@@ -2,11 +2,18 @@
  * Loads a simulated host description (YAML) and validates it at the boundary: every error names the
  * file, line, column and field, what was expected and what was found.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, type Document, type LineCounter } from 'yaml';
 import { MalformedHostError } from '../errors.js';
+import {
+  parseYamlDocument,
+  YAML_MAX_BYTES,
+  yamlTooLarge,
+  YamlLimitError,
+  yamlValue,
+} from '../yaml-limits.js';
 import { fixtureSchema, type Fixture } from './fixture-schema.js';
 import { DEVICE_MODELS } from './models.js';
 
@@ -60,20 +67,19 @@ function fieldName(path: readonly PropertyKey[]): string {
 
 /** Parses and validates fixture text; `file` is only used in messages. */
 export function parseFixture(text: string, file: string): Fixture {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const { docs: doc, lineCounter: lc } = bounded(() => parseYamlDocument(text, file));
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const { line, col } = lc.linePos(e.pos[0]);
     throw new MalformedHostError(`${file}:${line}:${col}`, 'valid YAML', e.message.split('\n')[0]!);
   }
+  const raw: unknown = bounded(() => yamlValue(doc, lc, file));
   if (!isMap(doc.contents))
     throw new MalformedHostError(
       `${file}:1:1`,
       'a YAML mapping (name, hostname, devices, ...)',
-      typeof doc.toJS(),
+      raw === null ? 'null' : Array.isArray(raw) ? 'a list' : typeof raw,
     );
-  const raw: unknown = doc.toJS();
   const parsed = fixtureSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -96,6 +102,23 @@ export function parseFixture(text: string, file: string): Fixture {
     );
   });
   return fx;
+}
+
+/** Runs a bounded YAML read, a refusal becoming the loader's own located error. */
+function bounded<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw e instanceof YamlLimitError ? limitError(e) : e;
+  }
+}
+
+function limitError(e: YamlLimitError): MalformedHostError {
+  return new MalformedHostError(
+    `${e.file}:${e.line}:${e.col}`,
+    `YAML within sriovctl's limits`,
+    e.problem,
+  );
 }
 
 type Fail = (path: (string | number)[], expected: string, found: string) => never;
@@ -189,9 +212,12 @@ function checkNetdevsim(fx: Fixture, allNames: Set<string>, fail: Fail): void {
 /** Reads and validates a fixture file by name or path. */
 export function loadFixture(nameOrPath: string): { fixture: Fixture; path: string } {
   const path = resolveFixturePath(nameOrPath);
-  let text: string;
+  let size: number;
+  let text = '';
   try {
-    text = readFileSync(path, 'utf8');
+    size = statSync(path).size;
+    // Refused before reading: a fixture path could name a huge file by mistake.
+    if (size <= YAML_MAX_BYTES) text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new MalformedHostError(
       path,
@@ -199,5 +225,6 @@ export function loadFixture(nameOrPath: string): { fixture: Fixture; path: strin
       (e as NodeJS.ErrnoException).code ?? String(e),
     );
   }
+  if (size > YAML_MAX_BYTES) throw limitError(yamlTooLarge(path, size));
   return { fixture: parseFixture(text, path), path };
 }

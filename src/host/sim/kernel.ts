@@ -26,7 +26,7 @@ export interface VfState {
   trust: boolean | null;
   queryRss: boolean | null;
   linkState: VfLinkState;
-  /** When the driver finishes resetting this VF (i40e answers EAGAIN until then). */
+  /** When the driver finishes resetting this VF (i40e answers EAGAIN until then); -Infinity: never. */
   readyAt: number;
   counters: VfCounters;
   /** Simulated traffic: counters grow at these rates from `trafficSince`. */
@@ -196,7 +196,6 @@ export class SimKernel {
   private readonly groupUsers = new Map<number, number>();
   private lowestFreeGroup = 0;
   private macSeed = 0x10000;
-  private readonly pendingTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly deviceLocks = new Map<string, Promise<void>>();
   /** The netdevsim bus, once the module is loaded (`modprobe netdevsim`). */
   netdevsim: NetdevsimBus | null = null;
@@ -221,25 +220,23 @@ export class SimKernel {
     });
   }
 
-  /** Stops pending timers (late netdev registration) so a test can end cleanly. */
+  /** Stops pending asynchronous work (late netdev registration) so a test can end cleanly. */
   dispose(): void {
-    for (const t of this.pendingTimers) clearTimeout(t);
-    this.pendingTimers.clear();
+    this.config.timing.dispose();
   }
 
-  /** Runs `work` after a scaled delay (asynchronous probes), at once when timing is off. */
-  schedule(ms: number, work: () => void): void {
-    const delay = this.config.timing.scaled(ms);
-    if (delay <= 0) {
-      work();
-      return;
-    }
-    const t = setTimeout(() => {
-      this.pendingTimers.delete(t);
-      work();
-    }, delay);
-    t.unref?.();
-    this.pendingTimers.add(t);
+  /**
+   * Runs `work` after a scaled delay (asynchronous probes), at once when timing is off. `label`
+   * names the work the same way every time the same calls schedule it (a journaled host replays
+   * it by name).
+   */
+  schedule(ms: number, label: string, work: () => void): void {
+    this.config.timing.defer(ms, label, work);
+  }
+
+  /** Whether a freshly created VF is still being reset by its driver (i40e answers EAGAIN). */
+  vfInReset(st: VfState): boolean {
+    return this.config.timing.within(st.readyAt, this.config.clock());
   }
 
   /** A locally administered unicast MAC, as eth_hw_addr_random() gives (deterministic here). */
@@ -325,20 +322,9 @@ export class SimKernel {
 
   /** The driver's asynchronous init fails and it releases the device (device_release_driver). */
   private failProbeLater(dev: SimPciDevice, def: DriverDef, ms: number): void {
-    const release = () => {
+    this.schedule(ms, `${def.name} releases ${dev.address}`, () => {
       if (dev.driver === def.name && this.devices.get(dev.address) === dev) this.detach(dev);
-    };
-    const delay = this.config.timing.scaled(ms);
-    if (delay <= 0) {
-      release();
-      return;
-    }
-    const t = setTimeout(() => {
-      this.pendingTimers.delete(t);
-      release();
-    }, delay);
-    t.unref?.();
-    this.pendingTimers.add(t);
+    });
   }
 
   private detach(dev: SimPciDevice): void {
@@ -638,6 +624,7 @@ export class SimKernel {
   ): Promise<void> {
     const parent = pf.sysDir.split('/').slice(0, -1).join('/');
     const now = this.config.clock();
+    const resetMs = this.config.timing.scaled(def.vfResetMs ?? 0);
     const ops = def.vfOps;
     const created: SimPciDevice[] = [];
     for (let i = 0; i < n; i++) {
@@ -678,7 +665,8 @@ export class SimKernel {
         trust: ops?.defaults.trust ?? null,
         queryRss: ops?.defaults.queryRss ?? null,
         linkState: 'auto',
-        readyAt: now + this.config.timing.scaled(def.vfResetMs ?? 0),
+        // No reset window at all when timing is off, whatever the clock says later.
+        readyAt: resetMs > 0 ? now + resetMs : -Infinity,
         counters: zeroCounters(),
         traffic: null,
         trafficSince: now,
@@ -828,7 +816,7 @@ export class SimKernel {
       });
     };
     // VF netdevs are registered by the VF driver's asynchronous probe and renamed by udev later.
-    if (dev.pf) this.schedule(250, register);
+    if (dev.pf) this.schedule(250, `netdev ${dev.netdevName} registers`, register);
     else register();
   }
 

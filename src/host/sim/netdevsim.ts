@@ -190,7 +190,7 @@ export class NetdevsimBus {
     // ida_alloc_range(id, id) on a taken id.
     if (this.devices.has(id)) fail('ENOSPC', target);
     const dev = this.createDevice(id, portCount, numQueues, this.opts.naming);
-    this.k.schedule(PROBE_MS, () => this.probe(dev));
+    this.k.schedule(PROBE_MS, `netdevsim${id} probes`, () => this.probe(dev));
   }
 
   /** del_device_store(): "ID". */

@@ -77,7 +77,7 @@ function pciVfPort(k: SimKernel, nd: SimNetdev): VfPort | null {
         pfLinkUp: k.operstate(nd) === 'up',
         pfSpeedMbps: pf.board.speedMbps,
         eswitchMode: pf.board.eswitchMode,
-        vfInReset: st ? k.config.clock() < st.readyAt : false,
+        vfInReset: st ? k.vfInReset(st) : false,
         doubleVlanMode: pf.board.doubleVlanMode,
       };
     },

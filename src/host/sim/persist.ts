@@ -4,10 +4,16 @@
  *
  * The simulated kernel is a graph of live objects and closures (sysfs attributes are functions), so
  * it is not serialised. Instead every call that changes it is appended to a journal file once it has
- * run, and reopening boots the same fixture and replays the journal: with timing off the simulator
- * is deterministic, so the same calls give the same kernel, and each replayed call must give the
- * answer it gave the first time (anything else means the fixture or the simulator changed, and the
- * machine can no longer be rebuilt faithfully).
+ * run, and reopening boots the same fixture and replays the journal: the same calls give the same
+ * kernel, and each replayed call must give the answer it gave the first time (anything else means
+ * the fixture or the simulator changed, and the machine can no longer be rebuilt faithfully).
+ *
+ * Replay never reads the wall clock. What the kernel decided by time while a call ran (a transient
+ * window such as a fresh i40e VF's reset, which answers EAGAIN; asynchronous work such as a VF
+ * netdev registering 250 ms late) is recorded with the call, and replay takes those decisions from
+ * the journal with every delay switched off; asynchronous work that ran later is an entry of its
+ * own, run at its place in the journal. So a host run with realistic timing restarts to the same
+ * state, and a replayed call still has to answer as recorded.
  *
  * The file is JSON lines: a header, then one entry per call (see JOURNAL_FORMAT and EntryLine).
  */
@@ -46,8 +52,11 @@ export const JOURNAL_FORMAT = 'sriovctl-sim-state';
 export const JOURNAL_VERSION = 1;
 
 export interface PersistentSimOptions {
-  /** Only 'off' (the default): replay needs a kernel whose outcomes do not depend on time. */
-  timing?: 'off';
+  /**
+   * Time costs from now on, as for loadSimHost: 'off' (the default), 'realistic' or a scale. Replay
+   * of the journal ignores it (delays off, time-dependent outcomes as recorded).
+   */
+  timing?: 'off' | 'realistic' | number;
   /** Clock for traffic counters (ms); defaults to Date.now. Replayed calls see their recorded time. */
   clock?: () => number;
   /** Told about recoverable damage (a last line cut short by a crash); defaults to process.emitWarning. */
@@ -76,6 +85,10 @@ const rates = z.object({
   rxDroppedPerSec: z.number(),
   txDroppedPerSec: z.number(),
 });
+
+/** Asynchronous kernel work that ran after the call that started it (by its label). */
+const kernelCall = z.object({ op: z.literal('deferred'), label: z.string() });
+type KernelCall = z.infer<typeof kernelCall>;
 
 const seamCall = z.discriminatedUnion('op', [
   z.object({ op: z.literal('writeFile'), path: z.string(), value: z.string() }),
@@ -111,7 +124,7 @@ const controlCall = z.discriminatedUnion('op', [
 ]);
 type SeamCall = z.infer<typeof seamCall>;
 type ControlCall = z.infer<typeof controlCall>;
-type Call = SeamCall | ControlCall;
+type Call = SeamCall | ControlCall | KernelCall;
 
 /** What a call answered. Errors keep their message for a human reading the file. */
 const outcomeSchema = z.union([
@@ -128,12 +141,19 @@ type Outcome = z.infer<typeof outcomeSchema>;
 const entrySchema = z.object({
   /** Clock reading when the call ran; replay runs it at the same simulated time. */
   at: z.number(),
-  call: z.union([seamCall, controlCall]),
+  call: z.union([seamCall, controlCall, kernelCall]),
   /**
    * Present when an injected fault fired: the errno (or null) each fault check answered, in order,
    * so replay fails exactly the same steps without the rules that caused it.
    */
   faults: z.array(z.string().nullable()).optional(),
+  /**
+   * Present when a transient window was open during the call: whether each window check found it
+   * open, in order, so replay answers as the call did whatever the clock says now.
+   */
+  windows: z.array(z.boolean()).optional(),
+  /** The asynchronous work the call started that ran later (its own `deferred` entries). */
+  deferred: z.array(z.string()).optional(),
   result: outcomeSchema,
 });
 type EntryLine = z.infer<typeof entrySchema>;
@@ -141,6 +161,10 @@ type EntryLine = z.infer<typeof entrySchema>;
 const CONTROL_OPS: ReadonlySet<string> = new Set(controlCall.options.map((o) => o.shape.op.value));
 function isControl(call: Call): call is ControlCall {
   return CONTROL_OPS.has(call.op);
+}
+
+function isKernel(call: Call): call is KernelCall {
+  return call.op === 'deferred';
 }
 
 function outcomeOf(r: { ok: true; value: unknown } | { ok: false; error: unknown }): Outcome {
@@ -264,6 +288,81 @@ class ReplayableFaults extends FaultInjector {
   }
 }
 
+/** The time-dependent decisions of one journaled call. */
+interface TimeLog {
+  windows: boolean[];
+  deferred: string[];
+}
+
+const noDecisions = (): TimeLog => ({ windows: [], deferred: [] });
+
+/**
+ * Timing that records what it decided (live) or answers from the journal (replay). Live, it is
+ * the requested Timing, and deferred work, when its delay is over, is handed to `onFire` (the host
+ * journals it). Replaying, nothing sleeps, a window is open exactly when the recorded call found
+ * it open, and work the recorded call deferred is held until its own entry comes.
+ */
+class JournalTiming extends Timing {
+  log: TimeLog = noDecisions();
+  /** Set while an entry is replayed: its recorded decisions, consumed in order. */
+  script: TimeLog | null = null;
+  /** Replay: deferred work waiting for its entry. */
+  readonly held: { label: string; work: () => void }[] = [];
+  onFire: (label: string, work: () => void) => void = (_label, work) => work();
+
+  override sleep(ms: number): Promise<void> {
+    return this.script ? Promise.resolve() : super.sleep(ms);
+  }
+
+  override within(until: number, now: number): boolean {
+    if (this.script) return this.script.windows.shift() ?? false;
+    const open = super.within(until, now);
+    this.log.windows.push(open);
+    return open;
+  }
+
+  override defer(ms: number, label: string, work: () => void): void {
+    if (this.script) {
+      if (this.script.deferred[0] !== label) return work();
+      this.script.deferred.shift();
+      this.held.push({ label, work });
+      return;
+    }
+    if (this.scaled(ms) > 0) this.log.deferred.push(label);
+    super.defer(ms, label, work);
+  }
+
+  protected override fire(label: string, work: () => void): void {
+    this.onFire(label, work);
+  }
+
+  /** Starts a new record of decisions and returns the one it replaces. */
+  swapLog(next: TimeLog = noDecisions()): TimeLog {
+    const prev = this.log;
+    this.log = next;
+    return prev;
+  }
+}
+
+/** A journal entry's record of the decisions that depended on time (absent when there were none). */
+function timeFields(log: TimeLog): Pick<EntryLine, 'windows' | 'deferred'> {
+  return {
+    ...(log.windows.some((w) => w) ? { windows: log.windows } : {}),
+    ...(log.deferred.length > 0 ? { deferred: log.deferred } : {}),
+  };
+}
+
+function timingOf(t: PersistentSimOptions['timing']): number {
+  if (t === undefined || t === 'off') return 0;
+  if (t === 'realistic') return 1;
+  if (typeof t === 'number' && Number.isFinite(t) && t >= 0) return t;
+  throw new UnsafeInputError(
+    'timing',
+    String(t as unknown),
+    "'off', 'realistic' or a scale of 0 or more",
+  );
+}
+
 /** A clock that reads the recorded time while a call is replayed. */
 class ReplayClock {
   replayingAt: number | null = null;
@@ -278,6 +377,7 @@ class ReplayClock {
  */
 export class PersistentSimHost extends SimHost {
   override readonly faults = new ReplayableFaults();
+  private readonly timing: JournalTiming;
   private fd: number | null = null;
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -290,6 +390,8 @@ export class PersistentSimHost extends SimHost {
     private readonly clock: ReplayClock,
   ) {
     super(kernel, description, routes);
+    this.timing = kernel.config.timing as JournalTiming;
+    this.timing.onFire = (label, work) => this.runDeferred(label, work);
   }
 
   /** See openPersistentSimHost. */
@@ -298,12 +400,7 @@ export class PersistentSimHost extends SimHost {
     stateFile: string,
     opts: PersistentSimOptions = {},
   ): Promise<PersistentSimHost> {
-    if (opts.timing !== undefined && opts.timing !== 'off')
-      throw new UnsafeInputError(
-        'timing',
-        String(opts.timing as unknown),
-        "'off' (a persistent simulated host replays its journal, which needs deterministic timing)",
-      );
+    const timing = new JournalTiming(timingOf(opts.timing));
     const file = safeAbsPath(stateFile, 'stateFile');
     const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m, 'SimStateWarning'));
     const identity = fixtureIdentity(fixture);
@@ -317,13 +414,15 @@ export class PersistentSimHost extends SimHost {
 
     const { fixture: fx } = loadFixture(fixture);
     const clock = new ReplayClock(opts.clock ?? Date.now);
-    const { kernel, routes } = await bootFixture(fx, { timing: new Timing(0), clock: clock.now });
+    const { kernel, routes } = await bootFixture(fx, { timing, clock: clock.now });
     // Described as loadSimHost describes it: the fixture as the user named it.
     const description: HostDescription = { kind: 'sim', name: fx.name, fixture };
     const host = new PersistentSimHost(kernel, description, routes, file, clock);
     await host.replay(journal.entries);
     const header: Header = { format: JOURNAL_FORMAT, version: JOURNAL_VERSION, fixture: identity };
     host.attach(journal.keep, journal.header ? null : header);
+    // Work the kernel had not finished when the last process stopped: its time has long come.
+    for (const h of timing.held.splice(0)) host.runDeferred(h.label, h.work);
     return host;
   }
 
@@ -432,6 +531,7 @@ export class PersistentSimHost extends SimHost {
     const run = this.tail.then(async () => {
       const at = this.clock.now();
       this.faults.log = [];
+      this.timing.swapLog();
       let result: { ok: true; value: unknown } | { ok: false; error: unknown };
       try {
         result = { ok: true, value: await this.invokeSeam(call) };
@@ -439,7 +539,7 @@ export class PersistentSimHost extends SimHost {
         result = { ok: false, error };
       }
       const fired = this.faults.log.some((e) => e !== null) ? this.faults.log : undefined;
-      return this.commit(call, at, result, fired);
+      return this.commit(call, at, result, fired, this.timing.swapLog());
     });
     this.tail = run.catch(() => undefined);
     const ms = opts?.timeoutMs;
@@ -448,13 +548,37 @@ export class PersistentSimHost extends SimHost {
 
   private control(call: ControlCall): unknown {
     const at = this.clock.now();
+    // A control runs at once, maybe while a seam change awaits: it keeps its decisions apart.
+    const outer = this.timing.swapLog();
     let result: { ok: true; value: unknown } | { ok: false; error: unknown };
     try {
       result = { ok: true, value: this.invokeControl(call) };
     } catch (error) {
       result = { ok: false, error };
     }
-    return this.commit(call, at, result);
+    return this.commit(call, at, result, undefined, this.timing.swapLog(outer));
+  }
+
+  /**
+   * Deferred kernel work whose delay is over: run between seam changes (never inside one, so the
+   * journal's order is the order things happened in) and journaled as its own entry.
+   */
+  private runDeferred(label: string, work: () => void): void {
+    const run = this.tail.then(() => {
+      if (this.fd === null) return; // closed: this machine is off
+      const at = this.clock.now();
+      this.timing.swapLog();
+      let result: { ok: true; value: unknown } | { ok: false; error: unknown };
+      try {
+        work();
+        result = { ok: true, value: undefined };
+      } catch (error) {
+        result = { ok: false, error };
+      }
+      this.commit({ op: 'deferred', label }, at, result, undefined, this.timing.swapLog());
+    });
+    // A failure of the work is in the journal; nobody waits for it.
+    this.tail = run.catch(() => undefined);
   }
 
   /** Appends the call and its answer, durably, then gives the caller that answer. */
@@ -463,10 +587,17 @@ export class PersistentSimHost extends SimHost {
     at: number,
     result: { ok: true; value: unknown } | { ok: false; error: unknown },
     faults?: (string | null)[],
+    time: TimeLog = noDecisions(),
   ): unknown {
     // Refused before reaching the kernel: nothing changed, so there is nothing to replay.
     if (!result.ok && result.error instanceof UnsafeInputError) throw result.error;
-    const entry: EntryLine = { at, call, ...(faults ? { faults } : {}), result: outcomeOf(result) };
+    const entry: EntryLine = {
+      at,
+      call,
+      ...(faults ? { faults } : {}),
+      ...timeFields(time),
+      result: outcomeOf(result),
+    };
     this.append(JSON.stringify(entry));
     if (!result.ok) throw result.error;
     return result.value;
@@ -478,32 +609,63 @@ export class PersistentSimHost extends SimHost {
     fsyncSync(this.fd);
   }
 
-  /** Re-runs recorded calls at their recorded times; each must answer as it did. */
+  /**
+   * Re-runs recorded calls at their recorded times, with the time-dependent decisions they were
+   * recorded with; each must answer as it did and decide the same things.
+   */
   private async replay(entries: Journal['entries']): Promise<void> {
+    const changed = 'the fixture or the simulator changed since this state was recorded';
     for (const { line, entry } of entries) {
+      const where = `${this.stateFile}:${line}`;
       this.clock.replayingAt = entry.at;
       this.faults.script = [...(entry.faults ?? [])];
+      const script = { windows: [...(entry.windows ?? [])], deferred: [...(entry.deferred ?? [])] };
+      this.timing.script = script;
+      const { call } = entry;
+      const held = isKernel(call) ? this.takeHeld(call.label, where) : null;
       let got: Outcome;
       try {
-        const { call } = entry;
-        const value = isControl(call) ? this.invokeControl(call) : await this.invokeSeam(call);
+        const value = isKernel(call)
+          ? held!()
+          : isControl(call)
+            ? this.invokeControl(call)
+            : await this.invokeSeam(call);
         got = outcomeOf({ ok: true, value });
       } catch (error) {
         got = outcomeOf({ ok: false, error });
       } finally {
         this.clock.replayingAt = null;
         this.faults.script = null;
+        this.timing.script = null;
       }
       if (!sameAnswer(entry.result, got))
         throw new MalformedHostError(
-          `${this.stateFile}:${line}`,
+          where,
           `${entry.call.op} to answer ${summary(entry.result)} again on replay (as recorded)`,
-          `${summary(got)}; the fixture or the simulator changed since this state was recorded`,
+          `${summary(got)}; ${changed}`,
+        );
+      if (script.deferred.length > 0 || script.windows.length > 0)
+        throw new MalformedHostError(
+          where,
+          `${entry.call.op} to make the time-dependent decisions it was recorded with`,
+          `${script.deferred.length > 0 ? `no deferred ${script.deferred.map((l) => JSON.stringify(l)).join(', ')}` : `${script.windows.length} fewer window checks`}; ${changed}`,
         );
     }
     // The journal of calls and the fault log describe this process, which has made none yet.
     this.journal.length = 0;
     this.faults.fired.length = 0;
+  }
+
+  /** The deferred work a `deferred` entry runs, held since the call that started it. */
+  private takeHeld(label: string, where: string): () => void {
+    const i = this.timing.held.findIndex((h) => h.label === label);
+    if (i < 0)
+      throw new MalformedHostError(
+        where,
+        `deferred kernel work "${label}" started by an earlier call`,
+        'none pending; the fixture or the simulator changed since this state was recorded',
+      );
+    return this.timing.held.splice(i, 1)[0]!.work;
   }
 
   /** Opens the file for appending, cut back to its last complete line; writes `header` if new. */
@@ -528,7 +690,8 @@ export class PersistentSimHost extends SimHost {
  * name or a YAML path, as loadSimHost) and replaying every recorded change; a missing or empty file
  * starts a fresh machine. Every change made through the returned host is on disk before its call
  * returns, so a process killed with SIGKILL loses none it was told had happened.
- * @throws UnsafeInputError for a relative stateFile or timing other than 'off'
+ * @throws UnsafeInputError for a relative stateFile or a timing that is not 'off', 'realistic' or
+ *   a scale of 0 or more
  * @throws MalformedHostError for a state file of another fixture, a damaged line (other than a
  *   truncated last one) or a replay that no longer answers as recorded
  */

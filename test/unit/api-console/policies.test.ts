@@ -12,6 +12,7 @@ import { parsePolicyDocuments, resolvePolicies } from '../../../src/policy/index
 import type { ProblemBody } from '../../support/api-fixture.js';
 import { openConsoleFixture, PRINCIPALS, type ConsoleFixture } from './console-fixture.js';
 import { GROW, SHRINK } from '../../support/policy-texts.js';
+import { aliasBomb } from '../../support/yaml-bomb.js';
 
 let f: ConsoleFixture;
 
@@ -112,6 +113,24 @@ describe('POST /policies/plan', () => {
     ).body as ProblemBody;
     expect(host.status).toBe(400);
     expect(host.errors!.some((e) => /^text:6:\d+ spec\.numVfs$/.test(e.field))).toBe(true);
+  });
+
+  it('answers an alias bomb with 400 at the alias that goes over the limit, plan and apply', async () => {
+    for (const [path, extra] of [
+      ['/policies/plan', {}],
+      ['/policies/apply', { confirmDisruptive: true }],
+    ] as const) {
+      const r = await f.as('admin', 'POST', path, { text: aliasBomb(), ...extra });
+      expect(r.status, path).toBe(400);
+      const p = r.body as ProblemBody;
+      expect(p.type).toBe('https://sriovctl.dev/problems/invalid-policy');
+      expect(p.errors).toEqual([
+        {
+          field: 'text:4:15',
+          message: expect.stringMatching(/^too many aliases: .* limit of 100 alias expansions/),
+        },
+      ]);
+    }
   });
 
   it('validates the body like every route', async () => {

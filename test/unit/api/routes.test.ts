@@ -15,6 +15,7 @@ import type {
   Tenant,
   TokenRecord,
 } from '../../../src/ledger/types.js';
+import { parsePolicyDocuments } from '../../../src/policy/index.js';
 import {
   openApiFixture,
   request,
@@ -183,6 +184,62 @@ describe('pools', () => {
     const p = problem(await as('PUT', '/pools/broken', body), 400, 'invalid-request');
     expect(p.field).toBe(field);
     problem(await as('GET', '/pools/broken'), 404, 'not-found');
+  });
+
+  it.each([
+    ['ens1f0\nlink set dev ens2f0 vf 0 mac 02:00:00:00:00:66'],
+    ['$(reboot)'],
+    [' ens1f0'],
+    ['..'],
+  ])(
+    'PUT refuses pfNames %j, which no PF could match: 400 on the entry, with the policy message',
+    async (bad) => {
+      const p = problem(
+        await as('PUT', '/pools/broken', { selector: { pfNames: ['ens1f1', bad] } }),
+        400,
+        'invalid-request',
+      );
+      const message = `is not a PF name — it has the interface name ${JSON.stringify(bad)}, which Linux would not accept; write names like ens1f0 or ens1f0#0-7,12`;
+      expect(p.errors).toEqual([{ field: 'body.selector.pfNames.1', message }]);
+      // The same rule and words as a policy's selector (which puts the value in front).
+      const policy = parsePolicyDocuments(
+        `apiVersion: sriovctl.io/v1alpha1\nkind: NodePolicy\nmetadata: { name: a }\nspec:\n  selector: { pfNames: [ens1f1, ${JSON.stringify(bad)}] }\n`,
+        'a.yaml',
+      );
+      expect(policy.errors.map((e) => [e.field, e.message])).toEqual([
+        ['spec.selector.pfNames[1]', `${JSON.stringify(bad)} ${message}`],
+      ]);
+      problem(await as('GET', '/pools/broken'), 404, 'not-found');
+    },
+  );
+
+  it('PUT refuses other selector entries with the policy rules, and normalises addresses as policies do', async () => {
+    const bad = problem(
+      await as('PUT', '/pools/broken', {
+        selector: { pciAddresses: ['0000:3b:00.0/../x'], drivers: ['ice; reboot'] },
+      }),
+      400,
+      'invalid-request',
+    );
+    expect(bad.errors).toEqual([
+      {
+        field: 'body.selector.pciAddresses.0',
+        message: 'a PF PCI address like 0000:3b:00.0 (or a netdevsim device like netdevsim10)',
+      },
+      { field: 'body.selector.drivers.0', message: 'a driver name like ice' },
+    ]);
+    const ok = await as('PUT', '/pools/upper', {
+      selector: { pciAddresses: ['3B:00.1', 'netdevsim10'], vendor: '0x8086' },
+    });
+    expect(ok.status).toBe(200);
+    expect((ok.body as Pool).selector).toEqual({
+      pciAddresses: ['0000:3b:00.1', 'netdevsim10'],
+      vendor: '8086',
+    });
+    expect(((await as('GET', '/pools/upper/vfs')).body as { items: unknown[] }).items).toHaveLength(
+      0,
+    );
+    expect((await as('DELETE', '/pools/upper')).status).toBe(204);
   });
 
   it('DELETE refuses a pool a tenant may use: 409 with the tenant and the fix', async () => {

@@ -201,7 +201,15 @@ describe('pools', () => {
     );
     const vendor = await cli(['pool', 'create', 'bad', '--vendor', '8O86']);
     expect(vendor.code).toBe(64);
-    expect(vendor.stderr).toContain('--vendor (selector.vendor): four lowercase hex digits');
+    expect(vendor.stderr).toContain(
+      '--vendor (selector.vendor): a PCI vendor ID is 4 hex digits without 0x, like 8086 (Intel) or 15b3 (NVIDIA)',
+    );
+    // A PF name no PF could have: refused as a policy's selector refuses it, nothing sent.
+    const pf = await cli(['pool', 'create', 'bad', '--pf-names', 'ens1f1,$(reboot)']);
+    expect(pf.code).toBe(64);
+    expect(pf.stderr).toContain(
+      'sriovctl: --pf-names (selector.pfNames.1): is not a PF name — it has the interface name "$(reboot)", which Linux would not accept; write names like ens1f0 or ens1f0#0-7,12',
+    );
     const driver = await cli(['pool', 'create', 'bad', '--drivers', 'ice', '--vf-driver', 'igb']);
     expect(driver.stderr).toContain('--vf-driver (vfDriver):');
     const name = await cli(['pool', 'create', 'Bad_Name', '--drivers', 'ice']);

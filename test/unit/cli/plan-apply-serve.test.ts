@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { aliasBomb } from '../../support/yaml-bomb.js';
 import { runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sriovctl-cli-'));
@@ -89,6 +90,15 @@ describe('plan / apply / diff', () => {
       new RegExp(
         `${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:10:\\d+: spec\\.vfGroups\\[0\\]\\.vlan: 5000 is out of range`,
       ),
+    );
+  });
+
+  it('an alias bomb exits 65 with the alias located and the limit named', async () => {
+    const bomb = policy('bomb.yaml', aliasBomb());
+    const r = await runCli(['--sim', 'plan', '-f', bomb]);
+    expect(r.code).toBe(65);
+    expect(r.stderr.split('\n').slice(1).join('\n')).toBe(
+      `${bomb}:4:15: too many aliases: expanding *a2 here goes over the limit of 100 alias expansions (nested aliases multiply) — write the values out or use fewer levels of aliases\n`,
     );
   });
 });

@@ -11,6 +11,7 @@ import {
 } from '../../../src/policy/index.js';
 import { locate } from '../../../src/policy/schema.js';
 import { texts } from './support.js';
+import { aliasBomb } from '../../support/yaml-bomb.js';
 
 const HEAD = `apiVersion: sriovctl.io/v1alpha1
 kind: NodePolicy
@@ -188,6 +189,31 @@ spec:
     ).toContain('x.yaml:2:1: apiVersion: "v1" is not valid — apiVersion is sriovctl.io/v1alpha1');
   });
 
+  it('refuses an alias bomb, an alias without anchor and an oversized text, each located', () => {
+    // The third level's second alias is where expansion goes over 100 (9 × 9 × 2).
+    expect(texts(parsePolicyDocuments(aliasBomb(), 'bomb.yaml').errors)).toEqual([
+      'bomb.yaml:4:15: too many aliases: expanding *a2 here goes over the limit of 100 alias expansions (nested aliases multiply) — write the values out or use fewer levels of aliases',
+    ]);
+    expect(texts(parsePolicyDocuments(`${HEAD}spec: *base\n`, 'x.yaml').errors)).toEqual([
+      'x.yaml:5:7: alias *base names no anchor before it — define &base first',
+    ]);
+    const huge = `${HEAD}# ${'x'.repeat(1024 * 1024)}\n`;
+    expect(texts(parsePolicyDocuments(huge, 'huge.yaml').errors)).toEqual([
+      `huge.yaml:1:1: the document is ${huge.length} bytes, over the limit of 1048576 bytes for YAML sriovctl reads — split it into several files`,
+    ]);
+  });
+
+  it('still lets a policy reuse settings through anchors', () => {
+    const [p] = parsePolicyText(
+      `${HEAD}spec:\n  selector: { pfNames: [ens1f0] }\n  numVfs: 8\n  vfGroups:\n    - { range: 0-3, vlan: &v 7, maxTxRate: 100 }\n    - { range: 4-7, vlan: *v }\n`,
+      'a.yaml',
+    );
+    expect(p!.vfGroups.map((g) => [g.range, g.vlan])).toEqual([
+      ['0-3', 7],
+      ['4-7', 7],
+    ]);
+  });
+
   it('locates fields of loaded policies for later checks', () => {
     const [p] = parsePolicyText(
       `${HEAD}spec:\n  selector: { pfNames: [ens1f0] }\n  numVfs: 4\n  vfGroups:\n    - range: 0-3\n      vlan: 7\n`,
@@ -224,5 +250,15 @@ describe('loadPolicyFiles', () => {
     }
     rmSync(join(dir, 'b.json'));
     expect(loadPolicyFiles([dir]).map((p) => p.name)).toEqual(['a']);
+  });
+
+  it('refuses a file over the YAML size limit without reading it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sriovctl-policy-'));
+    dirs.push(dir);
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, `${HEAD}# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    expect(() => loadPolicyFiles([big])).toThrow(
+      new RegExp(`^${big}:1:1: the document is \\d+ bytes, over the limit of 1048576 bytes`),
+    );
   });
 });

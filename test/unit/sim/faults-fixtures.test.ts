@@ -1,4 +1,7 @@
 // Fault injection, the write journal, seam input safety and fixture validation on the simulator.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   HostTimeoutError,
@@ -13,6 +16,8 @@ import {
   simHostFromYaml,
   type SimHost,
 } from '../../../src/host/sim/index.js';
+import { loadFixture } from '../../../src/host/sim/fixture-loader.js';
+import { aliasBomb } from '../../support/yaml-bomb.js';
 
 const hosts: SimHost[] = [];
 afterEach(() => {
@@ -126,6 +131,28 @@ describe('fixtures', () => {
     expect(() => parseFixture('name: [unclosed\nhostname: x\n', 'syntax.yaml')).toThrow(
       /^syntax\.yaml:\d+:\d+: expected valid YAML/,
     );
+  });
+
+  it('refuses an alias bomb and a file over the size limit, located', () => {
+    expect(() =>
+      parseFixture(`name: t\nhostname: h1\ndevices: []\n${aliasBomb()}`, 'b.yaml'),
+    ).toThrow(
+      new MalformedHostError(
+        'b.yaml:7:15',
+        "YAML within sriovctl's limits",
+        'too many aliases: expanding *a2 here goes over the limit of 100 alias expansions (nested aliases multiply) — write the values out or use fewer levels of aliases',
+      ),
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'sriovctl-fixture-'));
+    try {
+      const big = join(dir, 'big.yaml');
+      writeFileSync(big, `name: t\n# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+      expect(() => loadFixture(big)).toThrow(
+        `${big}:1:1: expected YAML within sriovctl's limits, found the document is 2097163 bytes, over the limit of 1048576 bytes`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown model, an unknown key, numVfs beyond totalVfs and duplicate addresses', () => {

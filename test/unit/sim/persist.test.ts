@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HostTimeoutError } from '../../../src/host/errors.js';
+import type { NetlinkChange } from '../../../src/host/host.js';
 import type { IfName, MacAddress } from '../../../src/host/names.js';
 import {
   JOURNAL_FORMAT,
@@ -55,7 +56,10 @@ afterEach(() => {
 });
 
 /** Everything a daemon could observe: the whole file tree through the seam, and the link dump. */
-async function observe(h: PersistentSimHost): Promise<Record<string, unknown>> {
+async function observe(
+  h: PersistentSimHost,
+  eswitchDev = '0000:5e:00.0',
+): Promise<Record<string, unknown>> {
   const tree: Record<string, string> = {};
   const walk = async (path: string): Promise<void> => {
     for (const name of await h.readDir(path)) {
@@ -70,7 +74,7 @@ async function observe(h: PersistentSimHost): Promise<Record<string, unknown>> {
   return {
     tree,
     links: await h.linkDump(),
-    eswitch: await h.devlinkEswitchMode('0000:5e:00.0' as never),
+    eswitch: await h.devlinkEswitchMode(eswitchDev as never),
     configModes: [...h.configModes],
   };
 }
@@ -259,10 +263,10 @@ describe('openPersistentSimHost', () => {
     await open({}, resolve('fixtures/hosts', `${FIXTURE}.yaml`));
   });
 
-  it('refuses timing other than off and a relative state file', async () => {
-    await expect(
-      openPersistentSimHost(FIXTURE, state, { timing: 'realistic' as 'off' }),
-    ).rejects.toThrow(/refusing timing "realistic"/);
+  it('refuses a timing that is not off, realistic or a scale, and a relative state file', async () => {
+    await expect(openPersistentSimHost(FIXTURE, state, { timing: -1 })).rejects.toThrow(
+      /refusing timing "-1": expected 'off', 'realistic' or a scale of 0 or more/,
+    );
     await expect(openPersistentSimHost(FIXTURE, 'machine.jsonl')).rejects.toThrow(
       /refusing stateFile "machine.jsonl": expected an absolute path/,
     );
@@ -307,5 +311,102 @@ describe('openPersistentSimHost', () => {
       expect(i).toBeGreaterThanOrEqual(reported);
       expect(vfs[v]!.vlan).toBe(childVlan(i));
     }
+  });
+});
+
+// iommu-off is an X710 host: i40e PFs, 2 VFs on ens2f0 from boot, none on ens2f1. A fresh i40e VF
+// is reset by its driver for 1.5 s (realistic timing), answering MAC changes with EAGAIN, and its
+// iavf netdev registers 250 ms after the probe.
+describe('replay does not depend on the clock (i40e)', () => {
+  const I40E = 'iommu-off';
+  const ENS2F0 = `${DEV}/0000:18:00.0`;
+  const ENS2F1 = `${DEV}/0000:18:00.1`;
+  const mac = (pf: string, vf: number, last: string): NetlinkChange => ({
+    kind: 'vf',
+    pf: pf as IfName,
+    vf,
+    mac: `02:00:00:00:00:${last}` as MacAddress,
+  });
+  const errnos = (r: { ok: boolean; errno?: string }[]) => r.map((x) => (x.ok ? 'ok' : x.errno));
+  const i40eState = (h: PersistentSimHost) => observe(h, '0000:18:00.0');
+
+  it('restarts a host whose boot-time VFs got MACs, however much later it restarts', async () => {
+    const a = await open({}, I40E);
+    expect(await a.readFile(`${ENS2F0}/sriov_numvfs`)).toBe('2\n');
+    expect(errnos(await a.linkApply([mac('ens2f0', 0, '01'), mac('ens2f0', 1, '02')]))).toEqual([
+      'ok',
+      'ok',
+    ]);
+    const before = await i40eState(a);
+    a.close();
+    // The restart boots the fixture at a later time than the journal's entries were made at.
+    now += 60_000;
+    const b = await open({}, I40E);
+    expect(await i40eState(b)).toEqual(before);
+  });
+
+  it('restarts a host where MACs were set inside a fresh VF reset window (realistic timing)', async () => {
+    const a = await open({ timing: 'realistic' }, I40E);
+    await a.writeFile(`${ENS2F1}/sriov_numvfs`, '4');
+    // Right after creation: inside the reset window, the driver refuses.
+    const early = await a.linkApply([mac('ens2f1', 0, '10'), mac('ens2f1', 1, '11')]);
+    expect(errnos(early)).toEqual(['EAGAIN', 'EAGAIN']);
+    now += 2000; // the window is over
+    expect(errnos(await a.linkApply([mac('ens2f1', 0, '10')]))).toEqual(['ok']);
+    // The VF netdevs register late, as their own journal entries.
+    await vi.waitFor(async () => expect(await a.readDir('/sys/class/net')).toContain('ens2f1v3'));
+    // And once more inside a window, on VFs created again.
+    await a.writeFile(`${ENS2F1}/sriov_numvfs`, '0');
+    await a.writeFile(`${ENS2F1}/sriov_numvfs`, '2');
+    expect(errnos(await a.linkApply([mac('ens2f1', 1, '21')]))).toEqual(['EAGAIN']);
+    await vi.waitFor(async () => expect(await a.readDir('/sys/class/net')).toContain('ens2f1v1'));
+    const before = await i40eState(a);
+    const entries = journalLines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries.filter((e) => e.windows !== undefined)).toHaveLength(2);
+    expect(
+      entries.filter((e) => (e.call as { op?: string } | undefined)?.op === 'deferred'),
+    ).toHaveLength(6);
+    a.close();
+
+    now += 60_000;
+    const b = await open({ timing: 'realistic' }, I40E);
+    expect(await i40eState(b)).toEqual(before);
+    const vfs = (await b.linkDump()).links.find((l) => l.ifname === 'ens2f1')!.vfs!;
+    expect(vfs.map((v) => v.mac)).toEqual(['00:00:00:00:00:00', '00:00:00:00:00:00']);
+    b.close();
+    // Reopened with timing off: the same machine (replay takes time from the journal, not the scale).
+    const c = await open({}, I40E);
+    expect(await i40eState(c)).toEqual(before);
+  });
+
+  it('finishes work the kernel had not done when the process stopped, and journals it', async () => {
+    const a = await open({ timing: 'realistic' }, I40E);
+    await a.writeFile(`${ENS2F1}/sriov_numvfs`, '2');
+    // Stopped before the VF netdevs registered (closing drops the pending work, as a kill would).
+    expect(await a.readDir('/sys/class/net')).not.toContain('ens2f1v0');
+    a.close();
+
+    const b = await open({ timing: 'realistic' }, I40E);
+    await vi.waitFor(async () => expect(await b.readDir('/sys/class/net')).toContain('ens2f1v1'));
+    const after = await i40eState(b);
+    b.close();
+    const c = await open({}, I40E);
+    expect(await i40eState(c)).toEqual(after);
+  });
+
+  it('refuses a journal whose deferred work no call started', async () => {
+    const a = await open({ timing: 'realistic' }, I40E);
+    await a.writeFile(`${ENS2F1}/sriov_numvfs`, '1');
+    await vi.waitFor(async () => expect(await a.readDir('/sys/class/net')).toContain('ens2f1v0'));
+    a.close();
+    const lines = journalLines();
+    // Drop the deferred list from the call that started the work: its entry now comes from nowhere.
+    writeFileSync(
+      state,
+      lines.map((l) => l.replace(/,"deferred":\[[^\]]*\]/, '')).join('\n') + '\n',
+    );
+    await expect(open({}, I40E)).rejects.toThrow(
+      `${state}:3: expected deferred kernel work "netdev ens2f1v0 registers" started by an earlier call, found none pending`,
+    );
   });
 });
