@@ -101,10 +101,16 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<R
     });
     if (opts.timeoutMs !== undefined) {
       const ms = opts.timeoutMs;
+      // A child blocked in the kernel (uninterruptible, e.g. waiting for RTNL) dies only once its
+      // system call returns: until it is gone, what it asked for may still happen.
+      const exited = new Promise<void>((r) => {
+        if (child.exitCode !== null || child.signalCode !== null) r();
+        else child.once('close', () => r()).once('error', () => r());
+      });
       timer = setTimeout(() => {
         finish(() => {
           child.kill('SIGKILL');
-          reject(new HostTimeoutError(opts.target ?? argv.join(' '), ms));
+          reject(new HostTimeoutError(opts.target ?? argv.join(' '), ms, exited));
         });
       }, ms);
     }

@@ -268,7 +268,7 @@ describe('attach', () => {
       `vm vm-1 already has VF ${all[1]!.vfIndex} of ens1f0 on net1 (attachment ${all[1]!.id})`,
     );
     const mac = await ledgerError(
-      r.ledger.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' }, mac: all[0]!.mac })),
+      r.ledger.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' }, mac: all[0]!.mac! })),
     );
     expect(mac).toMatchObject({ kind: 'conflict', field: 'mac' });
   });
@@ -414,10 +414,10 @@ describe('kernel failures during attach', () => {
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO', times: 2 });
     const e = await ledgerError(r.ledger.attach(admin, ask()));
     expect(e.kind).toBe('host-failed');
-    expect(e.hint).toBe(
-      'nothing was attached; 1 VF could not be scrubbed and stay out of the pool (state failed) until a detach or a restart scrubs them',
-    );
     const [row] = await r.store.listAttachments();
+    expect(e.hint).toBe(
+      `nothing was attached; 1 VF could not be scrubbed and stay out of the pool (state failed, attachment ${row!.id}): detach each again to retry the scrub (sriovctl detach <id>), or as an admin release it without one (sriovctl detach --force <id>)`,
+    );
     expect(row).toMatchObject({ state: 'failed', vfIndex: 0 });
     expect(row!.detail).toMatch(/^scrub failed: /);
     const [rb] = await audit(r, { action: 'attachment.rollback' });
