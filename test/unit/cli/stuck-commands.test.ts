@@ -76,3 +76,15 @@ describe('detach --force', () => {
     f.host.faults.clear();
   });
 });
+
+describe('serve --kernel-timeout', () => {
+  it('takes seconds and refuses anything else with the flag, the value and what it expects', async () => {
+    for (const bad of ['0', '-5', 'soon']) {
+      const r = await runCli(['--sim', 'serve', '--kernel-timeout', bad]);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toContain(
+        `--kernel-timeout ${JSON.stringify(bad)}: expected a positive number of seconds`,
+      );
+    }
+  });
+});
