@@ -728,10 +728,11 @@ export class Ledger {
    * releases the failed ones.
    */
   private abandon(rows: readonly Attachment[], t: HostTimeoutError): void {
+    // Without a handle on the work (a wait that gave up), nothing of it is left running.
+    if (t.settled === undefined) return;
     const entry: Abandoned = { what: t.message, since: this.stamp() };
     for (const a of rows) this.abandoned.set(a.id, entry);
-    // Without a handle on the work, nothing of it is left running: compare at once.
-    void (t.settled ?? Promise.resolve()).then(() => {
+    void t.settled.then(() => {
       for (const a of rows) if (this.abandoned.get(a.id) === entry) this.abandoned.delete(a.id);
       this.reconcileLater();
     });
