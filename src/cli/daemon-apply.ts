@@ -100,7 +100,7 @@ export function affectedLines(answer: PlanAnswer): string[] {
     const who = a.attachments
       .map(
         (x) =>
-          `${x.tenant}/${x.consumer.kind}:${x.consumer.name} (VF ${x.vfIndex} of ${x.pfNetdev})`,
+          `${x.tenant}/${x.consumer.kind}:${x.consumer.name} (VF ${x.vfIndex} of ${x.pfNetdev ?? x.pf})`,
       )
       .join(', ');
     return `step ${a.step + 1}${step ? ` (${step.what})` : ''} touches ${plural(a.attachments.length, 'attachment')}: ${who}`;

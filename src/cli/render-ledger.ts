@@ -21,7 +21,9 @@ export interface PoolVf {
   pciAddress: string | null;
   numaNode: number | null;
   driver: string | null;
-  status: 'free' | 'taken';
+  /** `unusable`: free, but the pool's driver cannot work with it on this host (see `unusable`). */
+  status: 'free' | 'taken' | 'unusable';
+  unusable?: { reason: string; fix: string };
   attachment?: string;
   tenant?: string;
   consumer?: Consumer;
@@ -55,7 +57,9 @@ function rates(a: Pick<Attachment, 'minTxRate' | 'maxTxRate'>): string {
   return `${a.minTxRate || '-'}/${a.maxTxRate || '-'}`;
 }
 
-function vlanOf(a: Pick<Attachment, 'vlan' | 'qos'>): string {
+function vlanOf(a: Pick<Attachment, 'vlan' | 'qos' | 'mac'>): string {
+  // A VF without a network (its PF has no netdev) has no VLAN either.
+  if (a.mac === null) return '-';
   if (a.vlan === 0) return 'untagged';
   return a.qos ? `${a.vlan} qos ${a.qos}` : String(a.vlan);
 }
@@ -65,10 +69,10 @@ function when(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-function paintState(s: AttachmentState | 'free' | 'taken', style: Style): string {
+function paintState(s: AttachmentState | PoolVf['status'], style: Style): string {
   const { c } = style;
   if (s === 'attached' || s === 'free') return c.green(s);
-  if (s === 'failed' || s === 'orphaned') return c.red(s);
+  if (s === 'failed' || s === 'orphaned' || s === 'unusable') return c.red(s);
   if (s === 'taken') return c.dim(s);
   return c.yellow(s);
 }
@@ -160,6 +164,7 @@ export function renderPool(p: Pool, vfs: readonly PoolVf[], style: Style): strin
         `${vfs.length} on ${pfs.length} PF${pfs.length === 1 ? '' : 's'}${pfs.length ? ` (${pfs.join(', ')})` : ''}`,
       ],
       ['free', String(vfs.filter((v) => v.status === 'free').length)],
+      ...unusableFields(vfs),
       ['created', when(p.createdAt)],
       ['updated', when(p.updatedAt)],
     ],
@@ -170,23 +175,53 @@ export function renderPool(p: Pool, vfs: readonly PoolVf[], style: Style): strin
 export function renderPoolVfs(items: readonly PoolVf[], style: Style): string {
   if (items.length === 0)
     return 'The pool covers no VFs on this host (check its selector against `sriovctl inventory`).';
-  return renderTable(
-    {
-      head: ['VF', 'PCI', 'NUMA', 'DRIVER', 'STATUS', 'TENANT', 'CONSUMER', 'ATTACHMENT'],
-      rows: items.map((v) => [
-        vfText(v.pfNetdev, v.pf, v.vfIndex),
-        v.pciAddress,
-        v.numaNode,
-        v.driver,
-        paintState(v.state ?? v.status, style),
-        v.tenant ?? '-',
-        v.consumer ? consumerText(v.consumer) : '-',
-        v.attachment ?? '-',
-      ]),
-      right: [2],
-    },
-    style,
+  return (
+    renderTable(
+      {
+        head: ['VF', 'PCI', 'NUMA', 'DRIVER', 'STATUS', 'TENANT', 'CONSUMER', 'ATTACHMENT'],
+        rows: items.map((v) => [
+          vfText(v.pfNetdev, v.pf, v.vfIndex),
+          v.pciAddress,
+          v.numaNode,
+          v.driver,
+          paintState(v.state ?? v.status, style),
+          v.tenant,
+          v.consumer ? consumerText(v.consumer) : null,
+          v.attachment,
+        ]),
+        right: [2],
+      },
+      style,
+    ) + unusableNote(items)
   );
+}
+
+/** `unusable: 2 without an IOMMU group ...` and its fix, for a pool's fields; none when all can work. */
+function unusableFields(vfs: readonly PoolVf[]): [string, string][] {
+  const bad = vfs.filter((v) => v.unusable);
+  if (bad.length === 0) return [];
+  const reasons = [...new Set(bad.map((v) => v.unusable!.reason))];
+  const fixes = [...new Set(bad.map((v) => v.unusable!.fix))];
+  return [
+    ['unusable', `${bad.length} ${reasons.join('; ')}`],
+    ['fix', fixes.join('; ')],
+  ];
+}
+
+/** Why some VFs are unusable and how to fix it, once per reason, below a VF table. */
+function unusableNote(items: readonly PoolVf[]): string {
+  const why = new Map<string, { fix: string; n: number }>();
+  for (const v of items) {
+    if (!v.unusable) continue;
+    const e = why.get(v.unusable.reason) ?? { fix: v.unusable.fix, n: 0 };
+    e.n++;
+    why.set(v.unusable.reason, e);
+  }
+  return [...why]
+    .map(
+      ([reason, { fix, n }]) => `\nunusable: ${n} VF${n === 1 ? '' : 's'} ${reason}\n  fix: ${fix}`,
+    )
+    .join('');
 }
 
 export function renderAttachments(items: readonly Attachment[], style: Style): string {
@@ -208,7 +243,7 @@ export function renderAttachments(items: readonly Attachment[], style: Style): s
         consumerText(a.consumer),
         a.interface,
         vfText(a.pfNetdev, a.pf, a.vfIndex),
-        a.mac,
+        a.mac ?? '-',
         vlanOf(a),
         rates(a),
         paintState(a.state, style),
@@ -233,7 +268,7 @@ export function renderAttachResult(r: AttachResult, style: Style, placement: str
         vfText(a.pfNetdev, a.pf, a.vfIndex),
         a.vfPciAddress ?? '-',
         String(a.numaNode),
-        a.mac,
+        a.mac ?? '-',
         vlanOf(a),
         rates(a),
         a.trust ? 'on' : 'off',

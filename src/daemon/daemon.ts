@@ -9,12 +9,13 @@
  * few milliseconds even on 2048 VFs, and with it GET /traffic and the first chart point answer at
  * once, and rates (health rules, metrics) never start from nothing when a client appears.
  */
+import { HostGate } from '../executor/host-gate.js';
 import { createToken } from '../ledger/tokens.js';
 import type { Host } from '../host/host.js';
 import { SimHost } from '../host/sim/index.js';
 import type { Inventory } from '../inventory/types.js';
 import { InventoryCache } from '../ledger/inventory-cache.js';
-import { Ledger, type ReconcileReport } from '../ledger/ledger.js';
+import { DEFAULT_KERNEL_TIMEOUT_MS, Ledger, type ReconcileReport } from '../ledger/ledger.js';
 import { SqliteLedgerStore } from '../ledger/sqlite/sqlite-store.js';
 import { EventBus } from '../metrics/events.js';
 import { TrafficSampler } from '../metrics/traffic.js';
@@ -53,6 +54,12 @@ export interface DaemonOptions {
   db: string;
   /** Guaranteed rates may add up to link speed × this (default 1.0). */
   oversubscription?: number;
+  /**
+   * Deadline of every kernel operation the daemon starts (attach, detach, reconcile, policy apply,
+   * drift repair); default 30 s. A host-wide operation waits at most twice this for the attaches
+   * and detaches running before it.
+   */
+  kernelTimeoutMs?: number;
   /** Unix socket for local root (no token); null or absent: none. */
   socketPath?: string | null;
   /** TCP listener (bearer tokens). `fallback`: if the port is taken, take any free one. */
@@ -154,13 +161,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     undo.push(() => store.close());
     const inventory = new InventoryCache(host);
     const first = await inventory.get();
+    const kernelTimeoutMs = opts.kernelTimeoutMs ?? DEFAULT_KERNEL_TIMEOUT_MS;
     const ledger = new Ledger({
       store,
       host,
       inventory,
       hostname: first.host.hostname,
       placement: { oversubscription: opts.oversubscription ?? 1 },
+      timeoutMs: kernelTimeoutMs,
+      gate: new HostGate({ drainTimeoutMs: 2 * kernelTimeoutMs }),
+      onBackgroundError: (e) =>
+        log.error(
+          { event: 'reconcile-failed', error: e instanceof Error ? e.message : String(e) },
+          'a reconcile after a late kernel answer failed',
+        ),
     });
+    // A reconcile after a late kernel answer finishes before the store closes.
+    undo.push(() => ledger.idle());
     const shown = displayInventory(inventory);
     const unwatch = host.watchLinks?.(() => {
       inventory.invalidate();
@@ -194,6 +211,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       ledger,
       bus,
       kept: opts.drift ? { targets: opts.drift.targets, repair: opts.drift.repair } : null,
+      kernelTimeoutMs,
     });
     // An apply in progress finishes before anything it needs goes away.
     undo.push(() => policies.idle());
@@ -281,6 +299,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         repairDisruptive: d.repairDisruptive,
         onEvent,
         gate: ledger.gate,
+        kernelTimeoutMs,
       });
       undo.push(() => watcher.stop());
       log.info(

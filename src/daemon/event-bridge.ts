@@ -12,7 +12,7 @@ import type { DriftEvent } from '../policy/drift.js';
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function vfOf(a: Attachment): string {
-  return `VF ${a.vfIndex} of ${a.pfNetdev}`;
+  return `VF ${a.vfIndex} of ${a.pfNetdev ?? a.pf}`;
 }
 
 function consumerOf(a: Attachment): string {
@@ -106,7 +106,7 @@ export function logFieldsOf(e: DaemonEvent): Record<string, unknown> {
       pool: attachment.pool,
       consumer: `${attachment.consumer.kind}/${attachment.consumer.name}@${attachment.consumer.host}`,
       interface: attachment.interface,
-      pf: attachment.pfNetdev,
+      pf: attachment.pfNetdev ?? attachment.pf,
       vf: attachment.vfIndex,
       mac: attachment.mac,
       vlan: attachment.vlan,

@@ -113,6 +113,8 @@ export interface PolicyOpsDeps {
    * drift watcher repairs them; absent when it watches none.
    */
   kept?: { targets: readonly PlanTarget[]; repair: boolean } | null;
+  /** Deadline of each kernel operation an apply starts (default: applyPlan's, 30 s). */
+  kernelTimeoutMs?: number;
 }
 
 /** What a target asks of its PF, without where it came from (sources, merge notes, netdev). */
@@ -306,6 +308,9 @@ export class PolicyOps {
         const affected = affectedAttachments(p.plan, await ledger.store.listAttachments());
         const r = await applyPlan(host, p.plan, {
           confirmedDisruptive: confirmed,
+          ...(this.deps.kernelTimeoutMs !== undefined
+            ? { timeoutMs: this.deps.kernelTimeoutMs }
+            : {}),
           progress: (e) => {
             if (e.type === 'start') step(e.index, e.total, e.step.what, 'start');
             else if (e.type === 'done') step(e.index, e.total, e.step.what, 'done', { ms: e.ms });

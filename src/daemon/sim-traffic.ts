@@ -120,7 +120,8 @@ export class SimTraffic {
     const inv = await this.ledger.inventory.get();
     const attached = new Map<string, number>();
     for (const a of await this.ledger.store.listAttachments())
-      if (a.state === 'attached') attached.set(`${a.pfNetdev}#${a.vfIndex}`, a.maxTxRate);
+      if (a.state === 'attached' && a.pfNetdev !== null)
+        attached.set(`${a.pfNetdev}#${a.vfIndex}`, a.maxTxRate);
     const next = new Set<string>();
     for (const pf of inv.pfs) {
       if (pf.netdev === null || pf.linkUp === false) continue;

@@ -94,13 +94,13 @@ export async function bindDriver(
     if (before !== null) await w.write(`${DRIVERS}/${before}/unbind`, device);
     await w.write(PROBE, device);
   } catch (err) {
-    await restore(host, device, before);
+    await restore(host, device, before, opts.timeoutMs);
     throw err;
   }
 
   const after = await readDriver(host, device);
   if (driver !== null && after !== driver) {
-    await restore(host, device, before);
+    await restore(host, device, before, opts.timeoutMs);
     throw new OperationError(
       op,
       `bind ${device} to ${driver}`,
@@ -125,12 +125,21 @@ export async function bindDriver(
   return result;
 }
 
-/** Best effort: clear the override and let the previous driver take the device back. */
-async function restore(host: Host, device: PciAddress, before: DriverName | null): Promise<void> {
+/**
+ * Best effort: clear the override and let the previous driver take the device back. Under the
+ * same deadline as the change it undoes: a kernel that hung the change may hang this too.
+ */
+async function restore(
+  host: Host,
+  device: PciAddress,
+  before: DriverName | null,
+  timeoutMs: number | undefined,
+): Promise<void> {
+  const o = timeoutMs === undefined ? {} : { timeoutMs };
   try {
-    await host.writeFile(`${DEVICES}/${device}/driver_override`, '\n');
+    await host.writeFile(`${DEVICES}/${device}/driver_override`, '\n', o);
     if ((await readDriver(host, device)) === null && before !== null) {
-      await host.writeFile(`${DRIVERS}/${before}/bind`, device);
+      await host.writeFile(`${DRIVERS}/${before}/bind`, device, o);
     }
   } catch {
     // The original error is what the caller needs; the state is read back on the next pass.

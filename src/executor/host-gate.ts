@@ -10,6 +10,11 @@
  * with 503 and Retry-After) instead of queueing behind something that can take minutes; the
  * exclusive one waits for those already running to finish, then runs. Exclusive operations queue
  * behind each other.
+ *
+ * That wait is bounded (`drainTimeoutMs`): every kernel operation a ledger operation starts has a
+ * deadline of its own, but should one still hold on (a hung write retried, many VFs), the
+ * host-wide operation gives up before touching anything (HostDrainTimeoutError) and the gate opens
+ * again, rather than refusing every attach for as long as the hang lasts. A re-run converges.
  */
 import { SriovctlError } from '../host/errors.js';
 
@@ -30,6 +35,25 @@ export class HostBusyError extends SriovctlError {
     );
   }
 }
+
+/** The ledger operations running did not finish in time: the host-wide one did not start. */
+export class HostDrainTimeoutError extends SriovctlError {
+  override name = 'HostDrainTimeoutError';
+  constructor(
+    readonly label: string,
+    /** Ledger operations still running when it gave up. */
+    readonly running: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `${label} did not start: ${running} attach, detach or reconcile operation${running === 1 ? ' was' : 's were'} still running after ${timeoutMs / 1000} s; nothing was changed`,
+      'a kernel operation is probably hung (the daemon log says which "did not answer in time"); each one times out (serve --kernel-timeout), so run it again in a moment',
+    );
+  }
+}
+
+/** Default bound on a host-wide operation's wait for the ledger operations running. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 60_000;
 
 interface Holder {
   label: string;
@@ -52,7 +76,14 @@ export class HostGate {
   /** The host-wide operation running now (not merely waiting). */
   private active: Holder | null = null;
 
-  constructor(private readonly opts: { retryAfterS?: number; now?: () => Date } = {}) {}
+  constructor(
+    private readonly opts: {
+      retryAfterS?: number;
+      now?: () => Date;
+      /** How long a host-wide operation waits for running ledger operations; default 60 s. */
+      drainTimeoutMs?: number;
+    } = {},
+  ) {}
 
   /** The host-wide operation holding or waiting for the host, oldest first; null when none. */
   get holder(): Holder | null {
@@ -81,14 +112,15 @@ export class HostGate {
   }
 
   /**
-   * Runs a host-wide operation alone: refuses new ledger operations at once, waits for the running
-   * ones and for earlier host-wide operations, then runs `fn`.
+   * Runs a host-wide operation alone: refuses new ledger operations at once, waits (bounded) for
+   * the running ones and for earlier host-wide operations, then runs `fn`. Rejects with
+   * HostDrainTimeoutError, `fn` not run, when the running ones do not finish in time.
    */
   async runExclusive<T>(label: string, fn: (held: HeldGate) => Promise<T>): Promise<T> {
     const me: Holder = { label, since: (this.opts.now ?? (() => new Date()))().toISOString() };
     this.holders.push(me);
     const turn = this.chain.then(async () => {
-      if (this.running > 0) await new Promise<void>((r) => this.drained.push(r));
+      if (this.running > 0) await this.drain(label);
       this.active = me;
       try {
         return await fn(me);
@@ -102,5 +134,22 @@ export class HostGate {
     } finally {
       this.holders.splice(this.holders.indexOf(me), 1);
     }
+  }
+
+  /** Resolves when no ledger operation runs; rejects after the drain timeout. */
+  private drain(label: string): Promise<void> {
+    const ms = this.opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const i = this.drained.indexOf(done);
+        if (i >= 0) this.drained.splice(i, 1);
+        reject(new HostDrainTimeoutError(label, this.running, ms));
+      }, ms);
+      this.drained.push(done);
+    });
   }
 }

@@ -130,6 +130,11 @@ export class HostTimeoutError extends SriovctlError {
     /** What was being done: `write /sys/...`, `ip -batch`, `VF netdevs of 0000:3b:00.0`. */
     readonly target: string,
     readonly timeoutMs: number,
+    /**
+     * Settles (never rejects) when the abandoned work finally ends: it is not cancelled, so a
+     * kernel write may still land until then. Absent when nothing is left running (a wait).
+     */
+    readonly settled?: Promise<void>,
   ) {
     super(
       `${target}: no answer within ${timeoutMs} ms`,

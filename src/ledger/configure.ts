@@ -22,7 +22,8 @@ export const SCRUBBED: AttachmentSettings = {
 
 /** One VF to configure: where it is and what it must look like. */
 export interface VfTarget {
-  pfNetdev: string;
+  /** null for a PF without a netdev (NVMe, accelerators): its VFs get their driver only. */
+  pfNetdev: string | null;
   vfIndex: number;
   vfPciAddress: string | null;
   settings: AttachmentSettings;
@@ -33,11 +34,18 @@ export interface VfOutcome {
   ok: boolean;
   readBack: VfReadBack | null;
   error: OperationError | null;
+  /**
+   * Where it failed: `settings` (the PF's netlink change or its read-back), or `driver` (the
+   * settings are in place, verified, but the pool's driver refused the VF; bindDriver returned it
+   * to the driver it had).
+   */
+  failedAt: 'settings' | 'driver' | null;
 }
 
 function toVfSettings(s: AttachmentSettings): VfSettings {
   return {
-    mac: s.mac as MacAddress,
+    // A network VF always has a MAC (the ledger gives one); a scrub sets the zero one.
+    mac: (s.mac ?? SCRUBBED.mac) as MacAddress,
     vlan: { vlan: s.vlan, qos: s.qos, proto: '802.1Q' },
     minTxRate: s.minTxRate,
     maxTxRate: s.maxTxRate,
@@ -84,9 +92,13 @@ export function describeReadBack(r: VfReadBack | null): string {
   return `read-back differs: ${r.fields.map((f) => `${f.field} wanted ${String(f.wanted)}, found ${String(f.found)}`).join('; ')}`;
 }
 
+/** The `detail` of an attachment whose PF has no netdev: there is nothing to read back. */
+export const NO_NETWORK_DETAIL = 'driver bound; no network settings (the PF has no netdev)';
+
 /**
  * Applies settings to VFs of one PF in one batch, then puts each VF on the pool's driver. Returns
- * one outcome per target; never throws for a per-VF refusal.
+ * one outcome per target; never throws for a per-VF refusal. VFs of a PF without a netdev get
+ * their driver only: they have no network settings to make.
  */
 export async function configureVfs(
   host: Host,
@@ -96,7 +108,33 @@ export async function configureVfs(
   timeoutMs?: number,
 ): Promise<VfOutcome[]> {
   if (targets.length === 0) return [];
-  const pf = targets[0]!.pfNetdev as IfName;
+  const netdev = targets[0]!.pfNetdev;
+  const settled =
+    netdev === null
+      ? null
+      : await applySettings(host, netdev as IfName, pfDriver, targets, timeoutMs);
+  const out: VfOutcome[] = [];
+  for (const [i, t] of targets.entries()) {
+    const r = settled?.[i] ?? { error: null, readBack: null };
+    let error = r.error;
+    let failedAt: VfOutcome['failedAt'] = error ? 'settings' : null;
+    if (!error && t.vfPciAddress !== null) {
+      error = await ensureDriver(host, t, vfDriver, timeoutMs);
+      if (error) failedAt = 'driver';
+    }
+    out.push({ vfIndex: t.vfIndex, ok: error === null, readBack: r.readBack, error, failedAt });
+  }
+  return out;
+}
+
+/** The netlink half of configureVfs: one batch through the PF, read back. */
+async function applySettings(
+  host: Host,
+  pf: IfName,
+  pfDriver: string | null,
+  targets: readonly VfTarget[],
+  timeoutMs?: number,
+): Promise<{ error: OperationError | null; readBack: VfReadBack | null }[]> {
   // Only drivers that refuse unchanged rates need the current values first (a dump per call).
   const current =
     pfDriver !== null && RATES_NEED_LINK.has(pfDriver)
@@ -118,8 +156,7 @@ export async function configureVfs(
     })),
     { driver: pfDriver, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
   );
-  const out: VfOutcome[] = [];
-  for (const [i, t] of targets.entries()) {
+  return targets.map((t, i) => {
     const r = results[i]!;
     let error =
       r.ok || r.error
@@ -139,10 +176,8 @@ export async function configureVfs(
         describeReadBack(readBack),
         'the driver did not keep the settings; check `sriovctl doctor` for this PF',
       );
-    if (!error && t.vfPciAddress !== null) error = await ensureDriver(host, t, vfDriver, timeoutMs);
-    out.push({ vfIndex: t.vfIndex, ok: error === null, readBack, error });
-  }
-  return out;
+    return { error, readBack };
+  });
 }
 
 /** Puts the VF on vfio-pci, or back on the driver its ID matches for `host`. */

@@ -21,8 +21,12 @@ async function readOr(host: Host, path: string): Promise<string> {
   }
 }
 
-/** What placement depends on that can change under it: VF counts, PF links and speeds. */
+/**
+ * What placement depends on that can change under it: VF counts, PF links and speeds, and whether
+ * vfio-pci is loaded (an operator told to `modprobe vfio-pci` expects the next attach to see it).
+ */
 async function fingerprint(host: Host, inv: Inventory): Promise<string> {
+  const vfio = (await host.entryKind('/sys/bus/pci/drivers/vfio-pci')) === null ? '-' : 'vfio';
   const parts = await Promise.all(
     inv.pfs.map(async (pf) => {
       const dev =
@@ -37,7 +41,7 @@ async function fingerprint(host: Host, inv: Inventory): Promise<string> {
       ].join(',');
     }),
   );
-  return parts.join(';');
+  return `${vfio};${parts.join(';')}`;
 }
 
 export interface InventoryCacheOptions {

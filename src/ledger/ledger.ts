@@ -7,10 +7,17 @@
  */
 import { createHash } from 'node:crypto';
 import { v7 as timeOrderedUuid } from 'uuid';
-import { HostGate, type HeldGate } from '../executor/host-gate.js';
+import { HostBusyError, HostGate, type HeldGate } from '../executor/host-gate.js';
+import { HostTimeoutError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
-import { describeReadBack, configureVfs, SCRUBBED, type VfTarget } from './configure.js';
+import {
+  configureVfs,
+  describeReadBack,
+  NO_NETWORK_DETAIL,
+  SCRUBBED,
+  type VfTarget,
+} from './configure.js';
 import { LedgerError } from './errors.js';
 import { revokeToken } from './tokens.js';
 import type { InventoryCache } from './inventory-cache.js';
@@ -24,6 +31,7 @@ import {
 } from './refusals.js';
 import {
   place,
+  poolTakesNetworkSettings,
   resolveVlan,
   type PlacementConfig,
   type PlacementExplanation,
@@ -65,6 +73,8 @@ export interface PlacementPreview {
   ok: boolean;
   reason?: string;
   code?: string;
+  /** What would make the request fit, when placement knows (enable the IOMMU, ...). */
+  fix?: string;
   choices: {
     pf: string;
     pfNetdev: string | null;
@@ -92,13 +102,59 @@ export interface LedgerOptions {
   hostname: string;
   placement?: Partial<PlacementConfig>;
   now?: () => Date;
-  /** Per kernel operation. */
+  /**
+   * The deadline of each kernel operation (a netlink batch, a sysfs write); default
+   * DEFAULT_KERNEL_TIMEOUT_MS. One that misses it fails its request, and its VF stays out of the
+   * pool until the operation returns and a reconcile has compared the VF with the kernel.
+   */
   timeoutMs?: number;
+  /** Called with what a background reconcile (after a late kernel answer) could not do. */
+  onBackgroundError?: (err: unknown) => void;
   /**
    * Shared with the host-wide operations (policy apply, drift repair) of the same daemon: attach,
    * detach and reconcile are refused while one of them holds the host. Default: a gate of its own.
    */
   gate?: HostGate;
+}
+
+/** The default deadline of one kernel operation the ledger starts. */
+export const DEFAULT_KERNEL_TIMEOUT_MS = 30_000;
+
+/** A kernel operation that missed its deadline and has not returned yet. */
+interface Abandoned {
+  /** What it was: `ip -batch`, `write /sys/...`. */
+  what: string;
+  since: string;
+}
+
+/** How often a background reconcile retries while a host-wide operation holds the host. */
+const LATE_RECONCILE_ATTEMPTS = 120;
+
+/** A VF the kernel did not configure: where, why, and what may fix it. */
+interface ConfigureFailure {
+  id: string;
+  where: string;
+  reason: string;
+  fix?: string;
+  /** The kernel operation missed its deadline (the row was abandoned). */
+  timedOut: boolean;
+  errno: string | null;
+}
+
+/** How to name a VF in messages: `VF 3 of ens1f0`, or of its PF address when it has no netdev. */
+function vfName(a: Pick<Attachment, 'vfIndex' | 'pfNetdev' | 'pf'>): string {
+  return `VF ${a.vfIndex} of ${a.pfNetdev ?? a.pf}`;
+}
+
+/** What an operator can do about a `failed` row; every text that makes or reports one says it. */
+export function failedWayOut(id: string): string {
+  return `detach it again to retry the scrub (DELETE /attachments/${id}, sriovctl detach ${id}), or as an admin release it without one (?force=true, sriovctl detach --force ${id})`;
+}
+
+/** The error text of a kernel operation that failed, and whether it timed out. */
+function failureOf(err: unknown): { reason: string; timeout: HostTimeoutError | null } {
+  const reason = err instanceof Error ? err.message : String(err);
+  return { reason, timeout: err instanceof HostTimeoutError ? err : null };
 }
 
 /** An audit entry for a change made on behalf of `ctx`. */
@@ -130,7 +186,18 @@ export class Ledger {
   readonly hostname: string;
   readonly placementConfig: PlacementConfig;
   private readonly now: () => Date;
-  private readonly timeoutMs: number | undefined;
+  private readonly timeoutMs: number;
+  private readonly onBackgroundError: (err: unknown) => void;
+  /**
+   * Attachments whose kernel operation timed out and has not returned: the kernel may still apply
+   * it, so nothing may scrub or hand out their VF before it has returned and a reconcile has
+   * compared the VF with the kernel (which then runs by itself).
+   */
+  private readonly abandoned = new Map<string, Abandoned>();
+  /** The background reconcile queued or running (after a late kernel answer). */
+  private lateReconcile: Promise<void> | null = null;
+  /** One is queued and has not started: later answers are covered by it. */
+  private lateQueued = false;
   private readonly listeners = new Set<(e: LedgerEvent) => void>();
   /**
    * Attachments a request is working on right now (attaching, detaching, reconciling). A second
@@ -149,7 +216,8 @@ export class Ledger {
     this.hostname = opts.hostname;
     this.placementConfig = { oversubscription: opts.placement?.oversubscription ?? 1.0 };
     this.now = opts.now ?? (() => new Date());
-    this.timeoutMs = opts.timeoutMs;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_KERNEL_TIMEOUT_MS;
+    this.onBackgroundError = opts.onBackgroundError ?? (() => undefined);
   }
 
   private stamp(): string {
@@ -354,12 +422,12 @@ export class Ledger {
         placement: null,
       };
     }
-    const vlan = resolveVlan(req, tenant);
+    const vlan = resolveVlan(req, tenant, this.networkOf(pool, inv));
     if (!vlan.ok)
       return {
         ok: false,
         reason: vlan.reason,
-        code: 'vlan-not-allowed',
+        code: vlan.code,
         choices: [],
         placement: null,
       };
@@ -377,6 +445,7 @@ export class Ledger {
         ok: false,
         reason: r.reason,
         code: r.code,
+        ...(r.fix ? { fix: r.fix } : {}),
         choices: [],
         placement: r.explanation ?? null,
       };
@@ -391,6 +460,11 @@ export class Ledger {
       })),
       placement: r.explanation,
     };
+  }
+
+  /** Whether the pool's VFs take network settings, for the VLAN rule. */
+  private networkOf(pool: Pool, inv: Inventory): { pool: Pool; takesSettings: boolean } {
+    return { pool, takesSettings: poolTakesNetworkSettings(pool, inv) };
   }
 
   private async tenantAndPool(
@@ -514,7 +588,7 @@ export class Ledger {
         // First: whatever is refused after this concerns the tenant's own consumer only.
         const held = this.consumerRows(ctx.actor, tenant.name, consumer, all);
         if (req.mac !== undefined) this.checkMac(ctx.actor, tenant.name, req.mac, all, inv);
-        const vlan = resolveVlan(req, tenant);
+        const vlan = resolveVlan(req, tenant, this.networkOf(pool, inv));
         if (!vlan.ok)
           throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
         const interfaces = this.interfacesFor(req, held);
@@ -538,19 +612,30 @@ export class Ledger {
           config: this.placementConfig,
         });
         if (!r.ok)
-          throw new LedgerError('refused', r.reason, r.field, undefined, {
+          throw new LedgerError('refused', r.reason, r.field, r.fix, {
             code: r.code,
             ...(r.explanation ? { placement: r.explanation } : {}),
           });
         // Derived MACs avoid every MAC on the host, the PFs' own included.
-        const macs = new Set([...all.map((a) => a.mac), ...pfMacs(inv).keys()]);
+        const macs = new Set([
+          ...all.flatMap((a) => (a.mac === null ? [] : [a.mac])),
+          ...pfMacs(inv).keys(),
+        ]);
         const macKey = await tx.macKey();
         const rows: Attachment[] = [];
         for (const c of r.choices) {
-          const mac =
-            req.mac ??
-            uniqueConsumerMac(macKey, { tenant: tenant.name, consumer, iface: c.interface }, macs);
-          macs.add(mac);
+          // A VF without a network (its PF has no netdev) has no MAC; placement refused one asked.
+          let mac: string | null = null;
+          if (c.pf.netdev !== null) {
+            mac =
+              req.mac ??
+              uniqueConsumerMac(
+                macKey,
+                { tenant: tenant.name, consumer, iface: c.interface },
+                macs,
+              );
+            macs.add(mac);
+          }
           const a: Attachment = {
             // Time-ordered (UUIDv7): new ids land at the end of the ledger's indexes (and the
             // audit log's target index), so a commit rewrites a few pages, not one per id.
@@ -561,7 +646,7 @@ export class Ledger {
             interface: c.interface,
             host: this.hostname,
             pf: c.pf.pciAddress,
-            pfNetdev: c.pf.netdev!,
+            pfNetdev: c.pf.netdev,
             vfIndex: c.vf.vfIndex,
             vfPciAddress: c.vf.pciAddress,
             numaNode: c.vf.numaNode,
@@ -605,12 +690,11 @@ export class Ledger {
       const first = failures[0]!;
       throw new LedgerError(
         'host-failed',
-        `the kernel refused to configure ${first.where}: ${first.reason}`,
+        first.timedOut
+          ? `the kernel did not answer in time configuring ${first.where}: ${first.reason}`
+          : `the kernel refused to configure ${first.where}: ${first.reason}`,
         undefined,
-        first.fix ??
-          (stuck
-            ? `nothing was attached; ${stuck} VF${stuck === 1 ? '' : 's'} could not be scrubbed and stay out of the pool (state failed) until a detach or a restart scrubs them`
-            : 'nothing was attached; the VFs were scrubbed and returned to the pool'),
+        [first.fix, this.rolledBackText(stuck)].filter((t) => t !== undefined).join('; '),
         { errno: first.errno },
       );
     }
@@ -659,6 +743,17 @@ export class Ledger {
     return result;
   }
 
+  /** What a rollback left: the VFs it could not release, and the way out for each. */
+  private rolledBackText(stuck: readonly Attachment[]): string {
+    if (stuck.length === 0)
+      return 'nothing was attached; the VFs were scrubbed and returned to the pool';
+    const n = stuck.length === 1 ? '1 VF' : `${stuck.length} VFs`;
+    const ids = stuck.map((a) => a.id).join(', ');
+    if (stuck.some((a) => this.abandoned.has(a.id)))
+      return `nothing was attached; ${n} stay out of the pool (state failed, attachment ${ids}) until the kernel answers and a reconcile scrubs and releases them; or as an admin release them without a scrub (sriovctl detach --force <id>)`;
+    return `nothing was attached; ${n} could not be scrubbed and stay out of the pool (state failed, attachment ${ids}): detach each again to retry the scrub (sriovctl detach <id>), or as an admin release it without one (sriovctl detach --force <id>)`;
+  }
+
   /** The first answer to a request sent again with the same Idempotency-Key. */
   private replay<T>(
     seen: { requestHash: string; status: string; response: { body: unknown } | null },
@@ -683,24 +778,19 @@ export class Ledger {
 
   /**
    * Configures reserved rows PF by PF; sets each row's `detail` to its read-back. Returns the
-   * failures (with the VF and the kernel's reason).
+   * failures (with the VF and the kernel's reason). Rows whose kernel operation timed out are
+   * also abandoned (see `abandon`).
    */
   private async configure(
     rows: Attachment[],
     vfDriver: PoolSpec['vfDriver'],
     inv: Inventory,
-  ): Promise<{ id: string; where: string; reason: string; fix?: string; errno?: string | null }[]> {
-    const failures: {
-      id: string;
-      where: string;
-      reason: string;
-      fix?: string;
-      errno?: string | null;
-    }[] = [];
-    for (const [pfNetdev, group] of groupBy(rows, (a) => a.pfNetdev)) {
+  ): Promise<ConfigureFailure[]> {
+    const failures: ConfigureFailure[] = [];
+    for (const [, group] of groupBy(rows, (a) => a.pf)) {
       const pf = inv.pfs.find((p) => p.pciAddress === group[0]!.pf);
       const targets: VfTarget[] = group.map((a) => ({
-        pfNetdev,
+        pfNetdev: a.pfNetdev,
         vfIndex: a.vfIndex,
         vfPciAddress: a.vfPciAddress,
         settings: attachmentSettings(a),
@@ -715,22 +805,30 @@ export class Ledger {
           this.timeoutMs,
         );
       } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
+        const f = failureOf(err);
+        if (f.timeout) this.abandon(group, f.timeout);
         for (const a of group)
-          failures.push({ id: a.id, where: `VF ${a.vfIndex} of ${pfNetdev}`, reason });
+          failures.push({
+            id: a.id,
+            where: vfName(a),
+            reason: f.reason,
+            timedOut: f.timeout !== null,
+            errno: f.timeout ? 'ETIMEDOUT' : null,
+          });
         continue;
       }
       // The snapshot's VF drivers are now out of date, but placement does not read them; reconcile
       // rediscovers before comparing.
       outcomes.forEach((o, i) => {
         const a = group[i]!;
-        if (o.ok) a.detail = describeReadBack(o.readBack);
+        if (o.ok) a.detail = a.pfNetdev === null ? NO_NETWORK_DETAIL : describeReadBack(o.readBack);
         else
           failures.push({
             id: a.id,
-            where: `VF ${a.vfIndex} of ${pfNetdev}`,
+            where: vfName(a),
             reason: o.error?.message ?? 'refused',
             ...(o.error?.hint ? { fix: o.error.hint } : {}),
+            timedOut: false,
             errno: o.error?.errno ?? null,
           });
       });
@@ -739,20 +837,85 @@ export class Ledger {
   }
 
   /**
-   * Scrubs and releases rows whose attach failed; rows that cannot be scrubbed stay `failed`.
-   * Returns how many stayed `failed`.
+   * A kernel operation for `rows` missed its deadline. It is not cancelled (a netlink batch or a
+   * sysfs write blocked in the kernel may still land), so their VFs are held — not scrubbed, not
+   * handed out — until it returns; then a reconcile compares them with the kernel and scrubs and
+   * releases the failed ones.
    */
-  private async rollBack(ctx: RequestContext, rows: Attachment[]): Promise<number> {
+  private abandon(rows: readonly Attachment[], t: HostTimeoutError): void {
+    // Without a handle on the work (a wait that gave up), nothing of it is left running.
+    if (t.settled === undefined) return;
+    const entry: Abandoned = { what: t.message, since: this.stamp() };
+    for (const a of rows) this.abandoned.set(a.id, entry);
+    void t.settled.then(() => {
+      for (const a of rows) if (this.abandoned.get(a.id) === entry) this.abandoned.delete(a.id);
+      this.reconcileLater();
+    });
+  }
+
+  /** Reconciles in the background, once at a time; waits and retries while the host is busy. */
+  private reconcileLater(): void {
+    if (this.lateQueued) return;
+    this.lateQueued = true;
+    const run = async () => {
+      this.lateQueued = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.reconcile();
+          return;
+        } catch (err) {
+          if (!(err instanceof HostBusyError) || attempt >= LATE_RECONCILE_ATTEMPTS) {
+            this.onBackgroundError(err);
+            return;
+          }
+          await new Promise((r) => setTimeout(r, err.retryAfterS * 1000).unref());
+        }
+      }
+    };
+    const next = (this.lateReconcile ?? Promise.resolve()).then(run);
+    this.lateReconcile = next;
+    void next.finally(() => {
+      if (this.lateReconcile === next) this.lateReconcile = null;
+    });
+  }
+
+  /** Resolves once no background reconcile (after a late kernel answer) is queued or running. */
+  async idle(): Promise<void> {
+    while (this.lateReconcile) await this.lateReconcile;
+  }
+
+  /** The `detail` of a row held because its kernel operation timed out. */
+  private timedOutDetail(a: Attachment): string {
+    const t = this.abandoned.get(a.id);
+    return `the kernel did not answer in time (${t?.what ?? 'a kernel operation timed out'}) and may still apply the change: a reconcile scrubs and releases the VF once it answers; or as an admin release it now without a scrub (?force=true, sriovctl detach --force ${a.id})`;
+  }
+
+  /**
+   * Scrubs and releases rows whose attach failed. Rows that cannot be scrubbed, and rows whose
+   * kernel operation timed out (it may still land, so a scrub now could be undone), stay `failed`;
+   * returns those.
+   */
+  private async rollBack(ctx: RequestContext, rows: Attachment[]): Promise<Attachment[]> {
     const pools = new Map<string, Pool | null>();
     for (const a of rows)
       if (!pools.has(a.pool)) pools.set(a.pool, await this.store.getPool(a.pool));
-    const scrub = await this.scrub(rows, (a) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci');
+    const scrub = await this.scrub(
+      rows.filter((a) => !this.abandoned.has(a.id)),
+      (a) => pools.get(a.pool)?.vfDriver ?? 'vfio-pci',
+    );
     const now = this.stamp();
+    const stuck: Attachment[] = [];
     await this.store.mutate(async (tx) => {
       for (const a of rows) {
         const err = scrub.get(a.id);
-        if (err) {
-          await tx.updateAttachment(a.id, { state: 'failed', detail: `scrub failed: ${err}` }, now);
+        const detail = this.abandoned.has(a.id)
+          ? this.timedOutDetail(a)
+          : err !== undefined
+            ? `scrub failed: ${err}; ${failedWayOut(a.id)}`
+            : null;
+        if (detail !== null) {
+          await tx.updateAttachment(a.id, { state: 'failed', detail }, now);
+          stuck.push(a);
         } else await tx.deleteAttachment(a.id);
         await tx.appendAudit(
           auditEntry(
@@ -761,24 +924,28 @@ export class Ledger {
             a.tenant,
             `attachment/${a.id}`,
             a,
-            err ? { state: 'failed', detail: err } : null,
+            detail !== null ? { state: 'failed', detail } : null,
           ),
           now,
         );
       }
     });
-    return scrub.size;
+    return stuck;
   }
 
-  /** Scrubs VFs of attachments; returns the error text per attachment id that failed. */
+  /**
+   * Scrubs VFs of attachments; returns the error text per attachment id that failed. A VF whose
+   * settings were scrubbed (verified by read-back) but that the pool's driver then refused counts
+   * as scrubbed: no consumer setting is left on it and the bind returned it to the driver it had,
+   * so it is released instead of stranded (placement keeps such VFs out of later attaches).
+   */
   private async scrub(
     rows: readonly Attachment[],
     driverOf: (a: Attachment) => PoolSpec['vfDriver'],
   ): Promise<Map<string, string>> {
     const failed = new Map<string, string>();
     const inv = await this.inventory.get();
-    for (const [key, group] of groupBy(rows, (a) => `${a.pfNetdev}\0${driverOf(a)}`)) {
-      const pfNetdev = key.split('\0')[0]!;
+    for (const [, group] of groupBy(rows, (a) => `${a.pf}\0${driverOf(a)}`)) {
       const pf = inv.pfs.find((p) => p.pciAddress === group[0]!.pf);
       const present = group.filter((a) => vfExists(pf, a.vfIndex));
       try {
@@ -786,7 +953,7 @@ export class Ledger {
           this.host,
           pf?.driver ?? null,
           present.map((a) => ({
-            pfNetdev,
+            pfNetdev: a.pfNetdev,
             vfIndex: a.vfIndex,
             vfPciAddress: a.vfPciAddress,
             settings: SCRUBBED,
@@ -795,10 +962,13 @@ export class Ledger {
           this.timeoutMs,
         );
         outcomes.forEach((o, i) => {
-          if (!o.ok) failed.set(present[i]!.id, o.error?.message ?? 'refused');
+          if (!o.ok && o.failedAt !== 'driver')
+            failed.set(present[i]!.id, o.error?.message ?? 'refused');
         });
       } catch (err) {
-        for (const a of present) failed.set(a.id, err instanceof Error ? err.message : String(err));
+        const f = failureOf(err);
+        if (f.timeout) this.abandon(present, f.timeout);
+        for (const a of present) failed.set(a.id, f.reason);
       }
     }
     return failed;
@@ -806,19 +976,28 @@ export class Ledger {
 
   // Detach -----------------------------------------------------------------------------------
 
-  /** Scrubs the attachment's VF and releases it. */
-  async detach(ctx: RequestContext, id: string): Promise<Attachment> {
-    return this.claiming((claimed) => this.detachClaiming(ctx, id, claimed));
+  /**
+   * Scrubs the attachment's VF and releases it. With `force` (for admins: the surface checks the
+   * role), a VF the kernel will not scrub — or whose timed-out kernel operation has not returned —
+   * is released anyway, unscrubbed; the next attach sets every setting it needs.
+   */
+  async detach(
+    ctx: RequestContext,
+    id: string,
+    opts: { force?: boolean } = {},
+  ): Promise<Attachment> {
+    return this.claiming((claimed) => this.detachClaiming(ctx, id, claimed, opts.force === true));
   }
 
   private async detachClaiming(
     ctx: RequestContext,
     id: string,
     claimed: Set<string>,
+    force: boolean,
   ): Promise<Attachment> {
     const now = this.stamp();
     const key = ctx.idempotencyKey;
-    const requestHash = key ? hashBody({ detach: id }) : '';
+    const requestHash = key ? hashBody(force ? { detach: id, force } : { detach: id }) : '';
     // Not waited to disk, like the attach reservation; the answer waits for the durable delete.
     const a = await this.store.mutate(
       async (tx) => {
@@ -850,6 +1029,14 @@ export class Ledger {
             undefined,
             'retry in a moment',
           );
+        const pending = this.abandoned.get(id);
+        if (pending && !force)
+          throw new LedgerError(
+            'conflict',
+            `a kernel operation on ${vfName(a)} timed out (${pending.what}) at ${pending.since} and has not returned; it may still change the VF, so it cannot be scrubbed yet`,
+            undefined,
+            `a reconcile scrubs and releases it once the kernel answers; or as an admin release it now without a scrub (?force=true, sriovctl detach --force ${id})`,
+          );
         this.inFlight.add(id);
         claimed.add(id);
         if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
@@ -870,21 +1057,22 @@ export class Ledger {
     );
     if ('replay' in a) return this.replay<Attachment>(a.replay, requestHash);
     const pool = await this.store.getPool(a.pool);
-    const failed = await this.scrub([a], () => pool?.vfDriver ?? 'vfio-pci');
-    const err = failed.get(a.id);
+    // Forced over a kernel operation that has not returned: scrubbing now could be undone by it.
+    const err = this.abandoned.has(id)
+      ? `not scrubbed: ${this.abandoned.get(id)!.what}, and it has not returned`
+      : (await this.scrub([a], () => pool?.vfDriver ?? 'vfio-pci')).get(a.id);
     const done = this.stamp();
-    if (err) {
+    if (err !== undefined && !force) {
+      const detail = this.abandoned.has(id)
+        ? this.timedOutDetail(a)
+        : `scrub failed: ${err}; ${failedWayOut(id)}`;
       const after = await this.store.mutate(async (tx) => {
         if (key) await tx.deleteIdempotency(ctx.actor.name, key);
-        const row = await tx.updateAttachment(
-          id,
-          { state: 'failed', detail: `scrub failed: ${err}` },
-          done,
-        );
+        const row = await tx.updateAttachment(id, { state: 'failed', detail }, done);
         await tx.appendAudit(
           auditEntry(ctx, 'attachment.scrub-failed', a.tenant, `attachment/${id}`, a, {
             state: 'failed',
-            detail: err,
+            detail,
           }),
           done,
         );
@@ -899,11 +1087,19 @@ export class Ledger {
       });
       throw new LedgerError(
         'host-failed',
-        `the kernel refused to scrub VF ${a.vfIndex} of ${a.pfNetdev}: ${err}`,
+        this.abandoned.has(id)
+          ? `the kernel did not answer in time scrubbing ${vfName(a)}: ${err}`
+          : `the kernel refused to scrub ${vfName(a)}: ${err}`,
         undefined,
-        'the VF stays out of the pool (state failed) until a detach or a restart scrubs it',
+        this.abandoned.has(id)
+          ? `the VF stays out of the pool (state failed) until the kernel answers and a reconcile scrubs and releases it; or as an admin release it now without a scrub (?force=true, sriovctl detach --force ${id})`
+          : `the VF stays out of the pool (state failed): ${failedWayOut(id)}`,
+        this.abandoned.has(id) ? { errno: 'ETIMEDOUT' } : undefined,
       );
     }
+    // The answer is the row as it was; released unscrubbed, its detail says so.
+    const answer: Attachment =
+      err === undefined ? a : { ...a, detail: `released without a scrub (forced): ${err}` };
     await this.store.mutate(async (tx) => {
       await tx.deleteAttachment(id);
       if (key)
@@ -913,17 +1109,24 @@ export class Ledger {
             key,
             requestHash,
             status: 'done',
-            response: { status: 200, body: a },
+            response: { status: 200, body: answer },
           },
           done,
         );
       await tx.appendAudit(
-        auditEntry(ctx, 'attachment.delete', a.tenant, `attachment/${id}`, a, null),
+        err === undefined
+          ? auditEntry(ctx, 'attachment.delete', a.tenant, `attachment/${id}`, a, null)
+          : // Released unscrubbed: the entry keeps why, for whoever gets the VF next.
+            auditEntry(ctx, 'attachment.force-release', a.tenant, `attachment/${id}`, a, {
+              released: true,
+              scrubbed: false,
+              detail: err,
+            }),
         done,
       );
     });
-    this.emit({ kind: 'attachment', id, tenant: a.tenant, action: 'detached', attachment: a });
-    return a;
+    this.emit({ kind: 'attachment', id, tenant: a.tenant, action: 'detached', attachment: answer });
+    return answer;
   }
 
   // Reconcile --------------------------------------------------------------------------------
@@ -951,8 +1154,18 @@ export class Ledger {
     };
     const inv = await this.inventory.refresh();
     // Rows a request is working on are that request's to finish (a running daemon reconciles on
-    // demand, not only at start); the rest are claimed until this pass is done.
-    const all = (await this.store.listAttachments()).filter((a) => !this.inFlight.has(a.id));
+    // demand, not only at start); the rest are claimed until this pass is done. Rows whose kernel
+    // operation timed out wait for it to return: what the kernel shows now may still change.
+    const listed = (await this.store.listAttachments()).filter((a) => !this.inFlight.has(a.id));
+    const all = listed.filter((a) => !this.abandoned.has(a.id));
+    for (const a of listed) {
+      const t = this.abandoned.get(a.id);
+      if (t)
+        report.failed.push({
+          id: a.id,
+          reason: `waiting for a kernel operation that timed out at ${t.since} to return (${t.what})`,
+        });
+    }
     for (const a of all) {
       this.inFlight.add(a.id);
       claimed.add(a.id);
@@ -983,9 +1196,10 @@ export class Ledger {
       ...toComplete,
       ...toCheck.filter((a) => {
         const vf = pfOf(a)?.vfs.find((v) => v.vfIndex === a.vfIndex);
-        return (
-          a.state === 'orphaned' || !vf?.config || differs(a, vf.config, vf.driver, driverOf(a))
-        );
+        if (a.state === 'orphaned' || !vf) return true;
+        // A VF without a network has only its driver to compare.
+        if (a.pfNetdev === null) return driverDiffers(a, vf.driver, driverOf(a));
+        return !vf.config || differs(a, vf.config, vf.driver, driverOf(a));
       }),
     ];
     const reapplyFailed = new Map<string, string>();
@@ -1011,7 +1225,10 @@ export class Ledger {
       for (const a of release) {
         const err = scrubFailed.get(a.id);
         if (err) {
-          await tx.updateAttachment(a.id, { state: 'failed', detail: `scrub failed: ${err}` }, now);
+          const detail = this.abandoned.has(a.id)
+            ? this.timedOutDetail(a)
+            : `scrub failed: ${err}; ${failedWayOut(a.id)}`;
+          await tx.updateAttachment(a.id, { state: 'failed', detail }, now);
           await audit(a, 'attachment.scrub-failed', { state: 'failed', detail: err });
           report.failed.push({ id: a.id, reason: err });
           continue;
@@ -1072,7 +1289,7 @@ export class Ledger {
           a.id,
           {
             state: 'orphaned',
-            detail: `VF ${a.vfIndex} of ${a.pfNetdev} no longer exists (numVfs lowered or device gone)`,
+            detail: `${vfName(a)} no longer exists (numVfs lowered or device gone)`,
           },
           now,
         );
@@ -1119,6 +1336,15 @@ function vfExists(pf: PfSnapshot | undefined, vfIndex: number): boolean {
   return pf !== undefined && pf.vfs.some((v) => v.vfIndex === vfIndex);
 }
 
+/** Whether a VF of a vfio-pci pool left vfio-pci (a host-driver pool's VF may be on any). */
+function driverDiffers(
+  a: Attachment,
+  driver: string | null,
+  vfDriver: PoolSpec['vfDriver'],
+): boolean {
+  return vfDriver === 'vfio-pci' && a.vfPciAddress !== null && driver !== 'vfio-pci';
+}
+
 /** Whether the kernel's view of a VF differs from the attachment (settings or driver). */
 function differs(
   a: Attachment,
@@ -1126,7 +1352,7 @@ function differs(
   driver: string | null,
   vfDriver: PoolSpec['vfDriver'],
 ): boolean {
-  if (vfDriver === 'vfio-pci' && a.vfPciAddress !== null && driver !== 'vfio-pci') return true;
+  if (driverDiffers(a, driver, vfDriver)) return true;
   return (
     k.mac !== a.mac ||
     k.vlan !== a.vlan ||

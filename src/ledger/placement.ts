@@ -6,7 +6,15 @@
  */
 import type { Inventory, PfSnapshot, VfSnapshot } from '../inventory/types.js';
 import { parsePfName, parseRange } from '../policy/ranges.js';
-import type { Attachment, AttachRequest, Pool, Tenant } from './types.js';
+import type {
+  Attachment,
+  AttachmentState,
+  AttachRequest,
+  Pool,
+  PoolSpec,
+  Tenant,
+} from './types.js';
+import { vfDriverIncapacity, type VfIncapacity } from './vf-capability.js';
 
 /** Intel drivers whose VFs cannot have a guaranteed minimum rate (the kernel says EINVAL). */
 const NO_MIN_RATE = new Set(['ixgbe', 'i40e']);
@@ -52,6 +60,8 @@ export type PlacementResult =
       reason: string;
       /** The field of the request the refusal is about, when there is one. */
       field?: string;
+      /** What would make the request fit, when placement knows (enable the IOMMU, ...). */
+      fix?: string;
       explanation?: PlacementExplanation;
     };
 
@@ -61,7 +71,11 @@ export type PlacementRefusal =
   | 'trust-not-allowed'
   | 'vf-quota'
   | 'bandwidth-quota'
-  | 'no-capacity';
+  | 'no-capacity'
+  /** No VF of the pool can work on the pool's driver on this host (no IOMMU, no vfio-pci). */
+  | 'vf-driver-unusable'
+  /** The request asks for network settings on VFs that have no network (NVMe, accelerators). */
+  | 'not-a-network-vf';
 
 // Snapshots are immutable, so a pool's members are computed once per snapshot and pool version.
 const memberCache = new WeakMap<Inventory, Map<string, PoolMember[]>>();
@@ -71,6 +85,69 @@ interface PoolGroup {
   indexes: Set<number>;
 }
 const groupCache = new WeakMap<PoolMember[], PoolGroup[]>();
+
+/** A pool's VFs on one PF, split by whether they can work on the pool's driver. */
+interface UsableGroup {
+  pf: PfSnapshot;
+  /** The VFs that can, in inventory order. */
+  vfs: VfSnapshot[];
+  /** The VFs that cannot, by index, with why. */
+  unusable: Map<number, VfIncapacity>;
+}
+const usableCache = new WeakMap<PoolGroup[], Map<PoolSpec['vfDriver'], UsableGroup[]>>();
+
+/** The pool's VFs grouped by PF, each split by whether it can work on the pool's driver here. */
+export function usableGroups(pool: Pool, inv: Inventory): UsableGroup[] {
+  const groups = poolGroups(pool, inv);
+  let byDriver = usableCache.get(groups);
+  if (!byDriver) usableCache.set(groups, (byDriver = new Map()));
+  let out = byDriver.get(pool.vfDriver);
+  if (!out) {
+    out = groups.map(({ pf, vfs }) => {
+      const usable: VfSnapshot[] = [];
+      const unusable = new Map<number, VfIncapacity>();
+      for (const vf of vfs) {
+        const why = vfDriverIncapacity(inv.host, pf, vf, pool.vfDriver);
+        if (why) unusable.set(vf.vfIndex, why);
+        else usable.push(vf);
+      }
+      return { pf, vfs: usable, unusable };
+    });
+    byDriver.set(pool.vfDriver, out);
+  }
+  return out;
+}
+
+/**
+ * Whether the pool's VFs take network settings (MAC, VLAN, rates, ...): they do unless every PF
+ * it selects has no netdev (NVMe, accelerators), whose VFs are passed through by driver alone.
+ * An empty pool counts as a network pool, as pools were before non-network VFs.
+ */
+export function poolTakesNetworkSettings(pool: Pool, inv: Inventory): boolean {
+  const groups = poolGroups(pool, inv);
+  return groups.length === 0 || groups.some((g) => g.pf.netdev !== null);
+}
+
+/** The first network setting a request asks for (a field and its value), or null when none. */
+export function networkSettingAsked(req: AttachRequest): { field: string; value: unknown } | null {
+  const asked: [string, unknown, boolean][] = [
+    ['mac', req.mac, req.mac !== undefined],
+    ['vlan', req.vlan, req.vlan !== undefined],
+    ['qos', req.qos, req.qos !== 0],
+    ['minTxRate', req.minTxRate, req.minTxRate !== 0],
+    ['maxTxRate', req.maxTxRate, req.maxTxRate !== 0],
+    ['trust', req.trust, req.trust],
+    ['spoofchk', req.spoofchk, req.spoofchk !== undefined],
+    ['linkState', req.linkState, req.linkState !== 'auto'],
+  ];
+  const hit = asked.find(([, , set]) => set);
+  return hit ? { field: hit[0], value: hit[1] } : null;
+}
+
+/** Why a request cannot set `field` on a pool of non-network VFs. */
+function notANetworkVf(pool: Pool, field: string, value: unknown): string {
+  return `pool ${pool.name} holds VFs whose PF has no netdev (NVMe, accelerators): they are passed through by driver alone and take no network settings, so ${field} (${JSON.stringify(value)}) cannot be set; leave ${field} out`;
+}
 
 /** The pool's VFs grouped by PF, in inventory order. */
 export function poolGroups(pool: Pool, inv: Inventory): PoolGroup[] {
@@ -146,11 +223,25 @@ export function pfBandwidth(pf: PfSnapshot, cfg: PlacementConfig): number | null
   return Math.floor(pf.speedMbps * cfg.oversubscription);
 }
 
-/** The VLAN an attachment gets: the request's, or the tenant's only one. */
+/**
+ * The VLAN an attachment gets: the request's, or the tenant's only one; none (0) on a pool of
+ * non-network VFs (`network` false), where asking for one is refused.
+ */
 export function resolveVlan(
   req: AttachRequest,
   tenant: Tenant,
-): { ok: true; vlan: number } | { ok: false; code: 'vlan-not-allowed'; reason: string } {
+  network: { pool: Pool; takesSettings: boolean } | null = null,
+):
+  | { ok: true; vlan: number }
+  | { ok: false; code: 'vlan-not-allowed' | 'not-a-network-vf'; reason: string } {
+  if (network && !network.takesSettings) {
+    if (req.vlan === undefined) return { ok: true, vlan: 0 };
+    return {
+      ok: false,
+      code: 'not-a-network-vf',
+      reason: notANetworkVf(network.pool, 'vlan', req.vlan),
+    };
+  }
   const allowed = tenantVlans(tenant);
   if (req.vlan !== undefined) {
     if (!allowed.has(req.vlan))
@@ -205,6 +296,17 @@ export function place(input: {
       field: 'trust',
       reason: `tenant ${tenant.name} may not have trusted VFs (trust lets a VF change its MAC and see all multicast); remove trust or set allowTrust on the tenant`,
     };
+  const network = poolTakesNetworkSettings(pool, inv);
+  if (!network) {
+    const asked = networkSettingAsked(req);
+    if (asked)
+      return {
+        ok: false,
+        code: 'not-a-network-vf',
+        field: asked.field,
+        reason: notANetworkVf(pool, asked.field, asked.value),
+      };
+  }
   const mine = attachments.filter((a) => a.tenant === tenant.name);
   if (tenant.maxVfs !== undefined && mine.length + count > tenant.maxVfs)
     return {
@@ -225,11 +327,11 @@ export function place(input: {
       reason: `tenant ${tenant.name} holds ${guaranteedMine} Mbit/s guaranteed of its ${tenant.maxGuaranteedMbps}; ${count} × ${req.minTxRate} Mbit/s more would exceed the quota`,
     };
 
-  const owned = new Map<string, Set<number>>();
+  const owned = new Map<string, Map<number, AttachmentState>>();
   for (const a of attachments) {
     const s = owned.get(a.pf);
-    if (s) s.add(a.vfIndex);
-    else owned.set(a.pf, new Set([a.vfIndex]));
+    if (s) s.set(a.vfIndex, a.state);
+    else owned.set(a.pf, new Map([[a.vfIndex, a.state]]));
   }
   const perPf = new Map<string, { total: number; tenant: number; guaranteed: number }>();
   for (const a of attachments) {
@@ -246,29 +348,45 @@ export function place(input: {
   };
 
   const groups = poolGroups(pool, inv);
+  const usable = usableGroups(pool, inv);
   const excluded = new Map<string, number>();
   const exclude = (rule: string, n: number) => {
     if (n > 0) excluded.set(rule, (excluded.get(rule) ?? 0) + n);
   };
+  /** Fixes for the VFs the pool's driver cannot work with, once each. */
+  const fixes = new Set<string>();
   // Rules apply per PF: a PF's VFs share its netdev, driver, NUMA node, link and bandwidth.
-  const eligible: { pf: PfSnapshot; vfs: VfSnapshot[]; mine: Set<number> | undefined }[] = [];
+  const eligible: { pf: PfSnapshot; vfs: VfSnapshot[]; mine: Map<number, unknown> | undefined }[] =
+    [];
   let poolVfs = 0;
+  let usableVfs = 0;
   let candidateCount = 0;
-  for (const { pf, vfs, indexes } of groups) {
+  groups.forEach(({ pf, vfs, indexes }, g) => {
+    const { vfs: able, unusable } = usable[g]!;
     poolVfs += vfs.length;
+    usableVfs += able.length;
     const mine = owned.get(pf.pciAddress);
-    let taken = 0;
-    if (mine) for (const i of mine) if (indexes.has(i)) taken++;
-    exclude('attached to a consumer', taken);
-    const free = vfs.length - taken;
-    const rule = pfRule(pf, req, config, load(pf.pciAddress).guaranteed);
+    let takenAble = 0;
+    if (mine)
+      for (const [i, state] of mine) {
+        if (!indexes.has(i)) continue;
+        exclude(HELD_RULE[state], 1);
+        if (!unusable.has(i)) takenAble++;
+      }
+    for (const [i, why] of unusable) {
+      if (mine?.has(i)) continue;
+      exclude(why.rule, 1);
+      fixes.add(why.fix);
+    }
+    const free = able.length - takenAble;
+    const rule = pfRule(pf, req, config, load(pf.pciAddress).guaranteed, network);
     if (rule !== null) {
       exclude(rule, free);
-      continue;
+      return;
     }
     candidateCount += free;
-    if (free) eligible.push({ pf, vfs, mine });
-  }
+    if (free) eligible.push({ pf, vfs: able, mine });
+  });
   const explanation: PlacementExplanation = {
     poolVfs,
     excluded: [...excluded].map(([rule, n]) => ({ rule, count: n })),
@@ -306,9 +424,10 @@ export function place(input: {
       const got = choices.length;
       return {
         ok: false,
-        code: 'no-capacity',
+        code: poolVfs > 0 && usableVfs === 0 ? 'vf-driver-unusable' : 'no-capacity',
         field: 'count',
         reason: `pool ${pool.name} has ${candidateCount} VF${candidateCount === 1 ? '' : 's'} that fit this request, ${count} wanted${got ? ` (${got} found)` : ''}; ${describeExclusions(explanation)}`,
+        ...(fixes.size ? { fix: [...fixes].join('; ') } : {}),
         explanation,
       };
     }
@@ -332,14 +451,25 @@ export function place(input: {
   return { ok: true, choices, explanation };
 }
 
+/** How VFs held by an attachment are counted in an explanation, by the attachment's state. */
+const HELD_RULE: Record<AttachmentState, string> = {
+  attaching: 'attached to a consumer',
+  attached: 'attached to a consumer',
+  orphaned: 'attached to a consumer',
+  detaching: 'attached to a consumer',
+  failed: 'held after a failed scrub (state failed)',
+};
+
 /** Why none of a PF's VFs fit the request, or null when they may. */
 function pfRule(
   pf: PfSnapshot,
   req: AttachRequest,
   config: PlacementConfig,
   guaranteed: number,
+  network: boolean,
 ): string | null {
-  if (pf.netdev === null) return 'PF has no netdev (VF settings are made through it)';
+  // In a pool of network VFs, a PF without a netdev cannot get the settings they are given.
+  if (network && pf.netdev === null) return 'PF has no netdev (VF settings are made through it)';
   if (req.numa?.mode === 'required' && pf.numaNode !== req.numa.node)
     return `not on NUMA node ${req.numa.node} (required)`;
   if (req.maxTxRate > 0 && pf.speedMbps !== null && req.maxTxRate > pf.speedMbps)

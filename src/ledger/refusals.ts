@@ -166,7 +166,7 @@ export function conflictRefusal(
           a.consumer.host === c.host,
       ),
     );
-  if (err.constraint === 'mac-in-use') {
+  if (err.constraint === 'mac-in-use' && row.mac !== null) {
     const a = all.find((x) => x.mac === row.mac && x.id !== row.id);
     return macUnavailable(caller, row.tenant, row.mac, a ? { attachment: a } : null);
   }

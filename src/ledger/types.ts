@@ -178,14 +178,16 @@ export type AttachRequestInput = z.input<typeof attachRequest>;
 
 /**
  * attaching: reserved, being configured; attached: configured; detaching: being scrubbed;
- * failed: the kernel refused to scrub it (kept out of the pool until a retry works);
+ * failed: the kernel refused (or did not answer) a scrub, so the VF is kept out of the pool until
+ * a detach, a reconcile or an admin's forced detach releases it (its `detail` says which);
  * orphaned: its VF disappeared (numVfs lowered, device gone) while a consumer held it.
  */
 export type AttachmentState = 'attaching' | 'attached' | 'detaching' | 'failed' | 'orphaned';
 
 /** The VF settings an attachment holds, as the executor applies them. */
 export interface AttachmentSettings {
-  mac: string;
+  /** null for a VF without a network (its PF has no netdev: NVMe, accelerators). */
+  mac: string | null;
   vlan: number;
   qos: number;
   minTxRate: number;
@@ -217,9 +219,9 @@ export interface Attachment extends AttachmentSettings {
   interface: string;
   /** The host whose VF this is (its hostname). */
   host: string;
-  /** The PF: its PCI address (or netdevsim<ID>) and netdev at allocation time. */
+  /** The PF: its PCI address (or netdevsim<ID>) and netdev at allocation time (null: none). */
   pf: string;
-  pfNetdev: string;
+  pfNetdev: string | null;
   vfIndex: number;
   vfPciAddress: string | null;
   numaNode: number;

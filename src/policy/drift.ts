@@ -42,6 +42,8 @@ export interface DriftOptions {
   now?: () => Date;
   /** Repairs hold the host alone on this gate (the daemon's, shared with its ledger). */
   gate?: HostGate;
+  /** Deadline of each kernel operation a repair starts (default: applyPlan's, 30 s). */
+  kernelTimeoutMs?: number;
 }
 
 /** Watches one host against a desired state; see the module comment. */
@@ -154,8 +156,26 @@ export class DriftWatcher {
     // A const for the closure: `plan` is a `let` assigned in a try, which closures cannot narrow.
     const repair = plan;
     const run = () =>
-      applyPlan(this.host, repair, { confirmedDisruptive: this.opts.repairDisruptive === true });
-    const r = this.opts.gate ? await this.opts.gate.runExclusive('drift repair', run) : await run();
+      applyPlan(this.host, repair, {
+        confirmedDisruptive: this.opts.repairDisruptive === true,
+        ...(this.opts.kernelTimeoutMs !== undefined
+          ? { timeoutMs: this.opts.kernelTimeoutMs }
+          : {}),
+      });
+    let r;
+    try {
+      r = this.opts.gate ? await this.opts.gate.runExclusive('drift repair', run) : await run();
+    } catch (e) {
+      // The gate gave up waiting for attaches (a hung kernel operation): nothing was changed,
+      // and the next pass tries again.
+      emit({
+        type: 'repair-failed',
+        at: this.stamp(),
+        error: e instanceof Error ? e.message : String(e),
+        ...(e instanceof SriovctlError && e.hint ? { hint: e.hint } : {}),
+      });
+      return;
+    }
     if (r.ok) emit({ type: 'repaired', at: this.stamp(), steps: plan.steps.length });
     else {
       const err = r.outcomes.find((o) => o.status === 'failed')?.error;

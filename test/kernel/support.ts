@@ -2,7 +2,7 @@
  * Shared helpers for lab tests (they run inside the QEMU guest against the real 6.1 kernel): the
  * Linux host, the QEMU NVMe SR-IOV PF, and netdevsim devices created through the seam.
  */
-import { waitFor } from '../../src/executor/index.js';
+import { readDriver, readVirtfns, setNumVfs, waitFor } from '../../src/executor/index.js';
 import { createLinuxHost } from '../../src/host/linux/index.js';
 import type { Host } from '../../src/host/host.js';
 import { ifName, pciAddress, type IfName, type PciAddress } from '../../src/host/names.js';
@@ -53,4 +53,21 @@ export async function removeNetdevsim(host: Host, id: number): Promise<void> {
   if ((await host.entryKind(`/sys/bus/netdevsim/devices/netdevsim${id}`)) !== null) {
     await host.writeFile('/sys/bus/netdevsim/del_device', String(id));
   }
+}
+
+/**
+ * QEMU's NVMe PF with `n` fresh VFs that have settled: nvme binds new VFs and lets them go about
+ * 0.5 s later (the secondary controllers are offline), so a test waits until none has a driver.
+ */
+export async function settledNvmeVfs(host: Host, n: number): Promise<PciAddress> {
+  const pf = await nvmePf(host);
+  await setNumVfs(host, pf, 0, { allowReset: true });
+  await host.writeFile(`/sys/bus/pci/devices/${pf}/sriov_drivers_autoprobe`, '1');
+  await setNumVfs(host, pf, n);
+  const vfs = [...(await readVirtfns(host, pf)).values()];
+  await waitFor('the NVMe VFs to settle', async () => {
+    for (const vf of vfs) if ((await readDriver(host, vf)) !== null) return null;
+    return true;
+  });
+  return pf;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger, RequestContext } from '../../ledger/ledger.js';
 import { attachRequest, consumerName, resourceName } from '../../ledger/types.js';
-import { actorOf, requireRole } from '../auth.js';
+import { actorOf, atLeast, requireRole } from '../auth.js';
 
 const idParam = z.object({ id: z.uuid() }).strict();
 const listQuery = z
@@ -14,6 +14,16 @@ const listQuery = z
     pool: resourceName.optional(),
     consumer: consumerName.optional(),
     state: z.enum(['attaching', 'attached', 'detaching', 'failed', 'orphaned']).optional(),
+  })
+  .strict();
+const detachQuery = z
+  .object({
+    force: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe(
+        'admin only: release the VF even when the kernel will not scrub it (or a timed-out kernel operation on it has not returned)',
+      ),
   })
   .strict();
 const idemHeaders = z.object({
@@ -111,12 +121,25 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
           tags: ['attachments'],
           summary: 'Detach: scrub the VF and return it to its pool',
           description:
-            'Answers the attachment as it was. Send an Idempotency-Key to make a retry answer the same instead of 404.',
+            "Answers the attachment as it was. Send an Idempotency-Key to make a retry answer the same instead of 404. A `failed` attachment (the kernel refused or did not answer a scrub) is scrubbed again; `?force=true` (admin) releases it even when the scrub fails, and the answer's `detail` says so.",
           headers: idemHeaders,
           params: idParam,
+          querystring: detachQuery,
         },
       },
-      async (req) => ledger.detach(context(req, req.headers['idempotency-key']), req.params.id),
+      async (req) => {
+        const force = req.query.force === 'true';
+        if (force && !atLeast(req.principal, 'admin'))
+          throw new LedgerError(
+            'forbidden',
+            `${req.principal.name} is ${req.principal.role}; releasing a VF without a scrub (force) needs admin`,
+            'force',
+            'detach without force to retry the scrub, or ask an admin',
+          );
+        return ledger.detach(context(req, req.headers['idempotency-key']), req.params.id, {
+          force,
+        });
+      },
     );
   };
 }

@@ -6,6 +6,7 @@ import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { poolMembers } from '../../ledger/placement.js';
 import { poolSpec, resourceName, tenantSpec } from '../../ledger/types.js';
+import { vfDriverIncapacity } from '../../ledger/vf-capability.js';
 import { actorOf, requireRole } from '../auth.js';
 
 const nameParam = z.object({ name: resourceName }).strict();
@@ -105,7 +106,8 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
       {
         schema: {
           tags: ['pools'],
-          summary: "The pool's VFs and who holds them (other tenants' VFs show only as taken)",
+          summary:
+            "The pool's VFs and who holds them (other tenants' VFs show only as taken); VFs the pool's driver cannot work with on this host are unusable, with the reason and the fix",
           params: nameParam,
         },
       },
@@ -123,6 +125,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
           items: poolMembers(p, inv).map(({ pf, vf }) => {
             const a = held.get(`${pf.pciAddress}#${vf.vfIndex}`);
             const visible = a && (scope === null || a.tenant === scope);
+            const why = a ? null : vfDriverIncapacity(inv.host, pf, vf, p.vfDriver);
             return {
               pf: pf.pciAddress,
               pfNetdev: pf.netdev,
@@ -130,7 +133,8 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
               pciAddress: vf.pciAddress,
               numaNode: vf.numaNode,
               driver: vf.driver,
-              status: a ? 'taken' : 'free',
+              status: a ? 'taken' : why ? 'unusable' : 'free',
+              ...(why ? { unusable: { reason: why.rule, fix: why.fix } } : {}),
               ...(visible
                 ? { attachment: a.id, tenant: a.tenant, consumer: a.consumer, state: a.state }
                 : {}),

@@ -66,8 +66,11 @@ export async function trafficFor(
       })),
       vfs: rates.vfs.map(round),
     };
+  // Traffic is per PF netdev: a VF without a network has none.
   const mine = new Set(
-    (await ledger.store.listAttachments({ tenant })).map((a) => `${a.pfNetdev}#${a.vfIndex}`),
+    (await ledger.store.listAttachments({ tenant }))
+      .filter((a) => a.pfNetdev !== null)
+      .map((a) => `${a.pfNetdev}#${a.vfIndex}`),
   );
   return {
     at: rates.at,

@@ -185,6 +185,7 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
           }
           const { c } = styleFor(ctx.io.stderr, ctx.io.env);
           println(ctx.io.stderr, c.red(`sriovctl: would be refused: ${p.reason ?? 'no reason'}`));
+          if (p.fix) println(ctx.io.stderr, `fix: ${p.fix}`);
           if (placement) println(ctx.io.stderr, placement);
           ctx.setExitCode(EXIT.refused);
           return;
@@ -209,8 +210,12 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
       .option(
         '--idempotency-key <key>',
         'retry-safe key (one ID): a retry answers the same instead of "does not exist"',
+      )
+      .option(
+        '--force',
+        'admin: release a VF even when the kernel will not scrub it (a `failed` attachment)',
       ),
-  ).action((ids: string[], flags: ApiFlags & { idempotencyKey?: string }) =>
+  ).action((ids: string[], flags: ApiFlags & { idempotencyKey?: string; force?: boolean }) =>
     withApi(ctx, flags, async (api) => {
       const wanted = ids.map((id) => idArg('attachment', id));
       const key = flags.idempotencyKey;
@@ -223,14 +228,17 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
         try {
           const a = await api.request<Attachment>(
             'DELETE',
-            `/attachments/${id}`,
+            `/attachments/${id}${flags.force ? '?force=true' : ''}`,
             key !== undefined ? { headers: { 'idempotency-key': key } } : {},
           );
           done.push(a);
+          const unscrubbed = a.detail?.startsWith('released without a scrub') === true;
           if (!flags.json)
             println(
               ctx.io.stdout,
-              `Detached ${id}: VF ${a.vfIndex} of ${a.pfNetdev} scrubbed and back in pool ${a.pool} (was ${a.interface} of ${consumerText(a.consumer)}).`,
+              unscrubbed
+                ? `Released ${id}: VF ${a.vfIndex} of ${a.pfNetdev ?? a.pf} is back in pool ${a.pool} WITHOUT a scrub (was ${a.interface} of ${consumerText(a.consumer)}): ${a.detail}`
+                : `Detached ${id}: VF ${a.vfIndex} of ${a.pfNetdev ?? a.pf} scrubbed and back in pool ${a.pool} (was ${a.interface} of ${consumerText(a.consumer)}).`,
             );
         } catch (err) {
           if (!(err instanceof ApiProblemError) || wanted.length === 1) throw err;

@@ -143,6 +143,18 @@ export function poolCommands(program: Command, ctx: CommandContext): void {
           ctx.io.stdout,
           `${existed ? 'Replaced' : 'Created'} pool ${p.name}: ${vfs.length} VF${vfs.length === 1 ? '' : 's'} on this host match.`,
         );
+        // A pool whose driver this host cannot do is created (the host may be fixed), but said.
+        const bad = vfs.filter((v) => v.unusable);
+        if (bad.length) {
+          const { c } = styleFor(ctx.io.stderr, ctx.io.env);
+          println(
+            ctx.io.stderr,
+            c.yellow(
+              `sriovctl: ${bad.length === vfs.length ? 'none' : `${vfs.length - bad.length}`} of them can be attached on ${p.vfDriver} here: ${bad.length} ${bad[0]!.unusable!.reason}`,
+            ),
+          );
+          println(ctx.io.stderr, `${c.bold('fix:')} ${bad[0]!.unusable!.fix}`);
+        }
       },
       FLAGS,
     ),

@@ -31,6 +31,7 @@ interface ServeFlags {
   simState?: string;
   rateLimit?: string;
   oversubscription?: string;
+  kernelTimeout?: string;
   fallbackPort?: boolean;
   simTraffic?: string;
 }
@@ -113,6 +114,10 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
       '--oversubscription <factor>',
       'guaranteed rates may add up to link speed × this (default 1.0)',
     )
+    .option(
+      '--kernel-timeout <seconds>',
+      'deadline of each kernel operation the daemon starts (default 30); one that misses it fails its request and its VF is reconciled once the kernel answers',
+    )
     .option('--fallback-port', 'if the --listen port is taken, listen on a free port instead')
     .option(
       '--sim-traffic <on|off|SEED>',
@@ -121,6 +126,9 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .action(async (flags: ServeFlags, cmd: Command) => {
       const intervalMs = positive('interval', flags.interval, 30, 'seconds') * 1000;
       const oversubscription = positive('oversubscription', flags.oversubscription, 1, 'times');
+      const kernelTimeoutMs = Math.round(
+        positive('kernel-timeout', flags.kernelTimeout, 30, 'seconds') * 1000,
+      );
       const rateLimit = flags.rateLimit === undefined ? 1200 : Number(flags.rateLimit);
       if (!Number.isInteger(rateLimit) || rateLimit < 0)
         throw new UsageError(`--rate-limit ${JSON.stringify(flags.rateLimit)}: expected 0 or more`);
@@ -163,6 +171,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         host,
         db: flags.db ?? (sim ? ':memory:' : DEFAULT_DB),
         oversubscription,
+        kernelTimeoutMs,
         socketPath: flags.socket === false ? null : (flags.socket ?? (sim ? null : DEFAULT_SOCKET)),
         listen: listen && { ...listen, fallback: flags.fallbackPort === true },
         rateLimitPerMinute: rateLimit,

@@ -48,7 +48,10 @@ export function topRows(
   attachments: readonly Attachment[],
   opts: { sort: TopSort; pf?: string },
 ): TopRow[] {
-  const held = new Map(attachments.map((a) => [`${a.pfNetdev}#${a.vfIndex}`, a]));
+  // Rates are per PF netdev: a VF without a network has none.
+  const held = new Map(
+    attachments.filter((a) => a.pfNetdev !== null).map((a) => [`${a.pfNetdev}#${a.vfIndex}`, a]),
+  );
   const rows = traffic.vfs
     .filter((v) => opts.pf === undefined || v.pf === opts.pf)
     .map((v): TopRow => {

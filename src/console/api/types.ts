@@ -54,7 +54,9 @@ export interface PoolVf {
   pciAddress: string | null;
   numaNode: number;
   driver: string | null;
-  status: 'free' | 'taken';
+  /** `unusable`: free, but the pool's driver cannot work with it on this host. */
+  status: 'free' | 'taken' | 'unusable';
+  unusable?: { reason: string; fix: string };
   attachment?: string;
   tenant?: string;
   consumer?: Consumer;
@@ -77,7 +79,8 @@ export interface Attachment {
   interface: string;
   host: string;
   pf: string;
-  pfNetdev: string;
+  /** null: the PF has no netdev (NVMe, accelerators), and the VF no network settings. */
+  pfNetdev: string | null;
   vfIndex: number;
   vfPciAddress: string | null;
   numaNode: number;
@@ -85,7 +88,7 @@ export interface Attachment {
   detail: string | null;
   requestKey: string | null;
   requestedBy: string;
-  mac: string;
+  mac: string | null;
   vlan: number;
   qos: number;
   minTxRate: number;
@@ -108,6 +111,7 @@ export interface PlacementPreview {
   ok: boolean;
   reason?: string;
   code?: string;
+  fix?: string;
   choices: {
     pf: string;
     pfNetdev: string | null;

@@ -145,8 +145,8 @@ function AttachmentsTab({
           a.consumer.name,
           a.consumer.host,
           a.interface,
-          a.pfNetdev,
-          `${a.pfNetdev}#${a.vfIndex}`,
+          a.pfNetdev ?? a.pf,
+          `${a.pfNetdev ?? a.pf}#${a.vfIndex}`,
           a.mac,
           `vlan:${a.vlan}`,
           a.state,
@@ -187,7 +187,8 @@ function AttachmentsTab({
             <List>
               {attached.attachments.map((a, i) => (
                 <ListItem key={a.id} data-testid="attach-success-item" data-attachment-id={a.id}>
-                  {a.consumer.name} {a.interface} → {a.pfNetdev} VF {a.vfIndex}, MAC {a.mac}
+                  {a.consumer.name} {a.interface} → {a.pfNetdev ?? a.pf} VF {a.vfIndex}
+                  {a.mac !== null ? `, MAC ${a.mac}` : ''}
                   {attached.reasons[i] ? ` (${attached.reasons[i]})` : ''}
                 </ListItem>
               ))}
@@ -201,7 +202,7 @@ function AttachmentsTab({
           <Alert
             variant="success"
             isInline
-            title={`Detached ${detached.consumer.name} ${detached.interface} from ${detached.pfNetdev} VF ${detached.vfIndex}`}
+            title={`Detached ${detached.consumer.name} ${detached.interface} from ${detached.pfNetdev ?? detached.pf} VF ${detached.vfIndex}`}
             data-testid="detach-success"
             actionClose={<AlertActionCloseButton onClose={() => setDetached(null)} />}
           />
@@ -275,7 +276,7 @@ function AttachmentsTab({
                   data-testid={`attachment-row-${a.id}`}
                   data-consumer={a.consumer.name}
                   data-tenant={a.tenant}
-                  data-vf={`${a.pfNetdev}#${a.vfIndex}`}
+                  data-vf={`${a.pfNetdev ?? a.pf}#${a.vfIndex}`}
                 >
                   <Td modifier="nowrap" dataLabel="ID" className="sriov-mono" title={a.id}>
                     {shortId(a.id)}
@@ -294,14 +295,14 @@ function AttachmentsTab({
                     {a.interface}
                   </Td>
                   <Td dataLabel="VF">
-                    {a.pfNetdev} #{a.vfIndex}
+                    {a.pfNetdev ?? a.pf} #{a.vfIndex}
                     <div className="sriov-muted sriov-mono">{a.vfPciAddress}</div>
                   </Td>
                   <Td modifier="nowrap" dataLabel="MAC" className="sriov-mono">
-                    {a.mac}
+                    {a.mac ?? '—'}
                   </Td>
                   <Td modifier="nowrap" dataLabel="VLAN">
-                    {formatVlan(a.vlan, a.qos)}
+                    {a.mac === null ? '—' : formatVlan(a.vlan, a.qos)}
                   </Td>
                   <Td modifier="nowrap" dataLabel="Rate">
                     {formatMbps(a.minTxRate, '0')} / {formatMbps(a.maxTxRate, '∞')}
@@ -363,9 +364,9 @@ function AttachmentsTab({
           <ModalBody>
             <p>
               {detaching.consumer.kind} <strong>{detaching.consumer.name}</strong> loses{' '}
-              {detaching.interface} ({detaching.pfNetdev} VF {detaching.vfIndex}, MAC{' '}
-              {detaching.mac}). The VF is scrubbed (MAC, VLAN, rates reset) and returns to pool{' '}
-              {detaching.pool}.
+              {detaching.interface} ({detaching.pfNetdev ?? detaching.pf} VF {detaching.vfIndex}
+              {detaching.mac !== null ? `, MAC ${detaching.mac}` : ''}). The VF is scrubbed (MAC,
+              VLAN, rates reset; the pool&apos;s driver) and returns to pool {detaching.pool}.
             </p>
             {detachError && <ProblemAlert error={detachError} testId="detach-error" />}
           </ModalBody>
@@ -460,13 +461,22 @@ function PoolUse({ name }: { name: string }) {
   if (vfs.error) return <span className="sriov-muted">{vfs.error.problem.detail}</span>;
   if (!vfs.data) return <span className="sriov-muted">…</span>;
   const taken = vfs.data.items.filter((v) => v.status === 'taken').length;
+  const unusable = vfs.data.items.filter((v) => v.status === 'unusable');
+  const free = vfs.data.items.length - taken - unusable.length;
   return (
     <span
       data-testid={`pool-use-${name}`}
-      data-free={vfs.data.items.length - taken}
+      data-free={free}
       data-taken={taken}
+      data-unusable={unusable.length}
     >
-      {vfs.data.items.length - taken} free / {taken} taken of {vfs.data.items.length}
+      {free} free / {taken} taken of {vfs.data.items.length}
+      {unusable.length > 0 && (
+        <div className="sriov-muted" data-testid={`pool-unusable-${name}`}>
+          {unusable.length} unusable: {unusable[0]!.unusable?.reason} — fix:{' '}
+          {unusable[0]!.unusable?.fix}
+        </div>
+      )}
     </span>
   );
 }

@@ -491,23 +491,28 @@ function TenantOverview({ tenant }: { tenant: string }) {
                 </Thead>
                 <Tbody>
                   {mine.map((a) => (
-                    <Tr key={a.id} data-testid={`tenant-vf-${a.pfNetdev}-${a.vfIndex}`}>
+                    <Tr key={a.id} data-testid={`tenant-vf-${a.pfNetdev ?? a.pf}-${a.vfIndex}`}>
                       <Td dataLabel="Consumer">
                         {a.consumer.kind} {a.consumer.name} · {a.interface}
                       </Td>
                       <Td dataLabel="VF">
-                        {a.pfNetdev} #{a.vfIndex}
+                        {a.pfNetdev ?? a.pf} #{a.vfIndex}
                       </Td>
                       <Td dataLabel="State">
                         <StateLabel state={a.state} />
                       </Td>
                       <Td dataLabel="Throughput">
-                        <Sparkline
-                          samples={traffic.vfHistory(a.pfNetdev, a.vfIndex)}
-                          label={`${a.pfNetdev} VF ${a.vfIndex}`}
-                          width={160}
-                          height={32}
-                        />
+                        {/* Traffic is counted through the PF netdev: a VF without one has none. */}
+                        {a.pfNetdev === null ? (
+                          <span className="sriov-muted">no network</span>
+                        ) : (
+                          <Sparkline
+                            samples={traffic.vfHistory(a.pfNetdev, a.vfIndex)}
+                            label={`${a.pfNetdev} VF ${a.vfIndex}`}
+                            width={160}
+                            height={32}
+                          />
+                        )}
                       </Td>
                     </Tr>
                   ))}

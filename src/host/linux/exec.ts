@@ -17,13 +17,20 @@ export interface RunResult {
 export interface RunOptions {
   /** Written to stdin, then stdin is closed. Without it stdin is /dev/null. */
   input?: string;
-  /** Kill the child (SIGKILL) and reject with HostTimeoutError after this long. */
+  /**
+   * Kill the child (SIGKILL) and reject with HostTimeoutError after this long; default
+   * DEFAULT_COMMAND_TIMEOUT_MS. No command runs unbounded: a dump waits for the same RTNL lock a
+   * hung netlink write holds, and would otherwise hang its caller (a reconcile, a discovery) too.
+   */
   timeoutMs?: number;
   /** What HostTimeoutError names, e.g. `ip -batch`. */
   target?: string;
   /** Shown when the binary is missing, e.g. `apt-get install ethtool`. */
   missingHint: string;
 }
+
+/** The deadline of a helper program run without one of its own (reads: dumps, `ethtool -i`). */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
 
 /** The helper binary itself was not found; callers that treat "no tool" as "no feature" catch this. */
 export class CommandNotFoundError extends HostCommandError {
@@ -64,7 +71,6 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<R
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
     const finish = (fn: () => void) => {
       if (settled) return;
       settled = true;
@@ -99,15 +105,20 @@ export function runCommand(argv: readonly string[], opts: RunOptions): Promise<R
         }),
       );
     });
-    if (opts.timeoutMs !== undefined) {
-      const ms = opts.timeoutMs;
-      timer = setTimeout(() => {
-        finish(() => {
-          child.kill('SIGKILL');
-          reject(new HostTimeoutError(opts.target ?? argv.join(' '), ms));
-        });
-      }, ms);
-    }
+    const ms = opts.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    // A child blocked in the kernel (uninterruptible, e.g. waiting for RTNL) dies only once its
+    // system call returns: until it is gone, what it asked for may still happen.
+    const exited = new Promise<void>((r) => {
+      if (child.exitCode !== null || child.signalCode !== null) r();
+      else child.once('close', () => r()).once('error', () => r());
+    });
+    // Declared after `finish`, which only runs from events (never before this line).
+    const timer = setTimeout(() => {
+      finish(() => {
+        child.kill('SIGKILL');
+        reject(new HostTimeoutError(opts.target ?? argv.join(' '), ms, exited));
+      });
+    }, ms);
     if (opts.input !== undefined && child.stdin) {
       // The child may exit before reading everything (e.g. `ip -n` with a missing namespace): EPIPE
       // here is expected, and the exit status and stderr tell the real story.

@@ -74,7 +74,7 @@ export class HostFiles {
     return withTimeout(
       writeOnce(real, path, value),
       timeoutMs,
-      () => new HostTimeoutError(`write ${path}`, timeoutMs ?? 0),
+      (settled) => new HostTimeoutError(`write ${path}`, timeoutMs ?? 0, settled),
     );
   }
 }

@@ -543,7 +543,7 @@ export class PersistentSimHost extends SimHost {
     });
     this.tail = run.catch(() => undefined);
     const ms = opts?.timeoutMs;
-    return withTimeout(run, ms, () => new HostTimeoutError(label, ms ?? 0));
+    return withTimeout(run, ms, (settled) => new HostTimeoutError(label, ms ?? 0, settled));
   }
 
   private control(call: ControlCall): unknown {

@@ -188,7 +188,7 @@ export class SimHost implements Host {
     return withTimeout(
       this.doWrite(p, value),
       ms,
-      () => new HostTimeoutError(`write ${p}`, ms ?? 0),
+      (settled) => new HostTimeoutError(`write ${p}`, ms ?? 0, settled),
     );
   }
 
@@ -257,7 +257,7 @@ export class SimHost implements Host {
       return results;
     };
     const ms = opts?.timeoutMs;
-    return withTimeout(run(), ms, () => new HostTimeoutError('ip -batch', ms ?? 0));
+    return withTimeout(run(), ms, (settled) => new HostTimeoutError('ip -batch', ms ?? 0, settled));
   }
 
   async defaultRoutes(): Promise<DefaultRoute[]> {
@@ -305,7 +305,11 @@ export class SimHost implements Host {
         },
       );
     const ms = opts?.timeoutMs;
-    return withTimeout(run(), ms, () => new HostTimeoutError(`devlink ${target}`, ms ?? 0));
+    return withTimeout(
+      run(),
+      ms,
+      (settled) => new HostTimeoutError(`devlink ${target}`, ms ?? 0, settled),
+    );
   }
 
   async devlinkInfo(ref: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null> {

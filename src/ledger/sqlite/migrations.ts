@@ -148,4 +148,40 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 4: VFs without a network. A PF without a netdev (NVMe, accelerators) passes its VFs through
+  // by driver alone: their attachments have no PF netdev and no MAC (NULLs are distinct in the
+  // UNIQUE (host, mac) constraint, so any number of them can exist).
+  `
+  CREATE TABLE attachments_v4 (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL REFERENCES tenants(name),
+    pool TEXT NOT NULL REFERENCES pools(name),
+    consumer_kind TEXT NOT NULL,
+    consumer_name TEXT NOT NULL,
+    consumer_host TEXT NOT NULL,
+    interface TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pf TEXT NOT NULL,
+    pf_netdev TEXT,
+    vf_index INTEGER NOT NULL,
+    vf_pci TEXT,
+    numa_node INTEGER NOT NULL,
+    mac TEXT,
+    settings TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('attaching', 'attached', 'detaching', 'failed', 'orphaned')),
+    detail TEXT,
+    request_key TEXT,
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (host, pf, vf_index),
+    UNIQUE (consumer_host, consumer_kind, consumer_name, interface),
+    UNIQUE (host, mac)
+  ) WITHOUT ROWID;
+  INSERT INTO attachments_v4 SELECT id, tenant, pool, consumer_kind, consumer_name, consumer_host,
+    interface, host, pf, pf_netdev, vf_index, vf_pci, numa_node, mac, settings, state, detail,
+    request_key, requested_by, created_at, updated_at FROM attachments;
+  DROP TABLE attachments;
+  ALTER TABLE attachments_v4 RENAME TO attachments;
+  `,
 ];

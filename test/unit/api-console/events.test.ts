@@ -149,7 +149,7 @@ describe('GET /events', () => {
   it('sends traffic samples scoped like GET /traffic, and heartbeats', async () => {
     const atts: Attachment[] = await f.daemon.ledger.store.listAttachments();
     for (const at of atts)
-      f.host.setTraffic(at.pfNetdev, at.vfIndex, {
+      f.host.setTraffic(at.pfNetdev!, at.vfIndex, {
         rxBytesPerSec: 2_000_000,
         txBytesPerSec: 1_000_000,
         rxPacketsPerSec: 2000,

@@ -210,7 +210,7 @@ describe('GET /traffic', () => {
   async function withTraffic(): Promise<void> {
     const atts = await f.daemon.ledger.store.listAttachments();
     for (const a of atts)
-      f.host.setTraffic(a.pfNetdev, a.vfIndex, {
+      f.host.setTraffic(a.pfNetdev!, a.vfIndex, {
         rxBytesPerSec: 1_000_000 * (a.vfIndex + 1),
         txBytesPerSec: 500_000,
         rxPacketsPerSec: 1000,

@@ -13,12 +13,13 @@ import {
   type HttpAnswer,
   type ProblemBody,
 } from '../../support/api-fixture.js';
+import { onNetwork, type NetworkAttachment } from '../../support/network-attachment.js';
 
 const V1 = '/api/v1';
 let f: ApiFixture;
 const tok = {} as Record<'admin' | 'alpha' | 'bravo', string>;
 /** bravo's vm payroll-db on net0, attached by bravo's operator over HTTP. */
-let held: Attachment;
+let held: NetworkAttachment;
 /** bravo's vm ledger-db, with three interfaces. */
 let wide: Attachment[];
 
@@ -71,7 +72,7 @@ beforeAll(async () => {
     });
   const r = await bravoAsks('payroll-db', { interfaces: ['net0'] });
   expect(r.status).toBe(201);
-  held = (r.body as { attachments: Attachment[] }).attachments[0]!;
+  held = onNetwork((r.body as { attachments: Attachment[] }).attachments[0]!);
   const w = await bravoAsks('ledger-db', { count: 3 });
   expect(w.status).toBe(201);
   wide = (w.body as { attachments: Attachment[] }).attachments;

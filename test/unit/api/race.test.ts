@@ -326,7 +326,7 @@ describe('requests racing for the same attachment', () => {
     expect((await call('DELETE', `/attachments/${a.id}`)).status).toBe(409);
     g.host.faults.releaseHangs();
     expect(((await rec).body as { reapplied: string[] }).reapplied).toEqual([a.id]);
-    expect(g.host.pf(a.pfNetdev).sriov!.vfState[a.vfIndex]!.vlan).toBe(100);
+    expect(g.host.pf(a.pfNetdev!).sriov!.vfState[a.vfIndex]!.vlan).toBe(100);
     expect((await call('DELETE', `/attachments/${a.id}`)).status).toBe(200);
   });
 });

@@ -2,7 +2,7 @@
 // operations are refused from the moment it asks, running ones finish first, host-wide operations
 // queue, and the holder's own ledger operations go through.
 import { describe, expect, it } from 'vitest';
-import { HostBusyError, HostGate } from '../../../src/executor/host-gate.js';
+import { HostBusyError, HostDrainTimeoutError, HostGate } from '../../../src/executor/host-gate.js';
 
 /** A promise with its resolve, to hold an operation open. */
 function latch(): { promise: Promise<void>; open: () => void } {
@@ -95,5 +95,28 @@ describe('HostGate', () => {
     expect(g.holder).toBeNull();
     expect(await g.runShared(async () => 'ok')).toBe('ok');
     expect(await g.runExclusive('next', async () => 'ran')).toBe('ran');
+  });
+
+  it('gives up waiting for a ledger operation that does not end: the host-wide one never runs, and the gate opens again', async () => {
+    const g = new HostGate({ drainTimeoutMs: 20 });
+    const hung = latch();
+    const attach = g.runShared(() => hung.promise);
+    await tick();
+    let ran = false;
+    const apply = g.runExclusive('policy apply op-9', async () => {
+      ran = true;
+    });
+    await expect(apply).rejects.toBeInstanceOf(HostDrainTimeoutError);
+    await expect(apply).rejects.toThrow(
+      'policy apply op-9 did not start: 1 attach, detach or reconcile operation was still running after 0.02 s; nothing was changed',
+    );
+    expect(ran).toBe(false);
+    // Attaches are no longer refused, and a later host-wide operation waits for the drain again.
+    expect(g.holder).toBeNull();
+    expect(await g.runShared(async () => 'attach')).toBe('attach');
+    const next = g.runExclusive('policy apply op-10', async () => 'ran');
+    hung.open();
+    await attach;
+    expect(await next).toBe('ran');
   });
 });

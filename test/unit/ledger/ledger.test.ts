@@ -22,6 +22,7 @@ import {
   type AuditEntry,
 } from '../../../src/ledger/types.js';
 import { bootSim, rejection, request, tempDir } from './support.js';
+import { onNetwork, type NetworkAttachment } from '../../support/network-attachment.js';
 
 const ENS1F0 = '0000:3b:00.0';
 const admin: RequestContext = { actor: { name: 'alice', tenant: null }, requestId: 'req-1' };
@@ -281,7 +282,7 @@ describe('attach', () => {
       `vm vm-1 already has VF ${all[1]!.vfIndex} of ens1f0 on net1 (attachment ${all[1]!.id})`,
     );
     const mac = await ledgerError(
-      r.ledger.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' }, mac: all[0]!.mac })),
+      r.ledger.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' }, mac: all[0]!.mac! })),
     );
     expect(mac).toMatchObject({ kind: 'conflict', field: 'mac' });
   });
@@ -427,10 +428,10 @@ describe('kernel failures during attach', () => {
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO', times: 2 });
     const e = await ledgerError(r.ledger.attach(admin, ask()));
     expect(e.kind).toBe('host-failed');
-    expect(e.hint).toBe(
-      'nothing was attached; 1 VF could not be scrubbed and stay out of the pool (state failed) until a detach or a restart scrubs them',
-    );
     const [row] = await r.store.listAttachments();
+    expect(e.hint).toBe(
+      `nothing was attached; 1 VF could not be scrubbed and stay out of the pool (state failed, attachment ${row!.id}): detach each again to retry the scrub (sriovctl detach <id>), or as an admin release it without one (sriovctl detach --force <id>)`,
+    );
     expect(row).toMatchObject({ state: 'failed', vfIndex: 0 });
     expect(row!.detail).toMatch(/^scrub failed: /);
     const [rb] = await audit(r, { action: 'attachment.rollback' });
@@ -562,13 +563,13 @@ describe('a consumer and its MACs belong to one tenant', () => {
     });
 
   /** rig() with tenants alpha (VLAN 100) and bravo (VLAN 200); bravo's vm payroll-db has net0. */
-  async function twoTenants(): Promise<{ r: Rig; held: Attachment }> {
+  async function twoTenants(): Promise<{ r: Rig; held: NetworkAttachment }> {
     const r = await rig();
     await r.ledger.putTenant(admin, 'alpha', tenantSpec.parse({ pools: ['fast'], vlans: '100' }));
     await r.ledger.putTenant(admin, 'bravo', tenantSpec.parse({ pools: ['fast'], vlans: '200' }));
     const req = request({ tenant: 'bravo', pool: 'fast', consumer: payroll, interfaces: ['net0'] });
     const [held] = (await r.ledger.attach(bravo, req)).attachments;
-    return { r, held: held! };
+    return { r, held: onNetwork(held!) };
   }
 
   /** Everything a refusal tells its caller (the API answers exactly these). */
@@ -653,7 +654,10 @@ describe('a consumer and its MACs belong to one tenant', () => {
       .attachments;
     expect(mine!.mac).toBe('02:aa:bb:cc:dd:ee');
     const own = await ledgerError(
-      r.ledger.attach(alpha, asAlpha({ consumer: { kind: 'vm', name: 'x' }, mac: mine!.mac })),
+      r.ledger.attach(
+        alpha,
+        asAlpha({ consumer: { kind: 'vm', name: 'x' }, mac: '02:aa:bb:cc:dd:ee' }),
+      ),
     );
     expect(own.message).toBe(
       `MAC 02:aa:bb:cc:dd:ee is already used by attachment ${mine!.id} (vm alpha-web net0)`,

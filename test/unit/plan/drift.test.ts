@@ -160,3 +160,28 @@ it('repairs alone on the host: after a running attach, with attaches refused mea
   expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(302);
   expect(gate.holder).toBeNull();
 });
+
+it('a repair that cannot get the host in time (an attach hung) fails, changes nothing, and the next pass repairs', async () => {
+  const h = await applied();
+  const gate = new HostGate({ drainTimeoutMs: 20 });
+  const { until } = await watch(h, true, 5, gate);
+  let finishAttach!: () => void;
+  const attach = gate.runShared(() => new Promise<void>((r) => (finishAttach = r)));
+  h.outOfBand([
+    { kind: 'vf', pf: ifName('ens1f1'), vf: 2, vlan: { vlan: 999, qos: 0, proto: '802.1Q' } },
+  ]);
+  const [failed] = await until('repair-failed');
+  expect(failed).toMatchObject({
+    error:
+      'drift repair did not start: 1 attach, detach or reconcile operation was still running after 0.02 s; nothing was changed',
+  });
+  expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(999);
+  expect(gate.holder).toBeNull();
+  finishAttach();
+  await attach;
+  h.outOfBand([
+    { kind: 'vf', pf: ifName('ens1f1'), vf: 2, vlan: { vlan: 998, qos: 0, proto: '802.1Q' } },
+  ]);
+  expect(await until('repaired')).toHaveLength(1);
+  expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(302);
+});

@@ -231,6 +231,7 @@ export function AttachModal({
             style={{ marginBottom: '1rem' }}
           >
             {preview.reason && <p data-testid="attach-preview-reason">{preview.reason}</p>}
+            {preview.fix && <p data-testid="attach-preview-fix">Fix: {preview.fix}</p>}
             {preview.choices.length > 0 && (
               <List>
                 {preview.choices.map((c) => (
