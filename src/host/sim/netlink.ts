@@ -14,24 +14,17 @@ import type {
   VfInfo,
 } from '../host.js';
 import { ifName, type IfName } from '../names.js';
+import { parsedVfCount } from '../netlink-vf-list.js';
 import { DRIVERS } from './drivers.js';
 import { zeroCounters, type SimKernel, type SimNetdev, type SimPciDevice } from './kernel.js';
 import { LINK_STATE_NUMBER, type VfPort } from './vf-port.js';
 
-/** Bytes one IFLA_VF_INFO takes in a dump with stats (rtnl_fill_vfinfo on x86_64). */
-export const VF_INFO_BYTES = 296;
-const NEST_HEADER = 4;
-const NLA_LEN_MAX = 0xffff;
-
 /**
- * How many VFs user space can parse when the kernel nests `numVfs` entries: the nest's u16
- * nla_len wraps, so 256 VFs show as 34.
+ * How many VFs user space can parse when the kernel nests `numVfs` entries with stats (what
+ * iproute2 asks for): the nest's u16 nla_len wraps, so 256 VFs show as 34.
  */
 export function visibleVfCount(numVfs: number): number {
-  const len = NEST_HEADER + VF_INFO_BYTES * numVfs;
-  if (len <= NLA_LEN_MAX) return numVfs;
-  const wrapped = len % 0x10000;
-  return Math.max(0, Math.floor((wrapped - NEST_HEADER) / VF_INFO_BYTES));
+  return parsedVfCount(numVfs);
 }
 
 function operstateUpper(k: SimKernel, nd: SimNetdev): string {
