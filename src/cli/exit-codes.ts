@@ -21,6 +21,24 @@ export const EXIT = {
   noperm: 77,
 } as const;
 
+/**
+ * `plan`, `apply` and `diff` (their --help and README list them). Unverified is its own code: a
+ * setting sriovctl cannot read back is neither verified (0) nor known to differ (1).
+ */
+export const PLAN_EXIT = {
+  ok: 0,
+  /** diff: the host differs from the policy; apply: applied, but read-back differs. */
+  differs: 1,
+  /** apply: a step failed. */
+  stepFailed: 2,
+  /** plan and apply: refused (needs --yes, --force or --allow-default-route). */
+  refused: 3,
+  /** diff and apply: what can be read matches, but some settings cannot be read back at all. */
+  unverified: 4,
+  /** The policy files are invalid or do not fit this host. */
+  invalidPolicy: 65,
+} as const;
+
 /** Exit code for a doctor run: 0 pass/info, 1 warn, 2 fail. */
 export function exitForStatus(worst: CheckStatus): number {
   return worst === 'fail' ? EXIT.fail : worst === 'warn' ? EXIT.warn : EXIT.ok;

@@ -171,7 +171,7 @@ function kernelNo(errno: ErrnoName): NetlinkResult {
 /** ip exited (invarg, "Cannot find VF"): this line and every later one fail. */
 class IpExit extends Error {}
 
-/** Applies one VF change as do_setvfinfo would: MAC, VLAN, rate, spoofchk, state, trust; stop at the first error. */
+/** Applies one VF change as do_setvfinfo would: MAC, VLAN, TX_RATE, RATE, spoofchk, state, trust; stop at the first error. */
 function applyVf(
   k: SimKernel,
   c: VfChange,
@@ -218,6 +218,16 @@ function applyVf(
     if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
     st.vlan(vlan, qos, c.vlan.proto);
+  }
+  if (c.txRate !== undefined) {
+    // IFLA_VF_TX_RATE: ndo_get_vf_config gives the current minimum (EINVAL for a VF that does not
+    // exist), then the rate is set with it kept; no dump is involved, truncated or not.
+    if (noVf) return kernelNo('EINVAL');
+    const keep = port.info(c.vf).minTxRate;
+    if (c.txRate !== 0 && c.txRate < keep) return kernelNo('EINVAL');
+    const r = ops.setRate(ctx, keep, c.txRate);
+    if (typeof r === 'string') return kernelNo(r);
+    st.rate(r.min, r.max);
   }
   if (min !== undefined && max !== undefined) {
     if (max !== 0 && max < min) return kernelNo('EINVAL');

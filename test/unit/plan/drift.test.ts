@@ -160,3 +160,39 @@ it('repairs alone on the host: after a running attach, with attaches refused mea
   expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(302);
   expect(gate.holder).toBeNull();
 });
+
+it('repairs a VF unbound out of band under drift: repair: binding a VF nobody has is not disruptive', async () => {
+  const h = await applied();
+  const vf1 = (await discover(h)).pfs
+    .find((p) => p.netdev === 'ens1f1')!
+    .vfs.find((v) => v.vfIndex === 1)!.pciAddress!;
+  const events: DriftEvent[] = [];
+  const w = new DriftWatcher(h, () => [{ ...TARGET, drift: 'repair' }], {
+    intervalMs: 60_000,
+    debounceMs: 5,
+    onEvent: (e) => events.push(e),
+  });
+  cleanup.push(() => w.stop());
+  await w.start();
+  await h.writeFile(`/sys/bus/pci/devices/${vf1}/driver/unbind`, vf1);
+  await w.trigger('manual');
+  const drift = events.find((e) => e.type === 'drift');
+  expect(drift).toMatchObject({ steps: [{ what: 'bind VFs 1 of ens1f1: host' }] });
+  expect(drift?.type === 'drift' && drift.steps[0]!.disruptive).toBeUndefined();
+  expect(events.map((e) => e.type)).toContain('repaired');
+  expect(events.map((e) => e.type)).not.toContain('repair-skipped');
+  expect((await discover(h)).pfs.find((p) => p.netdev === 'ens1f1')!.vfs[1]!.driver).toBe('iavf');
+});
+
+it('still leaves taking a VF away from its driver to a human', async () => {
+  const h = await applied();
+  const target: PlanTarget = {
+    ...TARGET,
+    drift: 'repair',
+    vfs: TARGET.vfs.map((v) => (v.vfIndex === 1 ? { ...v, driver: 'none' as const } : v)),
+  };
+  const plan = planChanges([target], await discover(h));
+  expect(plan.steps.map((s) => [s.what, s.disruptive])).toEqual([
+    ['bind VFs 1 of ens1f1: none', 'rebinding takes VF 1 away from its current driver and user'],
+  ]);
+});
