@@ -344,7 +344,7 @@ function checkPlacement(pl: GroupPlacement, pf: PfSnapshot, inv: Inventory, c: P
     c.err(
       policy,
       `${at}.minTxRate`,
-      `cannot be set alone on ${vfsText(blind)} of ${label}: the kernel sets minTxRate only together with maxTxRate, and it does not report these VFs' current maxTxRate (they are past its netlink VF list) — give maxTxRate too (0 = no limit)`,
+      `cannot be set alone on ${vfsText(blind)} of ${label}: the kernel sets minTxRate only together with maxTxRate, and it does not report ${blind.length === 1 ? "this VF's" : "these VFs'"} current maxTxRate (${blind.length === 1 ? 'it is' : 'they are'} past its netlink VF list) — give maxTxRate too (0 = no limit)`,
     );
   }
   if (NO_MIN_RATE.has(driver) && (g.minTxRate ?? 0) > 0) {

@@ -93,6 +93,104 @@ describe('plan / apply / diff', () => {
   });
 });
 
+/** ens1f0 of e810-8x256 has 256 VFs; `ip link` reports 0-33 of them. */
+function farPolicy(name: string, group: string): string {
+  return policy(
+    name,
+    `apiVersion: sriovctl.io/v1alpha1
+kind: NodePolicy
+metadata: { name: far }
+spec:
+  selector: { pfNames: [ens1f0] }
+  numVfs: 256
+  vfGroups:
+    - ${group}
+`,
+  );
+}
+
+describe('plan / apply / diff on VFs the kernel does not report (256 VFs)', () => {
+  const FAR = farPolicy('far.yaml', '{ range: 200-201, vlan: 100 }');
+
+  it('diff calls them "cannot be verified" with exit 4, never a difference', async () => {
+    const r = await runCli(['--sim', 'e810-8x256', 'diff', '-f', FAR]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe(
+      "No drift in what the kernel reports.\nCannot be verified: 2 settings on VFs 200-201 of ens1f0 (the kernel's netlink VF list does not include those VFs).\n",
+    );
+    const json = JSON.parse(
+      (await runCli(['--sim', 'e810-8x256', 'diff', '-f', FAR, '--json'])).stdout,
+    ) as { drift: boolean; verdict: string; unverified: unknown[] };
+    expect(json).toMatchObject({
+      drift: false,
+      verdict: 'unverified',
+      unverified: [{ pf: '0000:17:00.0', name: 'ens1f0', vfs: [200, 201], settings: 2 }],
+    });
+  });
+
+  it('apply says it could not verify them, with exit 4, not "applied and verified"', async () => {
+    const r = await runCli(['--sim', 'e810-8x256', 'apply', '-f', FAR]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).not.toContain('verified: the host matches');
+    expect(r.stdout).toContain(
+      "Applied; 2 settings on VFs 200-201 of ens1f0 could not be verified: the kernel's netlink VF list does not include those VFs.",
+    );
+  });
+
+  it('apply sets a MAC and a maximum rate alone there without failing halfway', async () => {
+    const r = await runCli([
+      '--sim',
+      'e810-8x256',
+      'apply',
+      '-f',
+      farPolicy('far-rate.yaml', '{ range: 200, mac: auto, maxTxRate: 1000 }'),
+    ]);
+    expect(r.stderr).not.toContain('failed');
+    expect(r.stderr).toMatch(/\[2\/2\] done/);
+    expect(r.code).toBe(4);
+  });
+
+  it('plan refuses a minimum rate alone there before anything runs (exit 65, located)', async () => {
+    const f = farPolicy('far-min.yaml', '{ range: 200, minTxRate: 10 }');
+    const r = await runCli(['--sim', 'e810-8x256', 'plan', '-f', f]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(
+      `${f}:8:21: spec.vfGroups[0].minTxRate: cannot be set alone on VF 200 of ens1f0 (0000:17:00.0): the kernel sets minTxRate only together with maxTxRate, and it does not report this VF's current maxTxRate (it is past its netlink VF list) — give maxTxRate too (0 = no limit)`,
+    );
+  });
+});
+
+describe('plan refusals', () => {
+  const UPLINK = policy(
+    'uplink.yaml',
+    `apiVersion: sriovctl.io/v1alpha1
+kind: NodePolicy
+metadata: { name: uplink }
+spec:
+  selector: { pfNames: [enp4s0f0] }
+  numVfs: 4
+  mtu: 9000
+`,
+  );
+
+  it('plan and apply --dry-run exit 3 when the plan is refused, as apply does', async () => {
+    const plan = await runCli(['--sim', 'small-82599', 'plan', '-f', UPLINK]);
+    expect(plan.stdout).toContain('refused: enp4s0f0 carries the default route');
+    expect(plan.code).toBe(3);
+    const dry = await runCli(['--sim', 'small-82599', 'apply', '--dry-run', '-f', UPLINK]);
+    expect(dry.code).toBe(3);
+    const allowed = await runCli([
+      '--sim',
+      'small-82599',
+      'plan',
+      '--allow-default-route',
+      '-f',
+      UPLINK,
+    ]);
+    expect(allowed.code).toBe(0);
+  });
+});
+
 function TENANT_WITH(from: string, to: string): string {
   return `apiVersion: sriovctl.io/v1alpha1
 kind: NodePolicy

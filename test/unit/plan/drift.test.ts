@@ -196,3 +196,44 @@ it('still leaves taking a VF away from its driver to a human', async () => {
     ['bind VFs 1 of ens1f1: none', 'rebinding takes VF 1 away from its current driver and user'],
   ]);
 });
+
+it('calls settings the kernel does not report unverified: not drift, and never repaired blindly', async () => {
+  const h = await loadSimHost('e810-8x256', { timing: 'off' });
+  cleanup.push(() => h.close());
+  const far: PlanTarget = {
+    pciAddress: pciAddress('0000:17:00.0'),
+    numVfs: 256,
+    vfs: [
+      { vfIndex: 10, driver: 'host', settings: { trust: false } },
+      { vfIndex: 200, driver: 'host', settings: { vlan: { vlan: 42, qos: 0, proto: '802.1Q' } } },
+    ],
+  };
+  const events: DriftEvent[] = [];
+  const w = new DriftWatcher(h, () => [far], {
+    repair: true,
+    intervalMs: 60_000,
+    debounceMs: 5,
+    onEvent: (e) => events.push(e),
+  });
+  cleanup.push(() => w.stop());
+  await w.start();
+  expect(events).toEqual([
+    expect.objectContaining({
+      type: 'in-sync',
+      unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1 }],
+    }),
+  ]);
+  // Nothing was written to VF 200: the watcher does not re-apply what it cannot read.
+  expect(h.pf('ens1f0').sriov!.vfState[200]!.vlan).toBe(0);
+  // A difference it can read is still drift, and repaired; VF 200 stays out of the repair.
+  h.outOfBand([{ kind: 'vf', pf: ifName('ens1f0'), vf: 10, trust: true }]);
+  await w.trigger('manual');
+  const drift = events.find((e) => e.type === 'drift');
+  expect(drift).toMatchObject({
+    steps: [{ what: 'apply VF settings to VFs 10 of ens1f0' }],
+    unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1 }],
+  });
+  expect(events.map((e) => e.type)).toContain('repaired');
+  expect(h.pf('ens1f0').sriov!.vfState[10]!.trust).toBe(false);
+  expect(h.pf('ens1f0').sriov!.vfState[200]!.vlan).toBe(0);
+});
