@@ -141,6 +141,24 @@ describe('link dump', () => {
 });
 
 describe('VF settings', () => {
+  it('the legacy rate (IFLA_VF_TX_RATE) keeps the minimum the kernel has, even past a truncated list', async () => {
+    const h = await boot('e810-8x256');
+    expect(
+      await h.linkApply([vf('ens1f0', 250, { rate: { minTxRate: 100, maxTxRate: 500 } })]),
+    ).toEqual([{ ok: true }]);
+    expect(await h.linkApply([vf('ens1f0', 250, { txRate: 2000 })])).toEqual([{ ok: true }]);
+    expect(h.pf('ens1f0').sriov!.vfState[250]).toMatchObject({ minTxRate: 100, maxTxRate: 2000 });
+    // Below the kept minimum, or on a VF that does not exist: the kernel's EINVAL.
+    const [below, none] = await h.linkApply([
+      vf('ens1f0', 250, { txRate: 50 }),
+      vf('ens1f0', 300, { txRate: 50 }),
+    ]);
+    expect([below, none]).toEqual([
+      { ok: false, errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' },
+      { ok: false, errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' },
+    ]);
+  });
+
   it('applies mac, vlan/qos, rates, spoofchk, trust and link state and reads them back', async () => {
     const h = await boot('dual-socket-e810-cx6');
     const r = await h.linkApply([
