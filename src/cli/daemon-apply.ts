@@ -10,11 +10,11 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import type { ApplyStarted, PlanAnswer } from '../daemon/policy-ops.js';
 import type { ReconcileReport } from '../ledger/ledger.js';
 import type { PolicyText } from '../policy/index.js';
-import { unverifiedText, type Unverified, type Verdict } from '../policy/verify.js';
+import type { Unverified, Verdict } from '../policy/verify.js';
 import { ApiClient, ApiProblemError, ApiUnavailableError, type Problem } from './api-client.js';
-import { confirmDisruptive, printStep } from './apply-output.js';
+import { confirmDisruptive, printStep, unverifiedLine } from './apply-output.js';
 import { reportProblem } from './commands/api-command.js';
-import { EXIT, PLAN_EXIT } from './exit-codes.js';
+import { EXIT, exitForVerdict, PLAN_EXIT } from './exit-codes.js';
 import { styleFor } from './format.js';
 import { println, type CliIo } from './io.js';
 
@@ -236,7 +236,7 @@ export async function applyThroughDaemon(
       setExit(2);
       return;
     }
-    const unverified = result.unverified?.length ? unverifiedText(result.unverified) : null;
+    const unverified = result.unverified?.length ? result.unverified : null;
     if (!flags.json) {
       if (result.remaining)
         println(
@@ -246,16 +246,9 @@ export async function applyThroughDaemon(
       else if (!unverified)
         println(io.stdout, out.c.green('Applied and verified: the host matches the policy.'));
       if (unverified)
-        println(
-          io.stdout,
-          out.c.yellow(
-            `${result.remaining ? 'Also' : 'Applied;'} ${unverified} could not be verified: the kernel's netlink VF list does not include those VFs.`,
-          ),
-        );
+        println(io.stdout, out.c.yellow(unverifiedLine(unverified, Boolean(result.remaining))));
     }
-    setExit(
-      result.remaining ? PLAN_EXIT.differs : unverified ? PLAN_EXIT.unverified : PLAN_EXIT.ok,
-    );
+    setExit(exitForVerdict(result.remaining ? 'differs' : unverified ? 'unverified' : 'verified'));
   } catch (e) {
     if (!(e instanceof ApiProblemError)) throw e;
     reportProblem(io, locateProblem(e.problem, combined), flags.json === true);

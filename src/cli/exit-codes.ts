@@ -6,6 +6,7 @@
  */
 import { SriovctlError } from '../host/errors.js';
 import type { CheckStatus } from '../doctor/types.js';
+import type { Verdict } from '../policy/verify.js';
 
 export const EXIT = {
   ok: 0,
@@ -38,6 +39,12 @@ export const PLAN_EXIT = {
   /** The policy files are invalid or do not fit this host. */
   invalidPolicy: 65,
 } as const;
+
+/** Exit code of diff and of apply's read-back for what verify() found. */
+export function exitForVerdict(verdict: Verdict): number {
+  if (verdict === 'differs') return PLAN_EXIT.differs;
+  return verdict === 'unverified' ? PLAN_EXIT.unverified : PLAN_EXIT.ok;
+}
 
 /** Exit code for a doctor run: 0 pass/info, 1 warn, 2 fail. */
 export function exitForStatus(worst: CheckStatus): number {

@@ -22,9 +22,9 @@ import {
   ApiUnavailableError,
   DEFAULT_API_SOCKET,
 } from '../api-client.js';
-import { confirmDisruptive, printStep } from '../apply-output.js';
+import { confirmDisruptive, printStep, unverifiedLine } from '../apply-output.js';
 import { applyThroughDaemon, combinePolicies, daemonForApply } from '../daemon-apply.js';
-import { EXIT, PLAN_EXIT, UsageError } from '../exit-codes.js';
+import { EXIT, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { recordApplied, waitForPfsBeforeApply } from '../persist-hooks.js';
@@ -276,13 +276,7 @@ export function planCommands(program: Command, ctx: CommandContext): void {
             ];
       println(ctx.io.stdout, [...lines, ...(unknown ? [style.c.yellow(unknown)] : [])].join('\n'));
     }
-    ctx.setExitCode(
-      v.verdict === 'differs'
-        ? PLAN_EXIT.differs
-        : v.verdict === 'unverified'
-          ? PLAN_EXIT.unverified
-          : PLAN_EXIT.ok,
-    );
+    ctx.setExitCode(exitForVerdict(v.verdict));
   });
 
   withCommon(
@@ -400,17 +394,9 @@ consumers. --timeout applies to direct applies only.`,
         if (v.unverified.length)
           println(
             ctx.io.stdout,
-            out.c.yellow(
-              `${v.verdict === 'differs' ? 'Also' : 'Applied;'} ${unverifiedText(v.unverified)} could not be verified: the kernel's netlink VF list does not include those VFs.`,
-            ),
+            out.c.yellow(unverifiedLine(v.unverified, v.verdict === 'differs')),
           );
       }
-      ctx.setExitCode(
-        v.verdict === 'differs'
-          ? PLAN_EXIT.differs
-          : v.verdict === 'unverified'
-            ? PLAN_EXIT.unverified
-            : PLAN_EXIT.ok,
-      );
+      ctx.setExitCode(exitForVerdict(v.verdict));
     });
 }

@@ -11,7 +11,7 @@ import type { DaemonEvent } from '../../../src/metrics/events.js';
 import { parsePolicyDocuments, resolvePolicies } from '../../../src/policy/index.js';
 import type { ProblemBody } from '../../support/api-fixture.js';
 import { openConsoleFixture, PRINCIPALS, type ConsoleFixture } from './console-fixture.js';
-import { GROW, SHRINK } from '../../support/policy-texts.js';
+import { farPolicy, GROW, SHRINK } from '../../support/policy-texts.js';
 
 let f: ConsoleFixture;
 
@@ -399,15 +399,7 @@ describe('an apply to VFs the kernel does not report (256-VF PFs)', () => {
   it('says what it could not verify instead of "applied and verified"', async () => {
     await f.close();
     f = await openConsoleFixture({ fixture: 'e810-8x256' });
-    const text = `apiVersion: sriovctl.io/v1alpha1
-kind: NodePolicy
-metadata: { name: far }
-spec:
-  selector: { pfNames: [ens1f0] }
-  numVfs: 256
-  vfGroups:
-    - { range: 200-201, vlan: 100, maxTxRate: 1000 }
-`;
+    const text = farPolicy('{ range: 200-201, vlan: 100, maxTxRate: 1000 }');
     const plan = (await f.as('admin', 'POST', '/policies/plan', { text })).body as PlanAnswer;
     expect(plan.plan.steps.map((s) => [s.kind, s.basis])).toEqual([['vfSettings', 'unknown']]);
     const r = await f.as('admin', 'POST', '/policies/apply', { text, confirmDisruptive: false });

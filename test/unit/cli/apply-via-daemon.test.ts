@@ -9,7 +9,7 @@ import { combinePolicies, locateInFiles } from '../../../src/cli/daemon-apply.js
 import { discover } from '../../../src/inventory/discover.js';
 import { openConsoleFixture, type ConsoleFixture } from '../api-console/console-fixture.js';
 import { runCli } from './run-cli.js';
-import { GROW, SHRINK } from '../../support/policy-texts.js';
+import { farPolicy, GROW, SHRINK } from '../../support/policy-texts.js';
 
 let f: ConsoleFixture;
 const file = (name: string, text: string) => {
@@ -100,15 +100,7 @@ describe('sriovctl apply through the daemon', () => {
   it('says what it could not verify on VFs the kernel does not report, with exit 4', async () => {
     await f.close();
     f = await openConsoleFixture({ fixture: 'e810-8x256' });
-    const far = `apiVersion: sriovctl.io/v1alpha1
-kind: NodePolicy
-metadata: { name: far }
-spec:
-  selector: { pfNames: [ens1f0] }
-  numVfs: 256
-  vfGroups:
-    - { range: 200-201, vlan: 100 }
-`;
+    const far = farPolicy('{ range: 200-201, vlan: 100 }');
     const r = await viaDaemon(['-f', file('far.yaml', far)]);
     expect(r.stdout).not.toContain('Applied and verified');
     expect(r.stdout).toContain(

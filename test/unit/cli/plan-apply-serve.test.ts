@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { farPolicy } from '../../support/policy-texts.js';
 import { runCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sriovctl-cli-'));
@@ -93,24 +94,13 @@ describe('plan / apply / diff', () => {
   });
 });
 
-/** ens1f0 of e810-8x256 has 256 VFs; `ip link` reports 0-33 of them. */
-function farPolicy(name: string, group: string): string {
-  return policy(
-    name,
-    `apiVersion: sriovctl.io/v1alpha1
-kind: NodePolicy
-metadata: { name: far }
-spec:
-  selector: { pfNames: [ens1f0] }
-  numVfs: 256
-  vfGroups:
-    - ${group}
-`,
-  );
+/** A policy file over ens1f0 of e810-8x256, whose VFs past 33 `ip link` does not report. */
+function farFile(name: string, group: string): string {
+  return policy(name, farPolicy(group));
 }
 
 describe('plan / apply / diff on VFs the kernel does not report (256 VFs)', () => {
-  const FAR = farPolicy('far.yaml', '{ range: 200-201, vlan: 100 }');
+  const FAR = farFile('far.yaml', '{ range: 200-201, vlan: 100 }');
 
   it('diff calls them "cannot be verified" with exit 4, never a difference', async () => {
     const r = await runCli(['--sim', 'e810-8x256', 'diff', '-f', FAR]);
@@ -143,7 +133,7 @@ describe('plan / apply / diff on VFs the kernel does not report (256 VFs)', () =
       'e810-8x256',
       'apply',
       '-f',
-      farPolicy('far-rate.yaml', '{ range: 200, mac: auto, maxTxRate: 1000 }'),
+      farFile('far-rate.yaml', '{ range: 200, mac: auto, maxTxRate: 1000 }'),
     ]);
     expect(r.stderr).not.toContain('failed');
     expect(r.stderr).toMatch(/\[2\/2\] done/);
@@ -151,7 +141,7 @@ describe('plan / apply / diff on VFs the kernel does not report (256 VFs)', () =
   });
 
   it('plan refuses a minimum rate alone there before anything runs (exit 65, located)', async () => {
-    const f = farPolicy('far-min.yaml', '{ range: 200, minTxRate: 10 }');
+    const f = farFile('far-min.yaml', '{ range: 200, minTxRate: 10 }');
     const r = await runCli(['--sim', 'e810-8x256', 'plan', '-f', f]);
     expect(r.code).toBe(65);
     expect(r.stderr).toContain(

@@ -38,9 +38,15 @@ async function applied(): Promise<SimHost> {
   return h;
 }
 
-async function watch(h: SimHost, repair: boolean, debounceMs = 5, gate?: HostGate) {
+async function watch(
+  h: SimHost,
+  repair: boolean,
+  debounceMs = 5,
+  gate?: HostGate,
+  targets: PlanTarget[] = [TARGET],
+) {
   const events: DriftEvent[] = [];
-  const w = new DriftWatcher(h, () => [TARGET], {
+  const w = new DriftWatcher(h, () => targets, {
     repair,
     intervalMs: 60_000,
     debounceMs,
@@ -55,7 +61,7 @@ async function watch(h: SimHost, repair: boolean, debounceMs = 5, gate?: HostGat
     }
     return events.filter((e) => e.type === type);
   };
-  return { events, until };
+  return { events, until, watcher: w };
 }
 
 it('reports an out-of-band VLAN change as drift when a link event arrives', async () => {
@@ -166,14 +172,9 @@ it('repairs a VF unbound out of band under drift: repair: binding a VF nobody ha
   const vf1 = (await discover(h)).pfs
     .find((p) => p.netdev === 'ens1f1')!
     .vfs.find((v) => v.vfIndex === 1)!.pciAddress!;
-  const events: DriftEvent[] = [];
-  const w = new DriftWatcher(h, () => [{ ...TARGET, drift: 'repair' }], {
-    intervalMs: 60_000,
-    debounceMs: 5,
-    onEvent: (e) => events.push(e),
-  });
-  cleanup.push(() => w.stop());
-  await w.start();
+  const { events, watcher: w } = await watch(h, false, 5, undefined, [
+    { ...TARGET, drift: 'repair' },
+  ]);
   await h.writeFile(`/sys/bus/pci/devices/${vf1}/driver/unbind`, vf1);
   await w.trigger('manual');
   const drift = events.find((e) => e.type === 'drift');
@@ -208,15 +209,7 @@ it('calls settings the kernel does not report unverified: not drift, and never r
       { vfIndex: 200, driver: 'host', settings: { vlan: { vlan: 42, qos: 0, proto: '802.1Q' } } },
     ],
   };
-  const events: DriftEvent[] = [];
-  const w = new DriftWatcher(h, () => [far], {
-    repair: true,
-    intervalMs: 60_000,
-    debounceMs: 5,
-    onEvent: (e) => events.push(e),
-  });
-  cleanup.push(() => w.stop());
-  await w.start();
+  const { events, watcher: w } = await watch(h, true, 5, undefined, [far]);
   expect(events).toEqual([
     expect.objectContaining({
       type: 'in-sync',
