@@ -2,7 +2,9 @@
  * The planner: the difference between the desired state and a discovered host, as ordered steps in
  * the order real drivers need (linux-sriov-abi.md; issue 4): PF up and MTU, eswitch mode, the VF
  * count (through 0 when it must change), wait for the VFs, admin MACs while the VFs are still on
- * their host driver, driver changes, then the remaining VF settings. Pure: snapshot in, plan out.
+ * their host driver, driver changes, the remaining VF settings, and PF down last. Each step says
+ * whether it is planned because the host differs or because the current values cannot be read
+ * (steps.ts, StepBasis). Pure: snapshot in (plus what the ledger knows, as data), plan out.
  */
 import type { EswitchMode } from '../host/host.js';
 import type { MacAddress, PciAddress, PfId } from '../host/names.js';
