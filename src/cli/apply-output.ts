@@ -2,6 +2,7 @@
  * What `sriovctl apply` prints and asks, the same whether it applies from this process or through
  * the daemon: the confirmation for disruptive steps and the progress line of each step.
  */
+import { unverifiedText, type Unverified } from '../policy/verify.js';
 import type { Style } from './format.js';
 import { println, type CliIo } from './io.js';
 
@@ -34,4 +35,12 @@ export function printStep(
   else if (e.status === 'done')
     println(io.stderr, `${n} ${err.c.green('done')} (${Math.round(e.ms ?? 0)} ms)`);
   else if (e.status === 'failed') println(io.stderr, `${n} ${err.c.red('failed')}`);
+}
+
+/**
+ * The read-back's line for settings nothing could read back (VFs past a truncated netlink VF
+ * list): never "verified"; `also` when a line about differences came first.
+ */
+export function unverifiedLine(unverified: readonly Unverified[], also: boolean): string {
+  return `${also ? 'Also' : 'Applied;'} ${unverifiedText(unverified)} could not be verified: the kernel's netlink VF list does not include those VFs.`;
 }

@@ -10,10 +10,11 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import type { ApplyStarted, PlanAnswer } from '../daemon/policy-ops.js';
 import type { ReconcileReport } from '../ledger/ledger.js';
 import type { PolicyText } from '../policy/index.js';
+import type { Unverified, Verdict } from '../policy/verify.js';
 import { ApiClient, ApiProblemError, ApiUnavailableError, type Problem } from './api-client.js';
-import { confirmDisruptive, printStep } from './apply-output.js';
+import { confirmDisruptive, printStep, unverifiedLine } from './apply-output.js';
 import { reportProblem } from './commands/api-command.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, exitForVerdict, PLAN_EXIT } from './exit-codes.js';
 import { styleFor } from './format.js';
 import { println, type CliIo } from './io.js';
 
@@ -121,6 +122,9 @@ interface ApplyDone {
   error?: string;
   hint?: string;
   remaining: number | null;
+  /** Absent from daemons older than the typed read-back: judged by `remaining` alone then. */
+  verdict?: Verdict | null;
+  unverified?: Unverified[];
   reconciled?: ReconcileReport;
 }
 
@@ -138,7 +142,7 @@ function locateProblem(p: Problem, combined: CombinedPolicy): Problem {
 /**
  * Plans and applies through the daemon. `renderPlan` prints the plan as the direct apply does.
  * Exit codes as `sriovctl apply`: 0 verified, 1 read-back differs, 2 a step failed, 3 refused,
- * 65 the policy does not fit this host; the daemon's other problems as every API command maps them.
+ * 4 applied but some settings cannot be verified, 65 the policy does not fit this host; the daemon's other problems as every API command maps them.
  */
 export async function applyThroughDaemon(
   io: CliIo,
@@ -168,6 +172,7 @@ export async function applyThroughDaemon(
     if (flags.dryRun) {
       if (flags.json)
         io.stdout.write(`${JSON.stringify({ ...answer, applied: false }, null, 2)}\n`);
+      if (plan.refusals.length) setExit(PLAN_EXIT.refused);
       return;
     }
     if (plan.refusals.length) {
@@ -231,14 +236,19 @@ export async function applyThroughDaemon(
       setExit(2);
       return;
     }
-    if (!flags.json)
-      println(
-        io.stdout,
-        result.remaining
-          ? out.c.yellow(`Applied, but read-back still differs in ${result.remaining} step(s).`)
-          : out.c.green('Applied and verified: the host matches the policy.'),
-      );
-    setExit(result.remaining ? 1 : EXIT.ok);
+    const unverified = result.unverified?.length ? result.unverified : null;
+    if (!flags.json) {
+      if (result.remaining)
+        println(
+          io.stdout,
+          out.c.yellow(`Applied, but read-back still differs in ${result.remaining} step(s).`),
+        );
+      else if (!unverified)
+        println(io.stdout, out.c.green('Applied and verified: the host matches the policy.'));
+      if (unverified)
+        println(io.stdout, out.c.yellow(unverifiedLine(unverified, Boolean(result.remaining))));
+    }
+    setExit(exitForVerdict(result.remaining ? 'differs' : unverified ? 'unverified' : 'verified'));
   } catch (e) {
     if (!(e instanceof ApiProblemError)) throw e;
     reportProblem(io, locateProblem(e.problem, combined), flags.json === true);

@@ -6,6 +6,7 @@
  */
 import { SriovctlError } from '../host/errors.js';
 import type { CheckStatus } from '../doctor/types.js';
+import type { Verdict } from '../policy/verify.js';
 
 export const EXIT = {
   ok: 0,
@@ -20,6 +21,30 @@ export const EXIT = {
   /** API commands: no or bad token, role too low, another tenant's resource. */
   noperm: 77,
 } as const;
+
+/**
+ * `plan`, `apply` and `diff` (their --help and README list them). Unverified is its own code: a
+ * setting sriovctl cannot read back is neither verified (0) nor known to differ (1).
+ */
+export const PLAN_EXIT = {
+  ok: 0,
+  /** diff: the host differs from the policy; apply: applied, but read-back differs. */
+  differs: 1,
+  /** apply: a step failed. */
+  stepFailed: 2,
+  /** plan and apply: refused (needs --yes, --force or --allow-default-route). */
+  refused: 3,
+  /** diff and apply: what can be read matches, but some settings cannot be read back at all. */
+  unverified: 4,
+  /** The policy files are invalid or do not fit this host. */
+  invalidPolicy: 65,
+} as const;
+
+/** Exit code of diff and of apply's read-back for what verify() found. */
+export function exitForVerdict(verdict: Verdict): number {
+  if (verdict === 'differs') return PLAN_EXIT.differs;
+  return verdict === 'unverified' ? PLAN_EXIT.unverified : PLAN_EXIT.ok;
+}
 
 /** Exit code for a doctor run: 0 pass/info, 1 warn, 2 fail. */
 export function exitForStatus(worst: CheckStatus): number {

@@ -8,6 +8,7 @@ import type { Ledger, LedgerEvent, ReconcileReport } from '../ledger/ledger.js';
 import type { Attachment } from '../ledger/types.js';
 import type { DaemonEvent, EventBus, EventLevel, NewEvent } from '../metrics/events.js';
 import type { DriftEvent } from '../policy/drift.js';
+import { unverifiedText } from '../policy/verify.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -144,11 +145,13 @@ export function driftToBus(bus: EventBus): (e: DriftEvent) => void {
   return (e) => {
     switch (e.type) {
       case 'in-sync':
-        return enter('in-sync', {
+        return enter(`in-sync ${JSON.stringify(e.unverified ?? [])}`, {
           kind: 'drift.in-sync',
           level: 'info',
-          message: 'the host matches the policy',
-          data: { trigger: e.trigger },
+          message: e.unverified?.length
+            ? `the host matches the policy in everything the kernel reports; ${unverifiedText(e.unverified)} cannot be verified (not in the kernel's netlink VF list)`
+            : 'the host matches the policy',
+          data: { trigger: e.trigger, ...(e.unverified ? { unverified: e.unverified } : {}) },
         });
       case 'drift':
         return enter(`drift ${JSON.stringify(e.steps)}`, {

@@ -13,14 +13,16 @@ import { discover } from '../inventory/discover.js';
 import type { Inventory } from '../inventory/types.js';
 import { LedgerError } from '../ledger/errors.js';
 import type { Actor, Ledger, ReconcileReport } from '../ledger/ledger.js';
-import type { Attachment } from '../ledger/types.js';
+import { poolMembers } from '../ledger/placement.js';
+import type { Attachment, Pool } from '../ledger/types.js';
 import type { EventBus } from '../metrics/events.js';
 import { recordAppliedState } from '../persist/state.js';
 import { applyPlan, type ApplyResult } from '../policy/apply.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { parsePolicyDocuments, resolvePolicies, type PolicyIssue } from '../policy/index.js';
-import { planChanges, type PlanOptions, type PlanTarget } from '../policy/plan.js';
+import { planChanges, type LedgerVf, type PlanOptions, type PlanTarget } from '../policy/plan.js';
 import type { Plan, Step } from '../policy/steps.js';
+import { unverifiedText, verify, type Unverified, type Verdict } from '../policy/verify.js';
 
 /** The name policy text goes by in messages (`text:3:7: spec.numVfs: ...`). */
 export const POLICY_TEXT_NAME = 'text';
@@ -89,16 +91,60 @@ export function affectedAttachments(
   return out;
 }
 
+/** What an apply's read-back found: steps still differing, and settings nothing can read back. */
+export interface ReadBack {
+  verdict: Verdict;
+  /** Steps still needed because the host differs. */
+  remaining: number;
+  /** Settings on VFs the kernel's netlink VF list leaves out: neither verified nor differing. */
+  unverified: Unverified[];
+  unverifiedSettings: number;
+}
+
+/** The read-back after an apply: a fresh plan against the same desired state, judged by verify(). */
+function readBack(p: Prepared, inv: Inventory): ReadBack {
+  const v = verify(planChanges(p.desired, inv, p.opts));
+  return {
+    verdict: v.verdict,
+    remaining: v.differs.length,
+    unverified: v.unverified,
+    unverifiedSettings: v.unverifiedSettings,
+  };
+}
+
+/** The attachments that hold a VF: every state but orphaned (whose VF is gone). */
+function holding(a: Attachment): boolean {
+  return a.state !== 'orphaned';
+}
+
 /**
- * Steps still needed after an apply, from a fresh discovery. VFs past a truncated netlink VF list
- * cannot be read back; when that is all that differs, the apply counts as verified (as in the CLI).
+ * What the ledger knows about this host's VFs, for the planner: each VF of a pool is free or held,
+ * and a VF an attachment holds is held even outside every pool. Pure.
  */
-function readBack(p: Prepared, inv: Inventory): number {
-  const after = planChanges(p.desired, inv, p.opts);
-  const unreadableOnly =
-    after.steps.every((s) => s.kind === 'vfSettings' || s.kind === 'vfMacs') &&
-    after.notes.some((n) => n.includes('truncated'));
-  return unreadableOnly ? 0 : after.steps.length;
+export function ledgerKnowledge(
+  inv: Inventory,
+  pools: readonly Pool[],
+  attachments: readonly Attachment[],
+  hostname: string,
+): LedgerVf[] {
+  const key = (pf: string, vf: number) => `${pf}#${vf}`;
+  const out = new Map<string, LedgerVf>();
+  for (const pool of pools)
+    for (const { pf, vf } of poolMembers(pool, inv))
+      out.set(key(pf.pciAddress, vf.vfIndex), {
+        pf: pf.pciAddress,
+        vfIndex: vf.vfIndex,
+        heldBy: null,
+      });
+  for (const a of attachments) {
+    if (a.host !== hostname || !holding(a)) continue;
+    out.set(key(a.pf, a.vfIndex), {
+      pf: a.pf,
+      vfIndex: a.vfIndex,
+      heldBy: `attachment ${a.id} (${a.tenant}/${a.consumer.kind}:${a.consumer.name}, ${a.state})`,
+    });
+  }
+  return [...out.values()];
 }
 
 export interface PolicyOpsDeps {
@@ -123,6 +169,7 @@ function shapeOf(t: PlanTarget): string {
     numVfs: t.numVfs,
     mtu: t.mtu ?? null,
     eswitchMode: t.eswitchMode ?? null,
+    adminState: t.adminState ?? 'unchanged',
     vfs: [...t.vfs]
       .sort((a, b) => a.vfIndex - b.vfIndex)
       .map((v) => ({ i: v.vfIndex, d: v.driver, s: v.settings, m: v.mtu ?? null })),
@@ -174,12 +221,15 @@ export class PolicyOps {
     const inv: Inventory = await discover(this.deps.host);
     const r = resolvePolicies(parsed.policies, inv);
     if (r.errors.length) throw new PolicyTextError(r.errors);
+    const { store, hostname } = this.deps.ledger;
+    const attachments = await store.listAttachments();
     const opts: PlanOptions = {
       allowDefaultRoute: req.allowDefaultRoute === true,
       force: req.force === true,
+      // Who holds which VF is the ledger's to say, not a guess from the VF's driver.
+      ledger: ledgerKnowledge(inv, await store.listPools(), attachments, hostname),
     };
     const plan = planChanges(r.desired, inv, opts);
-    const attachments = await this.deps.ledger.store.listAttachments();
     const conflicts = this.deps.kept ? keptConflicts(r.desired, this.deps.kept) : [];
     return {
       plan,
@@ -300,7 +350,7 @@ export class PolicyOps {
     let error = null as string | null;
     let hint: string | undefined;
     let reconciled = null as ReconcileReport | null;
-    let remaining = null as number | null;
+    let checked = null as ReadBack | null;
     try {
       // Alone on the host: attaches and detaches are refused from here on, those already running
       // finish first, and the attachments the plan touches are read after them.
@@ -335,7 +385,7 @@ export class PolicyOps {
             hint = `applied, but the applied state was not recorded: ${e instanceof Error ? e.message : String(e)}`;
           });
         ledger.inventory.invalidate();
-        if (r.ok) remaining = readBack(p, await discover(host));
+        if (r.ok) checked = readBack(p, await discover(host));
         const ran = r.outcomes.some((o) => o.status !== 'skipped');
         // Still holding the host: VFs recreated under their consumers get their settings back
         // before anyone else can attach them.
@@ -367,13 +417,17 @@ export class PolicyOps {
         );
       })
       .catch(() => undefined);
+    const remaining = checked?.remaining ?? null;
+    const unverified = checked?.unverified.length ? unverifiedText(checked.unverified) : null;
     bus.publish({
       kind: 'apply.done',
-      level: ok ? (remaining ? 'warn' : 'info') : 'error',
+      level: ok ? (remaining || unverified ? 'warn' : 'info') : 'error',
       message: ok
         ? remaining
-          ? `policy applied, but read-back still differs in ${remaining} step(s)`
-          : 'policy applied and verified: the host matches the policy'
+          ? `policy applied, but read-back still differs in ${remaining} step(s)${unverified ? `; ${unverified} could not be verified` : ''}`
+          : unverified
+            ? `policy applied; ${unverified} could not be verified: the kernel's netlink VF list does not include those VFs`
+            : 'policy applied and verified: the host matches the policy'
         : `policy apply failed: ${error}`,
       data: {
         operation,
@@ -381,6 +435,9 @@ export class PolicyOps {
         ...(error !== null ? { error } : {}),
         ...(hint !== undefined ? { hint } : {}),
         remaining,
+        verdict: checked?.verdict ?? null,
+        unverified: checked?.unverified ?? [],
+        unverifiedSettings: checked?.unverifiedSettings ?? 0,
         outcomes,
         ...(reconciled ? { reconciled } : {}),
       },

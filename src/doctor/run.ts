@@ -16,6 +16,16 @@ import type { CheckResult, DoctorReport } from './types.js';
 export const NO_SRIOV_DEVICES =
   'No SR-IOV capable devices found on this host (no PCI device under /sys/bus/pci/devices has sriov_totalvfs).';
 
+/** Where each PF was found: PCI PFs by sriov_totalvfs, netdevsim devices on their own bus. */
+function pfEvidence(inv: Inventory): string[] {
+  const pci = inv.pfs.filter((p) => p.bus !== 'netdevsim').map((p) => p.pciAddress);
+  const nsim = inv.pfs.filter((p) => p.bus === 'netdevsim').map((p) => p.pciAddress);
+  const out: string[] = [];
+  if (pci.length) out.push(`/sys/bus/pci/devices/*/sriov_totalvfs: ${pci.join(', ')}`);
+  if (nsim.length) out.push(`/sys/bus/netdevsim/devices/*/sriov_numvfs: ${nsim.join(', ')}`);
+  return out;
+}
+
 function checkHasPfs(inv: Inventory): CheckResult {
   const n = inv.pfs.length;
   if (n === 0) {
@@ -24,7 +34,10 @@ function checkHasPfs(inv: Inventory): CheckResult {
       title: NO_SRIOV_DEVICES,
       status: 'info',
       scope: 'host',
-      evidence: ['/sys/bus/pci/devices/*/sriov_totalvfs: none'],
+      evidence: [
+        '/sys/bus/pci/devices/*/sriov_totalvfs: none',
+        '/sys/bus/netdevsim/devices/*/sriov_numvfs: none',
+      ],
     });
   }
   return result({
@@ -32,9 +45,7 @@ function checkHasPfs(inv: Inventory): CheckResult {
     title: `${n} SR-IOV capable PF${n === 1 ? '' : 's'} found`,
     status: 'pass',
     scope: 'host',
-    evidence: [
-      `/sys/bus/pci/devices/*/sriov_totalvfs: ${inv.pfs.map((p) => p.pciAddress).join(', ')}`,
-    ],
+    evidence: pfEvidence(inv),
   });
 }
 

@@ -1,8 +1,11 @@
 /**
  * Applying VF settings through the PF (rtnetlink via one `ip -batch`), then reading them back.
- * Rates always go out with both sides: with one side, iproute2 looks the other up in a dump and
- * exits the whole batch when the VF is not in it (PFs with more than ~220 VFs). Transient refusals
- * right after VF creation (EAGAIN while an i40e VF resets) are retried with bounded backoff.
+ * A rate never goes out with one side left for iproute2 to fill: it would look the other side up in
+ * a dump and exit the whole batch when the VF is not in it (PFs with more than ~220 VFs). A maximum
+ * alone goes as the legacy IFLA_VF_TX_RATE, for which the kernel keeps the VF's current minimum
+ * itself (nothing needs reading); a minimum alone is completed with the current maximum read from a
+ * dump, and refused for a VF the dump leaves out (the planner refuses that up front). Transient
+ * refusals right after VF creation (EAGAIN while an i40e VF resets) are retried with bounded backoff.
  */
 import type { ErrnoName } from '../host/errors.js';
 import type {
@@ -60,7 +63,12 @@ function findLink(links: LinkInfo[], pf: IfName): LinkInfo | undefined {
   return links.find((l) => l.ifname === pf);
 }
 
-/** The change for one VF, with rates completed from the current state so both sides are sent. */
+/** Whether a VF's settings give a minimum rate without a maximum (the current one must be read). */
+function minOnly(s: VfSettings): boolean {
+  return s.minTxRate !== undefined && s.maxTxRate === undefined;
+}
+
+/** The change for one VF; see the module comment for how one-sided rates go out. */
 function toChange(
   pf: IfName,
   vf: number,
@@ -70,19 +78,21 @@ function toChange(
   const change: VfChange = { kind: 'vf', pf, vf };
   if (s.mac !== undefined) change.mac = s.mac;
   if (s.vlan !== undefined) change.vlan = s.vlan;
-  if (s.minTxRate !== undefined || s.maxTxRate !== undefined) {
-    const min = s.minTxRate ?? current?.minTxRate;
-    const max = s.maxTxRate ?? current?.maxTxRate;
-    if (min === undefined || max === undefined) {
+  if (s.minTxRate !== undefined && s.maxTxRate !== undefined) {
+    change.rate = { minTxRate: s.minTxRate, maxTxRate: s.maxTxRate };
+  } else if (s.maxTxRate !== undefined) {
+    change.txRate = s.maxTxRate;
+  } else if (s.minTxRate !== undefined) {
+    if (current === undefined) {
       return new OperationError(
         { kind: 'vfSetting', pf, vf, setting: 'rate' },
-        `set rate on VF ${vf} of ${pf}`,
+        `set minTxRate on VF ${vf} of ${pf}`,
         null,
-        `the current ${min === undefined ? 'minimum' : 'maximum'} rate of VF ${vf} cannot be read (the kernel's netlink VF list of ${pf} is truncated), so it cannot be kept`,
-        'give both minTxRate and maxTxRate for this VF',
+        `the kernel sets a minimum rate only together with a maximum, and the current maximum of VF ${vf} cannot be read (the kernel's netlink VF list of ${pf} does not include it), so it cannot be kept`,
+        'give both minTxRate and maxTxRate for this VF (maxTxRate 0 = no limit)',
       );
     }
-    change.rate = { minTxRate: min, maxTxRate: max };
+    change.rate = { minTxRate: s.minTxRate, maxTxRate: current.maxTxRate };
   }
   if (s.spoofchk !== undefined) change.spoofchk = s.spoofchk;
   if (s.trust !== undefined) change.trust = s.trust;
@@ -130,10 +140,8 @@ export async function applyVfSettings(
   const delay = opts.retryDelayMs ?? 100;
   const results = new Map<number, VfApplyResult>();
   let pending = [...items];
-  // The current state is needed only to complete a rate given on one side.
-  const oneSided = items.some(
-    (i) => (i.settings.minTxRate === undefined) !== (i.settings.maxTxRate === undefined),
-  );
+  // The current state is needed only to complete a minimum rate given without a maximum.
+  const oneSided = items.some((i) => minOnly(i.settings));
   const vfs = items.map((i) => i.vf);
   let dump: LinkDump = oneSided
     ? await host.linkDump({ ifname: pf, vfs })

@@ -46,6 +46,12 @@ function renderVf(c: VfChange): string {
       oneOf('vlanProto', c.vlan.proto, VLAN_PROTOS),
     );
   }
+  if (c.txRate !== undefined) {
+    if (c.rate !== undefined)
+      throw new UnsafeInputError('txRate', `vf ${c.vf} of ${c.pf}`, 'txRate or rate, not both');
+    // `rate` alone is IFLA_VF_TX_RATE: the kernel keeps the VF's current minimum.
+    words.push('rate', String(int('txRate', c.txRate, 0, MAX_RATE)));
+  }
   if (c.rate !== undefined) {
     // Only the sides given: iproute2 fills a missing side from a fresh dump of this PF.
     if (c.rate.minTxRate !== undefined)

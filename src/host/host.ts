@@ -106,6 +106,12 @@ export interface VfChange {
   vlan?: { vlan: number; qos: number; proto: VlanProto };
   /** Either side may be omitted; iproute2 then fills it from a fresh dump (see LinkInfo.vfs). */
   rate?: { minTxRate?: number; maxTxRate?: number };
+  /**
+   * The maximum rate alone, as the legacy IFLA_VF_TX_RATE (`vf N rate M`): the kernel reads the
+   * VF's current minimum itself and keeps it, so it works on VFs a truncated dump leaves out.
+   * Never together with `rate` (iproute2 would fold it into IFLA_VF_RATE).
+   */
+  txRate?: number;
   spoofchk?: boolean;
   trust?: boolean;
   linkState?: VfLinkState;

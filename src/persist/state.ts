@@ -68,6 +68,8 @@ const pfSchema = z.strictObject({
   numVfs: z.number().int().min(0),
   mtu: z.number().int().positive().optional(),
   eswitchMode: z.enum(['legacy', 'switchdev']).optional(),
+  adminState: z.enum(['up', 'down', 'unchanged']).optional(),
+  drift: z.enum(['report', 'repair']).optional(),
   vfs: z.array(vfSchema),
   sources: z.array(z.string()),
   notes: z.array(z.string()),

@@ -120,11 +120,12 @@ async function runStep(
   const timeout = { timeoutMs: t };
   switch (step.kind) {
     case 'pfUp':
+    case 'pfDown':
     case 'pfMtu': {
       const change =
-        step.kind === 'pfUp'
-          ? { kind: 'link' as const, ifname: ifName(step.netdev!), up: true }
-          : { kind: 'link' as const, ifname: ifName(step.netdev!), mtu: step.to };
+        step.kind === 'pfMtu'
+          ? { kind: 'link' as const, ifname: ifName(step.netdev!), mtu: step.to }
+          : { kind: 'link' as const, ifname: ifName(step.netdev!), up: step.kind === 'pfUp' };
       const [r] = await host.linkApply([change], timeout);
       if (!r?.ok) throw new SriovctlError(`${step.what}: ${r?.message ?? 'no answer'}`);
       return undefined;

@@ -9,7 +9,7 @@ import { ZERO_MAC, type MacAddress, type PfId } from '../host/names.js';
 import type { Inventory } from '../inventory/types.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 import { mergePf, byPriority, type GroupPlacement, type MergedPf } from './merge.js';
-import type { DriftAction, LoadedPolicy, PolicyIssue, VfDriver } from './schema.js';
+import type { DriftAction, LoadedPolicy, PfAdminState, PolicyIssue, VfDriver } from './schema.js';
 import { selectPfs, type Selection } from './select.js';
 import {
   checkDuplicateMacs,
@@ -37,6 +37,8 @@ export interface DesiredPf {
   numVfs: number;
   mtu?: number;
   eswitchMode?: EswitchMode;
+  /** The PF's administrative state; absent: left unchanged unless creating VFs needs it up. */
+  adminState?: PfAdminState;
   /** What the daemon does about drift on this PF (default: report). */
   drift?: DriftAction;
   /** One entry per VF index that a group covers, by vfIndex; other VFs are left as they are. */
@@ -115,6 +117,7 @@ function toDesired(m: MergedPf, numVfs: number, hostname: string, macs: MacUse[]
   };
   if (m.mtu) out.mtu = m.mtu.value;
   if (m.eswitchMode) out.eswitchMode = m.eswitchMode.value;
+  if (m.adminState) out.adminState = m.adminState.value;
   if (m.drift) out.drift = m.drift.value;
   for (const { vfIndex, placement } of m.vfs) {
     const settings = vfSettings(placement, vfIndex, hostname, m.pf.pciAddress);

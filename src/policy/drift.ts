@@ -3,7 +3,8 @@
  * the host away from the applied desired state. A watcher re-plans on kernel link events where the
  * host can deliver them, and on a periodic pass regardless, then reports what drifted and, when
  * asked, repairs it. Repairs never include disruptive steps unless explicitly allowed: a daemon must
- * not destroy VFs in use because someone changed a VLAN.
+ * not destroy VFs in use because someone changed a VLAN. Settings the kernel does not report (VFs
+ * past a truncated netlink VF list) are unknown: said as unverified, neither drift nor repaired.
  */
 import { SriovctlError } from '../host/errors.js';
 import type { HostGate } from '../executor/host-gate.js';
@@ -12,14 +13,23 @@ import { discover } from '../inventory/discover.js';
 import { applyPlan } from './apply.js';
 import { planChanges, type PlanOptions, type PlanTarget } from './plan.js';
 import type { Plan } from './steps.js';
+import { verify } from './verify.js';
+
+/** Settings of one PF's VFs that the kernel does not report: neither in sync nor drift. */
+export interface UnverifiedVfs {
+  pf: string;
+  vfs: number[];
+  settings: number;
+}
 
 export type DriftEvent =
-  | { type: 'in-sync'; at: string; trigger: Trigger }
+  | { type: 'in-sync'; at: string; trigger: Trigger; unverified?: UnverifiedVfs[] }
   | {
       type: 'drift';
       at: string;
       trigger: Trigger;
       steps: { pf: string; what: string; why: string; disruptive?: string }[];
+      unverified?: UnverifiedVfs[];
     }
   | { type: 'repaired'; at: string; steps: number }
   | { type: 'repair-skipped'; at: string; reason: string }
@@ -115,15 +125,20 @@ export class DriftWatcher {
       emit({ type: 'error', at: this.stamp(), error: e instanceof Error ? e.message : String(e) });
       return;
     }
-    if (plan.steps.length === 0) {
-      emit({ type: 'in-sync', at: this.stamp(), trigger });
+    // Settings the kernel does not report are unknown: not drift, and never repaired blindly.
+    const v = verify(plan);
+    const unverified = v.unverified.map((u) => ({ pf: u.name, vfs: u.vfs, settings: u.settings }));
+    const known = unverified.length ? { unverified } : {};
+    if (v.differs.length === 0) {
+      emit({ type: 'in-sync', at: this.stamp(), trigger, ...known });
       return;
     }
     emit({
       type: 'drift',
       at: this.stamp(),
       trigger,
-      steps: plan.steps.map((s) => ({
+      ...known,
+      steps: v.differs.map((s) => ({
         pf: s.netdev ?? s.pf,
         what: s.what,
         why: s.why,
@@ -135,7 +150,7 @@ export class DriftWatcher {
         .filter((t) => this.opts.repair || t.drift === 'repair')
         .map((t) => t.pciAddress),
     );
-    const ownSteps = plan.steps.filter((s) => repairable.has(s.pf));
+    const ownSteps = v.differs.filter((s) => repairable.has(s.pf));
     if (ownSteps.length === 0) return;
     plan = {
       steps: ownSteps,

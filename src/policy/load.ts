@@ -347,6 +347,7 @@ function fromDoc(
   if (s.numVfs !== undefined) policy.numVfs = s.numVfs;
   if (s.mtu !== undefined) policy.mtu = s.mtu;
   if (s.eswitchMode !== undefined) policy.eswitchMode = s.eswitchMode;
+  if (s.adminState !== undefined) policy.adminState = s.adminState;
   if (s.drift !== undefined) policy.drift = s.drift;
   return policy;
 }

@@ -14,6 +14,7 @@ import {
   showValue,
   type DriftAction,
   type LoadedPolicy,
+  type PfAdminState,
   type PolicyIssue,
   type VfGroup,
 } from './schema.js';
@@ -47,6 +48,7 @@ export interface MergedPf {
   numVfs: PfValue<number> | null;
   mtu: PfValue<number> | null;
   eswitchMode: PfValue<EswitchMode> | null;
+  adminState: PfValue<PfAdminState> | null;
   drift: PfValue<DriftAction> | null;
   /** The groups that configure at least one VF here. */
   placements: GroupPlacement[];
@@ -85,6 +87,7 @@ export function mergePf(
     numVfs: null,
     mtu: null,
     eswitchMode: null,
+    adminState: null,
     drift: null,
     placements: [],
     vfs: [],
@@ -96,6 +99,7 @@ export function mergePf(
   out.numVfs = resolveField(pf, policies, 'numVfs', (p) => p.numVfs, ctx);
   out.mtu = resolveField(pf, policies, 'mtu', (p) => p.mtu, ctx);
   out.eswitchMode = resolveField(pf, policies, 'eswitchMode', (p) => p.eswitchMode, ctx);
+  out.adminState = resolveField(pf, policies, 'adminState', (p) => p.adminState, ctx);
   out.drift = resolveField(pf, policies, 'drift', (p) => p.drift, ctx);
   if (out.numVfs === null) {
     const first = policies[0]!;
@@ -118,7 +122,7 @@ export function mergePf(
 function resolveField<T extends string | number>(
   pf: PfSnapshot,
   policies: LoadedPolicy[],
-  field: 'numVfs' | 'mtu' | 'eswitchMode' | 'drift',
+  field: 'numVfs' | 'mtu' | 'eswitchMode' | 'adminState' | 'drift',
   get: (p: LoadedPolicy) => T | undefined,
   ctx: { out: MergedPf },
 ): PfValue<T> | null {

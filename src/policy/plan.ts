@@ -2,13 +2,16 @@
  * The planner: the difference between the desired state and a discovered host, as ordered steps in
  * the order real drivers need (linux-sriov-abi.md; issue 4): PF up and MTU, eswitch mode, the VF
  * count (through 0 when it must change), wait for the VFs, admin MACs while the VFs are still on
- * their host driver, driver changes, then the remaining VF settings. Pure: snapshot in, plan out.
+ * their host driver, driver changes, the remaining VF settings, and PF down last. Each step says
+ * whether it is planned because the host differs or because the current values cannot be read
+ * (steps.ts, StepBasis). Pure: snapshot in (plus what the ledger knows, as data), plan out.
  */
 import type { EswitchMode } from '../host/host.js';
 import type { MacAddress, PciAddress, PfId } from '../host/names.js';
 import type { VfSettings } from '../executor/vf-settings.js';
 import type { PfSnapshot, VfConfig, VfSnapshot, Inventory } from '../inventory/types.js';
 import { formatRange } from './ranges.js';
+import type { PfAdminState } from './schema.js';
 import type { Plan, PlanRefusal, Step, VfDriverTarget } from './steps.js';
 
 /** What the planner needs of a desired PF (the resolved policies give exactly this). */
@@ -17,6 +20,8 @@ export interface PlanTarget {
   numVfs: number;
   mtu?: number | undefined;
   eswitchMode?: EswitchMode | undefined;
+  /** The PF's administrative state; absent or `unchanged`: left alone unless creating VFs needs it up. */
+  adminState?: PfAdminState | undefined;
   /** What the daemon does about drift on this PF (the planner ignores it). */
   drift?: 'report' | 'repair' | undefined;
   vfs: readonly {
@@ -27,11 +32,25 @@ export interface PlanTarget {
   }[];
 }
 
+/** What an allocation ledger knows about one VF: free in one of its pools, or held. */
+export interface LedgerVf {
+  /** The PF's PCI address (or netdevsim<ID>). */
+  pf: string;
+  vfIndex: number;
+  /** null: in a pool and held by nobody; otherwise who holds it, for messages. */
+  heldBy: string | null;
+}
+
 export interface PlanOptions {
   /** Allow disruptive steps on the PF that carries the default route. */
   allowDefaultRoute?: boolean;
   /** Allow destroying or rebinding VFs that look in use. */
   force?: boolean;
+  /**
+   * What the daemon's ledger knows about VFs. Where it knows a VF, that replaces the driver
+   * heuristic of vfLooksInUse: a free VF on vfio-pci is not in use, a held one is whatever its driver.
+   */
+  ledger?: readonly LedgerVf[];
 }
 
 /** The host VF driver each PF driver's VFs bind to by ID table. */
@@ -47,12 +66,20 @@ export const HOST_VF_DRIVER: Record<string, string> = {
 /** Drivers whose devlink eswitch change is refused while VFs exist (ice). */
 const ESWITCH_NEEDS_NO_VFS = new Set(['ice']);
 
+/** Drivers that create VFs only while the PF is up (bnxt_en: the sriov_numvfs write does nothing). */
+const VF_CREATION_NEEDS_UP = new Set(['bnxt_en']);
+
 /**
- * Whether a VF looks in use by a consumer sriovctl cannot see: bound to vfio-pci (a VM may hold
- * it), or bound to its host driver with its netdev gone from the host namespace (moved into a
- * container).
+ * Whether a VF is in use: what the ledger says when it knows the VF (`known`), otherwise whether
+ * it looks in use by a consumer sriovctl cannot see: bound to vfio-pci (a VM may hold it), or bound
+ * to its host driver with its netdev gone from the host namespace (moved into a container).
  */
-export function vfLooksInUse(vf: VfSnapshot, hostDriver: string | undefined): string | null {
+export function vfLooksInUse(
+  vf: VfSnapshot,
+  hostDriver: string | undefined,
+  known?: LedgerVf,
+): string | null {
+  if (known) return known.heldBy === null ? null : `VF ${vf.vfIndex} is held by ${known.heldBy}`;
   if (vf.driver === 'vfio-pci')
     return `VF ${vf.vfIndex} is bound to vfio-pci (a VM may be using it)`;
   if (
@@ -108,20 +135,31 @@ function planPf(
   notes: string[],
 ): Step[] {
   const steps: Step[] = [];
-  const base = { pf: cur.pciAddress, netdev: cur.netdev };
+  const base = { pf: cur.pciAddress, netdev: cur.netdev, basis: 'differs' as const };
   const hostDriver = cur.driver ? HOST_VF_DRIVER[cur.driver] : undefined;
+  const known = new Map(
+    (opts.ledger ?? []).filter((l) => l.pf === cur.pciAddress).map((l) => [l.vfIndex, l]),
+  );
   const eswitchChange = t.eswitchMode !== undefined && cur.eswitchMode !== t.eswitchMode;
   const resetForEswitch =
     eswitchChange && cur.numVfs > 0 && ESWITCH_NEEDS_NO_VFS.has(cur.driver ?? '');
   const recreate = cur.numVfs !== t.numVfs || resetForEswitch;
+  const adminState = t.adminState ?? 'unchanged';
+  // The admin state is the policy's to set; left unchanged, it is touched only when creating VFs
+  // needs the PF up.
+  const upToCreate =
+    recreate && t.numVfs > 0 && cur.adminUp === false && VF_CREATION_NEEDS_UP.has(cur.driver ?? '');
 
-  if (cur.netdev && cur.adminUp === false && t.numVfs > 0) {
+  if (cur.netdev && cur.adminUp === false && (adminState === 'up' || upToCreate)) {
     steps.push({
       ...base,
       kind: 'pfUp',
       vfs: [],
       what: `bring ${cur.netdev} up`,
-      why: 'the PF is down; VFs need it up (bnxt_en refuses to create VFs on a down PF)',
+      why:
+        adminState === 'up'
+          ? 'the PF is down; the policy sets adminState: up'
+          : `the PF is down and ${cur.driver} creates VFs only on an up PF (the policy leaves adminState ${adminState === 'down' ? 'down: it goes down again last' : 'unchanged: it stays up'})`,
     });
   }
   if (t.mtu !== undefined && cur.netdev && cur.mtu !== t.mtu) {
@@ -178,7 +216,7 @@ function planPf(
       ...(destroyed.length ? { disruptive: `destroys VFs ${formatRange(destroyed)}` } : {}),
     });
     const inUse = (from > 0 ? cur.vfs : [])
-      .map((v) => vfLooksInUse(v, hostDriver))
+      .map((v) => vfLooksInUse(v, hostDriver, known.get(v.vfIndex)))
       .filter((x): x is string => x !== null);
     if (inUse.length && !opts.force) {
       refusals.push({
@@ -221,20 +259,24 @@ function planPf(
       ? { driver: v.driver, config: v.config, device: v.pciAddress, snap: v }
       : { driver: null, config: null, device: null };
   };
+  // What differs, and (for VFs whose settings cannot be read) what is set without comparing.
   const macs: { vf: number; mac: MacAddress }[] = [];
+  const blindMacs: { vf: number; mac: MacAddress }[] = [];
   const drivers: Extract<Step, { kind: 'vfDrivers' }>['changes'] = [];
   const settings: { vf: number; settings: VfSettings }[] = [];
-  const unreadable: number[] = [];
+  const blindSettings: { vf: number; settings: VfSettings }[] = [];
   const mtus: { vf: number; mtu: number }[] = [];
+  /** VFs bound now that a driver change takes from a driver or from the ledger's consumer. */
+  const taken: number[] = [];
   for (const want of t.vfs) {
     const c = current(want.vfIndex);
-    if (!recreate && c.config === null && cur.unreadableVfs.includes(want.vfIndex))
-      unreadable.push(want.vfIndex);
+    // Existing VFs without a netlink view: their settings are unknown, not unset.
+    const unknown = !recreate && c.config === null && cur.netdev !== null;
     if (
       want.settings.mac !== undefined &&
       (c.config === null || c.config.mac !== want.settings.mac)
     ) {
-      macs.push({ vf: want.vfIndex, mac: want.settings.mac });
+      (unknown ? blindMacs : macs).push({ vf: want.vfIndex, mac: want.settings.mac });
     }
     // netdevsim VFs have no PCI function: there is no driver to change (validation refuses
     // vfio-pci for them).
@@ -247,7 +289,10 @@ function planPf(
           : c.driver !== null && c.driver !== 'vfio-pci');
     if (!onTarget) {
       drivers.push({ vf: want.vfIndex, device: c.device, from: c.driver, to: want.driver });
-      const busy = c.snap ? vfLooksInUse(c.snap, hostDriver) : null;
+      const ledgerVf = known.get(want.vfIndex);
+      if (!recreate && (c.driver !== null || (ledgerVf !== undefined && ledgerVf.heldBy !== null)))
+        taken.push(want.vfIndex);
+      const busy = c.snap ? vfLooksInUse(c.snap, hostDriver, ledgerVf) : null;
       if (busy && !opts.force)
         refusals.push({ pf: cur.pciAddress, override: 'force', reason: `rebinding ${busy}` });
     }
@@ -257,14 +302,19 @@ function planPf(
       mtus.push({ vf: want.vfIndex, mtu: want.mtu });
     }
     const change = settingsToChange(want.settings, c.config);
-    if (Object.keys(change).length) settings.push({ vf: want.vfIndex, settings: change });
-  }
-  if (unreadable.length) {
-    notes.push(
-      `${cur.netdev ?? cur.pciAddress}: VFs ${formatRange(unreadable)} are beyond the kernel's truncated netlink VF list; their settings cannot be read, so they are applied again every time`,
-    );
+    if (Object.keys(change).length)
+      (unknown ? blindSettings : settings).push({ vf: want.vfIndex, settings: change });
   }
   const name = cur.netdev ?? cur.pciAddress;
+  const blindVfs = [...new Set([...blindMacs, ...blindSettings].map((x) => x.vf))];
+  const unreadWhy = cur.vfListTruncated
+    ? "the kernel's netlink VF list is truncated before them"
+    : 'netlink did not report them';
+  if (blindVfs.length) {
+    notes.push(
+      `${name}: VFs ${formatRange(blindVfs)} are not in the kernel's netlink VF list (${unreadWhy}); their settings cannot be read, so they are set without comparing every time and cannot be verified`,
+    );
+  }
   if (macs.length) {
     steps.push({
       ...base,
@@ -275,8 +325,22 @@ function planPf(
       why: 'set while the VFs are still on their host driver, so the VF driver picks the MAC up',
     });
   }
+  if (blindMacs.length) {
+    const idx = blindMacs.map((m) => m.vf);
+    steps.push({
+      ...base,
+      basis: 'unknown',
+      kind: 'vfMacs',
+      macs: blindMacs,
+      vfs: idx,
+      what: `set admin MACs of VFs ${formatRange(idx)} on ${name} (current MACs cannot be read)`,
+      why: `cannot be verified: ${unreadWhy}; set before any driver change, without comparing`,
+    });
+  }
   if (drivers.length) {
     const idx = drivers.map((d) => d.vf);
+    // Binding a VF nobody has (no driver, no consumer) takes it from no one; recreated VFs are
+    // new. Only VFs taken away from a driver or a consumer make the step disruptive.
     steps.push({
       ...base,
       kind: 'vfDrivers',
@@ -288,7 +352,11 @@ function planPf(
           .map((d) => `VF ${d.vf} on ${d.from ?? 'no driver'}, wants ${d.to}`)
           .slice(0, 3)
           .join('; ') + (drivers.length > 3 ? '; ...' : ''),
-      ...(recreate ? {} : { disruptive: 'rebinding takes each VF away from its current user' }),
+      ...(taken.length
+        ? {
+            disruptive: `rebinding takes ${taken.length === 1 ? 'VF' : 'VFs'} ${formatRange(taken)} away from ${taken.length === 1 ? 'its' : 'their'} current driver and user`,
+          }
+        : {}),
     });
   }
   if (settings.length) {
@@ -301,6 +369,19 @@ function planPf(
       why: differs([...new Set(settings.flatMap((s) => Object.keys(s.settings)))]),
     });
   }
+  if (blindSettings.length) {
+    const idx = blindSettings.map((s) => s.vf);
+    const fields = [...new Set(blindSettings.flatMap((s) => Object.keys(s.settings)))];
+    steps.push({
+      ...base,
+      basis: 'unknown',
+      kind: 'vfSettings',
+      settings: blindSettings,
+      vfs: idx,
+      what: `apply VF settings to VFs ${formatRange(idx)} of ${name} (current settings cannot be read)`,
+      why: `${fields.join(', ')} cannot be verified: ${unreadWhy}; set without comparing`,
+    });
+  }
   if (mtus.length) {
     steps.push({
       ...base,
@@ -309,6 +390,18 @@ function planPf(
       vfs: mtus.map((m) => m.vf),
       what: `set the netdev MTU of VFs ${formatRange(mtus.map((m) => m.vf))} of ${name}`,
       why: `VF netdev MTU differs from the policy (${[...new Set(mtus.map((m) => m.mtu))].join(', ')})`,
+    });
+  }
+  if (cur.netdev && adminState === 'down' && (cur.adminUp === true || upToCreate)) {
+    steps.push({
+      ...base,
+      kind: 'pfDown',
+      vfs: [],
+      what: `bring ${cur.netdev} down`,
+      why: upToCreate
+        ? `the policy sets adminState: down (it was brought up only to create VFs: ${cur.driver} needs it)`
+        : 'the PF is up; the policy sets adminState: down',
+      disruptive: "takes the PF's link down: its VFs lose their uplink",
     });
   }
   if (cur.carriesDefaultRoute && !opts.allowDefaultRoute && steps.some((s) => s.disruptive)) {

@@ -87,6 +87,8 @@ export interface LoadedPolicy {
   numVfs?: number;
   mtu?: number;
   eswitchMode?: EswitchMode;
+  /** The PF's administrative state (`ip link set <pf> up|down`); absent means unchanged. */
+  adminState?: PfAdminState;
   /** What the daemon does when the host drifts from this policy: report it, or repair it. */
   drift?: DriftAction;
   vfGroups: VfGroup[];
@@ -272,6 +274,12 @@ export const priorityField = intIn(
   'priority is 0-99; a lower number wins (0 is the strongest)',
 );
 export type DriftAction = 'report' | 'repair';
+/** The PF's administrative state: set up, set down, or left as it is (the default). */
+export type PfAdminState = 'up' | 'down' | 'unchanged';
+export const adminStateField = z.enum(['up', 'down', 'unchanged'], {
+  error:
+    "adminState is up, down or unchanged (the PF's administrative state; unchanged, the default, leaves it alone unless creating VFs needs it up)",
+});
 export const driftField = z.enum(['report', 'repair'], {
   error: 'drift is report (log it) or repair (put back non-disruptive changes)',
 });
@@ -342,6 +350,7 @@ export const nodePolicySchema = z
           numVfs: numVfsField.optional(),
           mtu: mtuField.optional(),
           eswitchMode: eswitchField.optional(),
+          adminState: adminStateField.optional(),
           drift: driftField.optional(),
           vfGroups: z.array(vfGroupSchema, { error: 'vfGroups is a list of VF groups' }).optional(),
         },

@@ -6,6 +6,15 @@ import type { VfSettings } from '../executor/vf-settings.js';
 /** Where a VF should be bound: its host driver, vfio-pci, or no driver at all. */
 export type VfDriverTarget = 'host' | 'vfio-pci' | 'none';
 
+/**
+ * Why a step is planned. `differs`: sriovctl read the host and it differs from the policy (or the
+ * step makes what is not there yet). `unknown`: the current value cannot be read (VFs the kernel's
+ * netlink VF list leaves out), so the step sets it without knowing whether anything changes, and
+ * nothing can verify it afterwards. Diff, drift and read-back count only `differs`; `unknown` is
+ * reported as "cannot be verified", never as a difference (see verify.ts).
+ */
+export type StepBasis = 'differs' | 'unknown';
+
 interface StepBase {
   pf: PfId;
   netdev: string | null;
@@ -17,10 +26,12 @@ interface StepBase {
   disruptive?: string;
   /** VF indexes the step touches. */
   vfs: number[];
+  basis: StepBasis;
 }
 
 export type Step =
   | (StepBase & { kind: 'pfUp' })
+  | (StepBase & { kind: 'pfDown' })
   | (StepBase & { kind: 'pfMtu'; from: number | null; to: number })
   | (StepBase & { kind: 'eswitchMode'; from: EswitchMode | null; to: EswitchMode })
   | (StepBase & { kind: 'numVfs'; from: number; to: number })

@@ -6,7 +6,8 @@
  */
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { isMulticastMac, type MacAddress } from '../host/names.js';
-import { pfLabel, type GroupPlacement, type MergedPf } from './merge.js';
+import { parsedVfCount } from '../host/netlink-vf-list.js';
+import { pfLabel, vfsText, type GroupPlacement, type MergedPf } from './merge.js';
 import { formatRange } from './ranges.js';
 import { isEmptySelector, type Selection } from './select.js';
 import { policyIssue, policyRef, type LoadedPolicy, type PolicyIssue } from './schema.js';
@@ -211,6 +212,13 @@ export function checkMergedPf(m: MergedPf, inv: Inventory): PolicyIssue[] {
       );
     }
   }
+  if (m.adminState && m.adminState.value !== 'unchanged' && pf.netdev === null) {
+    err(
+      m.adminState.policy,
+      'spec.adminState',
+      `${m.adminState.value} cannot be set on ${label}: it has no netdev, so it has no administrative state — remove adminState`,
+    );
+  }
   const maxMtu = pf.driver === null ? undefined : DRIVER_MAX_MTU[pf.driver];
   if (m.mtu && maxMtu !== undefined && m.mtu.value > maxMtu) {
     err(
@@ -225,6 +233,7 @@ export function checkMergedPf(m: MergedPf, inv: Inventory): PolicyIssue[] {
     m.eswitchMode && m.eswitchMode.value !== (pf.eswitchMode ?? 'legacy')
       ? `eswitchMode → ${m.eswitchMode.value}`
       : null,
+    m.adminState?.value === 'down' && pf.adminUp !== false ? 'adminState → down' : null,
   ].filter((c) => c !== null);
   if (pf.carriesDefaultRoute && changes.length > 0) {
     // Changing it can cut the host off the network; apply refuses unless explicitly overridden.
@@ -236,15 +245,29 @@ export function checkMergedPf(m: MergedPf, inv: Inventory): PolicyIssue[] {
   }
   const pfMtu = m.mtu?.value ?? pf.mtu;
   const switchdev = (m.eswitchMode?.value ?? pf.eswitchMode) === 'switchdev';
+  const unreadable = unreadableAfter(pf, m.numVfs?.value ?? pf.numVfs);
   for (const pl of m.placements)
-    checkPlacement(pl, pf, inv, { maxMtu, pfMtu, switchdev, err, warn });
+    checkPlacement(pl, pf, inv, { maxMtu, pfMtu, switchdev, unreadable, err, warn });
   return out;
+}
+
+/**
+ * The VFs whose settings the kernel will not report once the PF has `numVfs` VFs: those it leaves
+ * out today when the count stays, else those past the netlink VF list's limit (netlink-vf-list.ts).
+ */
+function unreadableAfter(pf: PfSnapshot, numVfs: number): Set<number> {
+  if (pf.netdev === null) return new Set();
+  if (numVfs === pf.numVfs) return new Set(pf.unreadableVfs);
+  const seen = parsedVfCount(numVfs);
+  return new Set(Array.from({ length: numVfs - seen }, (_, i) => seen + i));
 }
 
 interface PlacementCtx {
   maxMtu: number | undefined;
   pfMtu: number | null;
   switchdev: boolean;
+  /** VFs whose current settings cannot be read (see unreadableAfter). */
+  unreadable: ReadonlySet<number>;
   err: (p: LoadedPolicy, path: string, msg: string) => void;
   warn: (p: LoadedPolicy, path: string, msg: string) => void;
 }
@@ -313,6 +336,16 @@ function checkPlacement(pl: GroupPlacement, pf: PfSnapshot, inv: Inventory, c: P
         `802.1ad on ${label}: ice accepts it only in double VLAN mode (DVM), otherwise the kernel refuses it (EPROTONOSUPPORT) — check the DDP package/NVM enable DVM, or use 802.1Q`,
       );
     }
+  }
+  const blind = pl.indexes.filter((i) => c.unreadable.has(i));
+  if (g.minTxRate !== undefined && g.maxTxRate === undefined && blind.length) {
+    // The kernel sets a minimum only with a maximum (IFLA_VF_RATE), so the current maximum must be
+    // read to keep it, and the kernel does not report it for these VFs: apply would fail there.
+    c.err(
+      policy,
+      `${at}.minTxRate`,
+      `cannot be set alone on ${vfsText(blind)} of ${label}: the kernel sets minTxRate only together with maxTxRate, and it does not report ${blind.length === 1 ? "this VF's" : "these VFs'"} current maxTxRate (${blind.length === 1 ? 'it is' : 'they are'} past its netlink VF list) — give maxTxRate too (0 = no limit)`,
+    );
   }
   if (NO_MIN_RATE.has(driver) && (g.minTxRate ?? 0) > 0) {
     c.warn(

@@ -21,3 +21,19 @@ spec:
   vfGroups:
     - { range: 0-3, driver: vfio-pci }
 `;
+
+/**
+ * For the e810-8x256 fixture: ens1f0 keeps its 256 VFs, of which `ip link` reports only 0-33, and
+ * one VF group configures some of them (`{ range: 200-201, vlan: 100 }`).
+ */
+export function farPolicy(group: string): string {
+  return `apiVersion: sriovctl.io/v1alpha1
+kind: NodePolicy
+metadata: { name: far }
+spec:
+  selector: { pfNames: [ens1f0] }
+  numVfs: 256
+  vfGroups:
+    - ${group}
+`;
+}

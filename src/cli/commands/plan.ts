@@ -15,15 +15,16 @@ import {
 } from '../../policy/index.js';
 import { planChanges, type PlanOptions } from '../../policy/plan.js';
 import type { Plan, Step } from '../../policy/steps.js';
+import { differingOnly, unverifiedText, verify } from '../../policy/verify.js';
 import {
   ApiClient,
   ApiProblemError,
   ApiUnavailableError,
   DEFAULT_API_SOCKET,
 } from '../api-client.js';
-import { confirmDisruptive, printStep } from '../apply-output.js';
+import { confirmDisruptive, printStep, unverifiedLine } from '../apply-output.js';
 import { applyThroughDaemon, combinePolicies, daemonForApply } from '../daemon-apply.js';
-import { EXIT, UsageError } from '../exit-codes.js';
+import { EXIT, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { recordApplied, waitForPfsBeforeApply } from '../persist-hooks.js';
@@ -48,10 +49,12 @@ interface PlanFlags {
 
 export const PLAN_EXIT_HELP = `
 Exit codes:
-  0   plan/apply: done (apply: applied and verified); diff: no drift
+  0   plan: nothing refused; apply: applied and verified; diff: no drift
   1   diff: the host differs from the policy; apply: applied, but read-back differs
   2   apply: a step failed (the host is left as reported; run apply again to converge)
-  3   apply: refused (needs --yes, --force or --allow-default-route)
+  3   plan/apply: refused (needs --yes, --force or --allow-default-route)
+  4   diff: no known drift, but some settings cannot be verified; apply: applied, but some
+      settings cannot be verified (VFs the kernel's netlink VF list leaves out, above ~220 VFs)
   65  the policy files are invalid (each problem is printed as file:line:col: field: message)
   64  usage error; 70 host or internal error`;
 
@@ -234,6 +237,7 @@ export function planCommands(program: Command, ctx: CommandContext): void {
     const style = styleFor(ctx.io.stdout, ctx.io.env);
     if (flags.json) ctx.io.stdout.write(toJson(r.plan));
     else println(ctx.io.stdout, renderPlan(r.plan, style));
+    if (r.plan.refusals.length) ctx.setExitCode(PLAN_EXIT.refused);
   });
 
   withCommon(
@@ -245,15 +249,34 @@ export function planCommands(program: Command, ctx: CommandContext): void {
     const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
     if (!r) return;
     const style = styleFor(ctx.io.stdout, ctx.io.env);
-    if (flags.json) ctx.io.stdout.write(toJson({ drift: r.plan.steps.length > 0, plan: r.plan }));
-    else
-      println(
-        ctx.io.stdout,
-        r.plan.steps.length
-          ? `Drift: ${r.plan.steps.length} difference(s)\n${renderPlan(r.plan, style)}`
-          : 'No drift: the host matches the policy.',
+    const v = verify(r.plan);
+    if (flags.json)
+      ctx.io.stdout.write(
+        toJson({
+          drift: v.differs.length > 0,
+          verdict: v.verdict,
+          unverified: v.unverified,
+          plan: r.plan,
+        }),
       );
-    ctx.setExitCode(r.plan.steps.length ? 1 : EXIT.ok);
+    else {
+      const unknown = v.unverified.length
+        ? `Cannot be verified: ${unverifiedText(v.unverified)} (the kernel's netlink VF list does not include those VFs).`
+        : null;
+      const lines =
+        v.verdict === 'differs'
+          ? [
+              `Drift: ${v.differs.length} difference(s)`,
+              renderPlan(differingOnly(r.plan, v), style),
+            ]
+          : [
+              v.verdict === 'verified'
+                ? 'No drift: the host matches the policy.'
+                : 'No drift in what the kernel reports.',
+            ];
+      println(ctx.io.stdout, [...lines, ...(unknown ? [style.c.yellow(unknown)] : [])].join('\n'));
+    }
+    ctx.setExitCode(exitForVerdict(v.verdict));
   });
 
   withCommon(
@@ -311,10 +334,11 @@ consumers. --timeout applies to direct applies only.`,
         if (flags.json) ctx.io.stdout.write(toJson({ plan: r.plan, applied: false }));
         // Nothing to do is the host at the policy: recorded as applied (never on a dry run).
         if (!flags.dryRun) await recordApplied(ctx.io, host, r.desired);
+        if (r.plan.refusals.length) ctx.setExitCode(PLAN_EXIT.refused);
         return;
       }
       if (r.plan.refusals.length) {
-        ctx.setExitCode(3);
+        ctx.setExitCode(PLAN_EXIT.refused);
         return;
       }
       const disruptive = r.plan.steps.filter((s: Step) => s.disruptive).length;
@@ -346,23 +370,33 @@ consumers. --timeout applies to direct applies only.`,
       await recordApplied(ctx.io, host, r.desired);
       // Read back: a fresh discovery and plan against the same desired state.
       const after = planChanges(r.desired, await discover(host), r.opts);
-      const unreadableOnly =
-        after.steps.every((s) => s.kind === 'vfSettings' || s.kind === 'vfMacs') &&
-        after.notes.some((n) => n.includes('truncated'));
+      const v = verify(after);
       if (flags.json)
-        ctx.io.stdout.write(toJson({ plan: r.plan, applied: true, remaining: after }));
-      else if (after.steps.length === 0)
-        println(ctx.io.stdout, out.c.green('Applied and verified: the host matches the policy.'));
-      else if (unreadableOnly)
-        println(
-          ctx.io.stdout,
-          'Applied; VFs beyond the truncated netlink VF list cannot be read back (see note).',
+        ctx.io.stdout.write(
+          toJson({
+            plan: r.plan,
+            applied: true,
+            verdict: v.verdict,
+            unverified: v.unverified,
+            remaining: differingOnly(after, v),
+          }),
         );
-      else
-        println(
-          ctx.io.stdout,
-          out.c.yellow(`Applied, but read-back still differs:\n${renderPlan(after, out)}`),
-        );
-      ctx.setExitCode(after.steps.length === 0 || unreadableOnly ? EXIT.ok : 1);
+      else {
+        if (v.verdict === 'verified')
+          println(ctx.io.stdout, out.c.green('Applied and verified: the host matches the policy.'));
+        if (v.verdict === 'differs')
+          println(
+            ctx.io.stdout,
+            out.c.yellow(
+              `Applied, but read-back still differs:\n${renderPlan(differingOnly(after, v), out)}`,
+            ),
+          );
+        if (v.unverified.length)
+          println(
+            ctx.io.stdout,
+            out.c.yellow(unverifiedLine(v.unverified, v.verdict === 'differs')),
+          );
+      }
+      ctx.setExitCode(exitForVerdict(v.verdict));
     });
 }

@@ -265,6 +265,8 @@ export interface PlanStep {
   /** Set (to the reason) when the step destroys VFs, rebinds drivers or takes a link down. */
   disruptive?: string | boolean;
   vfs?: number[];
+  /** `unknown`: planned because the current values cannot be read; never verifiable. */
+  basis?: 'differs' | 'unknown';
 }
 
 export interface PlanResponse {
@@ -302,4 +304,6 @@ export interface ApplyDoneData {
   ok: boolean;
   error?: string;
   hint?: string;
+  /** Settings the read-back could not verify (VFs the kernel's netlink VF list leaves out). */
+  unverifiedSettings?: number;
 }

@@ -320,6 +320,9 @@ function reduce(s: ApplyState, e: DaemonEvent): ApplyState {
         message: e.message,
         ...(d.error ? { error: d.error } : {}),
         ...(d.hint ? { hint: d.hint } : {}),
+        ...(typeof d.unverifiedSettings === 'number' && d.unverifiedSettings > 0
+          ? { unverifiedSettings: d.unverifiedSettings }
+          : {}),
       },
     };
   if (e.kind !== 'apply.step' || typeof d.index !== 'number') return s;
@@ -411,6 +414,18 @@ function PlanView({
                       <Td dataLabel="#">{i + 1}</Td>
                       <Td dataLabel="Step">
                         {s.kind}
+                        {s.basis === 'unknown' && (
+                          <div>
+                            <Label
+                              color="orange"
+                              isCompact
+                              title="The kernel does not report these VFs' settings: set without comparing, and they cannot be read back"
+                              data-testid={`plan-unverifiable-${i}`}
+                            >
+                              cannot be verified
+                            </Label>
+                          </div>
+                        )}
                         {s.disruptive && (
                           <div>
                             <Label
@@ -496,9 +511,17 @@ function ApplyView({ apply }: { apply: ApplyState }) {
       </List>
       {apply.done && (
         <Alert
-          variant={apply.done.ok ? 'success' : 'danger'}
+          variant={
+            !apply.done.ok ? 'danger' : apply.done.unverifiedSettings ? 'warning' : 'success'
+          }
           isInline
-          title={apply.done.ok ? 'The policy is applied' : 'The apply failed'}
+          title={
+            !apply.done.ok
+              ? 'The apply failed'
+              : apply.done.unverifiedSettings
+                ? 'The policy is applied; some settings cannot be verified'
+                : 'The policy is applied'
+          }
           data-testid="apply-result"
           data-ok={apply.done.ok ? 'true' : 'false'}
         >

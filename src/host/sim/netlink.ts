@@ -14,24 +14,17 @@ import type {
   VfInfo,
 } from '../host.js';
 import { ifName, type IfName } from '../names.js';
+import { parsedVfCount } from '../netlink-vf-list.js';
 import { DRIVERS } from './drivers.js';
 import { zeroCounters, type SimKernel, type SimNetdev, type SimPciDevice } from './kernel.js';
 import { LINK_STATE_NUMBER, type VfPort } from './vf-port.js';
 
-/** Bytes one IFLA_VF_INFO takes in a dump with stats (rtnl_fill_vfinfo on x86_64). */
-export const VF_INFO_BYTES = 296;
-const NEST_HEADER = 4;
-const NLA_LEN_MAX = 0xffff;
-
 /**
- * How many VFs user space can parse when the kernel nests `numVfs` entries: the nest's u16
- * nla_len wraps, so 256 VFs show as 34.
+ * How many VFs user space can parse when the kernel nests `numVfs` entries with stats (what
+ * iproute2 asks for): the nest's u16 nla_len wraps, so 256 VFs show as 34.
  */
 export function visibleVfCount(numVfs: number): number {
-  const len = NEST_HEADER + VF_INFO_BYTES * numVfs;
-  if (len <= NLA_LEN_MAX) return numVfs;
-  const wrapped = len % 0x10000;
-  return Math.max(0, Math.floor((wrapped - NEST_HEADER) / VF_INFO_BYTES));
+  return parsedVfCount(numVfs);
 }
 
 function operstateUpper(k: SimKernel, nd: SimNetdev): string {
@@ -178,7 +171,7 @@ function kernelNo(errno: ErrnoName): NetlinkResult {
 /** ip exited (invarg, "Cannot find VF"): this line and every later one fail. */
 class IpExit extends Error {}
 
-/** Applies one VF change as do_setvfinfo would: MAC, VLAN, rate, spoofchk, state, trust; stop at the first error. */
+/** Applies one VF change as do_setvfinfo would: MAC, VLAN, TX_RATE, RATE, spoofchk, state, trust; stop at the first error. */
 function applyVf(
   k: SimKernel,
   c: VfChange,
@@ -225,6 +218,16 @@ function applyVf(
     if (e) return kernelNo(e);
     if (noVf) return kernelNo('EINVAL');
     st.vlan(vlan, qos, c.vlan.proto);
+  }
+  if (c.txRate !== undefined) {
+    // IFLA_VF_TX_RATE: ndo_get_vf_config gives the current minimum (EINVAL for a VF that does not
+    // exist), then the rate is set with it kept; no dump is involved, truncated or not.
+    if (noVf) return kernelNo('EINVAL');
+    const keep = port.info(c.vf).minTxRate;
+    if (c.txRate !== 0 && c.txRate < keep) return kernelNo('EINVAL');
+    const r = ops.setRate(ctx, keep, c.txRate);
+    if (typeof r === 'string') return kernelNo(r);
+    st.rate(r.min, r.max);
   }
   if (min !== undefined && max !== undefined) {
     if (max !== 0 && max < min) return kernelNo('EINVAL');

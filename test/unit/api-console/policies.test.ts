@@ -11,7 +11,7 @@ import type { DaemonEvent } from '../../../src/metrics/events.js';
 import { parsePolicyDocuments, resolvePolicies } from '../../../src/policy/index.js';
 import type { ProblemBody } from '../../support/api-fixture.js';
 import { openConsoleFixture, PRINCIPALS, type ConsoleFixture } from './console-fixture.js';
-import { GROW, SHRINK } from '../../support/policy-texts.js';
+import { farPolicy, GROW, SHRINK } from '../../support/policy-texts.js';
 import { aliasBomb } from '../../support/yaml-bomb.js';
 
 let f: ConsoleFixture;
@@ -82,6 +82,38 @@ describe('POST /policies/plan', () => {
       .body as PlanAnswer;
     expect(refused.plan.refusals).toEqual([
       expect.objectContaining({ pf: '0000:3b:00.0', override: 'force' }),
+    ]);
+  });
+
+  it("trusts the ledger over the VF's driver: a detached VF left on vfio-pci is free, an attached one on its host driver is held", async () => {
+    await f.arrangeTenants();
+    const a = await f.attach('team-a', 'pa', 'vm-a');
+    expect((await f.as('a-operator', 'DELETE', `/attachments/${a.id}`)).status).toBe(200);
+    // The scrubbed VF waits on its pool's driver, vfio-pci, held by nobody.
+    const vf = (await discover(f.host)).pfs
+      .find((p) => p.netdev === 'ens1f0')!
+      .vfs.find((v) => v.vfIndex === a.vfIndex)!;
+    expect(vf.driver).toBe('vfio-pci');
+    const free = (await f.as('admin', 'POST', '/policies/plan', { text: SHRINK }))
+      .body as PlanAnswer;
+    expect(free.plan.refusals).toEqual([]);
+
+    const held = await f.attach('team-a', 'shared', 'vm-c');
+    const onHost = (await discover(f.host)).pfs
+      .find((p) => p.netdev === 'ens2f0np0')!
+      .vfs.find((v) => v.vfIndex === held.vfIndex)!;
+    expect([onHost.driver, onHost.netdev !== null]).toEqual(['mlx5_core', true]);
+    const text = SHRINK.replace('ens1f0', 'ens2f0np0')
+      .replace('numVfs: 4', 'numVfs: 8')
+      .replace('driver: vfio-pci', 'driver: host');
+    const busy = (await f.as('admin', 'POST', '/policies/plan', { text })).body as PlanAnswer;
+    expect(busy.plan.refusals).toEqual([
+      expect.objectContaining({
+        override: 'force',
+        reason: expect.stringContaining(
+          `VF ${held.vfIndex} is held by attachment ${held.id} (team-a/vm:vm-c, attached)`,
+        ),
+      }),
     ]);
   });
 
@@ -379,6 +411,29 @@ describe('POST /policies/apply', () => {
     expect(vf.config?.vlan).toBe(100);
     expect(vf.driver).toBe('vfio-pci');
     expect((await f.daemon.ledger.store.getAttachment(b.id))?.state).toBe('orphaned');
+  });
+});
+
+describe('an apply to VFs the kernel does not report (256-VF PFs)', () => {
+  it('says what it could not verify instead of "applied and verified"', async () => {
+    await f.close();
+    f = await openConsoleFixture({ fixture: 'e810-8x256' });
+    const text = farPolicy('{ range: 200-201, vlan: 100, maxTxRate: 1000 }');
+    const plan = (await f.as('admin', 'POST', '/policies/plan', { text })).body as PlanAnswer;
+    expect(plan.plan.steps.map((s) => [s.kind, s.basis])).toEqual([['vfSettings', 'unknown']]);
+    const r = await f.as('admin', 'POST', '/policies/apply', { text, confirmDisruptive: false });
+    expect(r.status).toBe(202);
+    const done = (await applyEvents(r.body as ApplyStarted)).at(-1)!;
+    expect(done.data).toMatchObject({
+      ok: true,
+      verdict: 'unverified',
+      remaining: 0,
+      unverifiedSettings: 4,
+    });
+    expect(done.message).toBe(
+      "policy applied; 4 settings on VFs 200-201 of ens1f0 could not be verified: the kernel's netlink VF list does not include those VFs",
+    );
+    expect(f.host.pf('ens1f0').sriov!.vfState[201]).toMatchObject({ vlan: 100, maxTxRate: 1000 });
   });
 });
 

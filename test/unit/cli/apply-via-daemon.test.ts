@@ -9,7 +9,7 @@ import { combinePolicies, locateInFiles } from '../../../src/cli/daemon-apply.js
 import { discover } from '../../../src/inventory/discover.js';
 import { openConsoleFixture, type ConsoleFixture } from '../api-console/console-fixture.js';
 import { runCli } from './run-cli.js';
-import { GROW, SHRINK } from '../../support/policy-texts.js';
+import { farPolicy, GROW, SHRINK } from '../../support/policy-texts.js';
 
 let f: ConsoleFixture;
 const file = (name: string, text: string) => {
@@ -87,6 +87,26 @@ describe('sriovctl apply through the daemon', () => {
     expect(body.plan.steps.length).toBeGreaterThan(0);
     expect(body.result).toMatchObject({ ok: true, remaining: 0 });
     expect(json.stderr).toBe('');
+  });
+
+  it('--dry-run of a refused plan exits 3, as the apply would', async () => {
+    await f.arrangeTenants();
+    await f.attach('team-a', 'pa', 'vm-a');
+    const dry = await viaDaemon(['-f', file('shrink.yaml', SHRINK), '--dry-run']);
+    expect(dry.stdout).toMatch(/refused: .*is held by attachment .*\(override: --force\)/);
+    expect(dry.code).toBe(3);
+  });
+
+  it('says what it could not verify on VFs the kernel does not report, with exit 4', async () => {
+    await f.close();
+    f = await openConsoleFixture({ fixture: 'e810-8x256' });
+    const far = farPolicy('{ range: 200-201, vlan: 100 }');
+    const r = await viaDaemon(['-f', file('far.yaml', far)]);
+    expect(r.stdout).not.toContain('Applied and verified');
+    expect(r.stdout).toContain(
+      "Applied; 2 settings on VFs 200-201 of ens1f0 could not be verified: the kernel's netlink VF list does not include those VFs.",
+    );
+    expect(r.code).toBe(4);
   });
 
   it('locates what the host refuses in the file that asked for it (exit 65)', async () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { farPolicy } from '../../support/policy-texts.js';
 import { aliasBomb } from '../../support/yaml-bomb.js';
 import { runCli } from './run-cli.js';
 
@@ -100,6 +101,93 @@ describe('plan / apply / diff', () => {
     expect(r.stderr.split('\n').slice(1).join('\n')).toBe(
       `${bomb}:4:15: too many aliases: expanding *a2 here goes over the limit of 100 alias expansions (nested aliases multiply) — write the values out or use fewer levels of aliases\n`,
     );
+  });
+});
+
+/** A policy file over ens1f0 of e810-8x256, whose VFs past 33 `ip link` does not report. */
+function farFile(name: string, group: string): string {
+  return policy(name, farPolicy(group));
+}
+
+describe('plan / apply / diff on VFs the kernel does not report (256 VFs)', () => {
+  const FAR = farFile('far.yaml', '{ range: 200-201, vlan: 100 }');
+
+  it('diff calls them "cannot be verified" with exit 4, never a difference', async () => {
+    const r = await runCli(['--sim', 'e810-8x256', 'diff', '-f', FAR]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).toBe(
+      "No drift in what the kernel reports.\nCannot be verified: 2 settings on VFs 200-201 of ens1f0 (the kernel's netlink VF list does not include those VFs).\n",
+    );
+    const json = JSON.parse(
+      (await runCli(['--sim', 'e810-8x256', 'diff', '-f', FAR, '--json'])).stdout,
+    ) as { drift: boolean; verdict: string; unverified: unknown[] };
+    expect(json).toMatchObject({
+      drift: false,
+      verdict: 'unverified',
+      unverified: [{ pf: '0000:17:00.0', name: 'ens1f0', vfs: [200, 201], settings: 2 }],
+    });
+  });
+
+  it('apply says it could not verify them, with exit 4, not "applied and verified"', async () => {
+    const r = await runCli(['--sim', 'e810-8x256', 'apply', '-f', FAR]);
+    expect(r.code).toBe(4);
+    expect(r.stdout).not.toContain('verified: the host matches');
+    expect(r.stdout).toContain(
+      "Applied; 2 settings on VFs 200-201 of ens1f0 could not be verified: the kernel's netlink VF list does not include those VFs.",
+    );
+  });
+
+  it('apply sets a MAC and a maximum rate alone there without failing halfway', async () => {
+    const r = await runCli([
+      '--sim',
+      'e810-8x256',
+      'apply',
+      '-f',
+      farFile('far-rate.yaml', '{ range: 200, mac: auto, maxTxRate: 1000 }'),
+    ]);
+    expect(r.stderr).not.toContain('failed');
+    expect(r.stderr).toMatch(/\[2\/2\] done/);
+    expect(r.code).toBe(4);
+  });
+
+  it('plan refuses a minimum rate alone there before anything runs (exit 65, located)', async () => {
+    const f = farFile('far-min.yaml', '{ range: 200, minTxRate: 10 }');
+    const r = await runCli(['--sim', 'e810-8x256', 'plan', '-f', f]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toContain(
+      `${f}:8:21: spec.vfGroups[0].minTxRate: cannot be set alone on VF 200 of ens1f0 (0000:17:00.0): the kernel sets minTxRate only together with maxTxRate, and it does not report this VF's current maxTxRate (it is past its netlink VF list) — give maxTxRate too (0 = no limit)`,
+    );
+  });
+});
+
+describe('plan refusals', () => {
+  const UPLINK = policy(
+    'uplink.yaml',
+    `apiVersion: sriovctl.io/v1alpha1
+kind: NodePolicy
+metadata: { name: uplink }
+spec:
+  selector: { pfNames: [enp4s0f0] }
+  numVfs: 4
+  mtu: 9000
+`,
+  );
+
+  it('plan and apply --dry-run exit 3 when the plan is refused, as apply does', async () => {
+    const plan = await runCli(['--sim', 'small-82599', 'plan', '-f', UPLINK]);
+    expect(plan.stdout).toContain('refused: enp4s0f0 carries the default route');
+    expect(plan.code).toBe(3);
+    const dry = await runCli(['--sim', 'small-82599', 'apply', '--dry-run', '-f', UPLINK]);
+    expect(dry.code).toBe(3);
+    const allowed = await runCli([
+      '--sim',
+      'small-82599',
+      'plan',
+      '--allow-default-route',
+      '-f',
+      UPLINK,
+    ]);
+    expect(allowed.code).toBe(0);
   });
 });
 

@@ -50,29 +50,57 @@ describe('pf.vf-iommu-groups', () => {
 });
 
 describe('pf.vf-list', () => {
-  it('passes when netlink reported every VF', () => {
-    expect(checkVfList(e810(PF, 'ens1f0', { numVfs: 4, vfs: vfs(PF, 4) })).status).toBe('pass');
+  it('passes when netlink reported every VF, counting the VFs it reported', () => {
+    const r = checkVfList(e810(PF, 'ens1f0', { numVfs: 4, vfs: vfs(PF, 4) }));
+    expect(r.status).toBe('pass');
+    expect(r.evidence).toEqual(['ip -d -s link show ens1f0: 4 of 4 VFs reported']);
   });
 
-  it('warns with the unreadable VF range when the kernel truncated the list', () => {
-    const unreadable = Array.from({ length: 36 }, (_, i) => 220 + i);
+  it('is info for a PF without a netdev: netlink was not asked, so nothing is claimed reported', () => {
+    const nvme = e810(PF, 'unused', {
+      netdev: null,
+      driver: 'nvme',
+      numVfs: 3,
+      vfs: vfs(PF, 3).map((v) => ({ ...v, driver: null, netdev: null, config: null })),
+    });
+    const r = checkVfList(nvme);
+    expect(r.status).toBe('info');
+    expect(r.title).toBe(
+      '0000:3b:00.0 has no netdev: it has no netlink VF list (VF MAC, VLAN and rates do not apply)',
+    );
+    expect(r.evidence).toEqual(['/sys/bus/pci/devices/0000:3b:00.0/net: no network interface']);
+  });
+
+  it('warns with the unreadable VF range, and advises the modelled limit (221), not the count seen', () => {
+    const list = vfs(PF, 256).map((v) => (v.vfIndex >= 34 ? { ...v, config: null } : v));
     const pf = e810(PF, 'ens1f0', {
       totalVfs: 256,
       numVfs: 256,
+      vfs: list,
       vfListTruncated: true,
-      unreadableVfs: unreadable,
+      unreadableVfs: Array.from({ length: 222 }, (_, i) => 34 + i),
     });
     const r = checkVfList(pf);
     expect(r.status).toBe('warn');
     expect(r.title).toBe(
-      "The kernel's netlink VF list overflowed: sriovctl cannot read settings of VFs 220-255 through `ip link`",
+      "The kernel's netlink VF list overflowed: sriovctl cannot read settings of VFs 34-255 through `ip link`",
     );
     expect(r.evidence).toEqual([
-      'ip -d link show ens1f0: Truncated VF list (220 of 256 VFs reported)',
+      'ip -d -s link show ens1f0: Truncated VF list (34 of 256 VFs reported)',
     ]);
     expect(r.fix).toBe(
-      "Keep numVfs on ens1f0 at or below 220 if every VF's settings must be readable; settings of VFs 220-255 can " +
-        'still be written but not read back or verified.',
+      "Keep numVfs on ens1f0 at or below 221 if every VF's settings must be readable (the nested VF list, " +
+        "221 VFs with per-VF stats, fills the kernel's 64 KiB attribute; above that it wraps); settings of " +
+        'VFs 34-255 can still be written but not read back or verified.',
     );
+  });
+
+  it('warns, without calling it truncation, when netlink left VFs out of an untruncated list', () => {
+    const list = vfs(PF, 4).map((v) => (v.vfIndex >= 2 ? { ...v, config: null } : v));
+    const pf = e810(PF, 'ens1f0', { numVfs: 4, vfs: list, unreadableVfs: [2, 3] });
+    const r = checkVfList(pf);
+    expect(r.status).toBe('warn');
+    expect(r.title).toBe('Netlink did not report VFs 2-3 of ens1f0: their settings are unknown');
+    expect(r.evidence).toEqual(['ip -d -s link show ens1f0: 2 of 4 VFs reported, not truncated']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runDoctor } from '../../../src/doctor/index.js';
+import { netdevsimDevice } from '../../../src/host/names.js';
 import { cx6, e810, inventory } from './builders.js';
 
 describe('runDoctor', () => {
@@ -32,6 +33,19 @@ describe('runDoctor', () => {
     expect(
       runDoctor(inventory([pf], { kernelCmdline: 'ro', iommu: { groupCount: 0 } })).worst,
     ).toBe('fail');
+  });
+
+  it('cites where each PF was found: netdevsim devices under their own bus, not PCI', () => {
+    const pci = e810('0000:3b:00.0', 'ens1f0');
+    const nsim = e810('0000:3b:00.1', 'eth0', {
+      pciAddress: netdevsimDevice('netdevsim10'),
+      bus: 'netdevsim',
+    });
+    const r = runDoctor(inventory([pci, nsim])).results[0]!;
+    expect(r.evidence).toEqual([
+      '/sys/bus/pci/devices/*/sriov_totalvfs: 0000:3b:00.0',
+      '/sys/bus/netdevsim/devices/*/sriov_numvfs: netdevsim10',
+    ]);
   });
 
   it('says plainly when there is no SR-IOV device', () => {

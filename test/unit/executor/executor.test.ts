@@ -185,18 +185,29 @@ describe('applyVfSettings', () => {
     });
   });
 
-  it('on a 256-VF PF sends both rate sides, and says which VFs it could not read back', async () => {
+  it('on a 256-VF PF sets a maximum alone on VFs the dump leaves out, keeping their minimum, and says it could not read them back', async () => {
     const h = await boot('e810-8x256');
+    // Out of band: VF 200 has a minimum rate of 100 that no dump shows.
+    h.outOfBand([
+      { kind: 'vf', pf: ifName('ens1f0'), vf: 200, rate: { minTxRate: 100, maxTxRate: 500 } },
+    ]);
     const r = await applyVfSettings(h, ifName('ens1f0'), [
       { vf: 10, settings: { maxTxRate: 2000 } },
       { vf: 200, settings: { maxTxRate: 2000 } },
       { vf: 201, settings: { minTxRate: 0, maxTxRate: 3000, trust: true } },
+      { vf: 202, settings: { minTxRate: 50 } },
     ]);
     expect(r[0]).toMatchObject({ ok: true, readBack: { state: 'verified' } });
-    // VF 200's current minimum rate is not in the truncated dump, so it cannot be kept.
-    expect(r[1]!.ok).toBe(false);
-    expect(r[1]!.error!.hint).toBe('give both minTxRate and maxTxRate for this VF');
+    // The legacy TX_RATE: the kernel kept VF 200's minimum; nothing had to read it.
+    expect(r[1]).toMatchObject({ ok: true, readBack: { state: 'unreadable' } });
+    expect(h.pf('ens1f0').sriov!.vfState[200]).toMatchObject({ minTxRate: 100, maxTxRate: 2000 });
     expect(r[2]).toMatchObject({ ok: true, readBack: { state: 'unreadable' } });
     expect(h.pf('ens1f0').sriov!.vfState[201]).toMatchObject({ maxTxRate: 3000, trust: true });
+    // A minimum alone needs the current maximum, which no dump reports for VF 202.
+    expect(r[3]!.ok).toBe(false);
+    expect(r[3]!.error!.hint).toBe(
+      'give both minTxRate and maxTxRate for this VF (maxTxRate 0 = no limit)',
+    );
+    expect(h.pf('ens1f0').sriov!.vfState[202]).toMatchObject({ minTxRate: 0 });
   });
 });

@@ -34,6 +34,15 @@ describe('renderBatchLine', () => {
     );
   });
 
+  it('renders a maximum alone as the legacy rate (IFLA_VF_TX_RATE), never mixed with min/max', () => {
+    expect(renderBatchLine(vf({ txRate: 1000 }))).toBe('link set dev ens1f0 vf 3 rate 1000');
+    // With min_tx_rate or max_tx_rate on the line, iproute2 folds `rate` into IFLA_VF_RATE.
+    expect(() => renderBatchLine(vf({ txRate: 1000, rate: { minTxRate: 10 } }))).toThrow(
+      UnsafeInputError,
+    );
+    expect(() => renderBatchLine(vf({ txRate: -1 }))).toThrow(UnsafeInputError);
+  });
+
   it('renders link MTU and admin state', () => {
     expect(renderBatchLine({ kind: 'link', ifname: pf, mtu: 9000, up: true })).toBe(
       'link set dev ens1f0 mtu 9000 up',

@@ -64,6 +64,16 @@ describe('applied state', () => {
     });
   });
 
+  it('reads back the PF fields a policy can set: adminState and drift', async () => {
+    const h = await sim();
+    const doc = POLICY.replace('  mtu: 9000\n', '  mtu: 9000\n  adminState: up\n  drift: repair\n');
+    const r = resolvePolicies(parsePolicyText(doc, 'tenant.yaml'), await discover(h));
+    expect(r.errors).toEqual([]);
+    expect(r.desired[0]).toMatchObject({ adminState: 'up', drift: 'repair' });
+    await recordAppliedState(h, r.desired);
+    expect((await loadAppliedState(h))?.desired).toEqual(r.desired);
+  });
+
   it.each([
     ['not JSON', '{"version": 1,', /not valid JSON/],
     ['a newer version', '{"version": 2}', /version 2 is not supported/],

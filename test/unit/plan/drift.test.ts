@@ -38,9 +38,15 @@ async function applied(): Promise<SimHost> {
   return h;
 }
 
-async function watch(h: SimHost, repair: boolean, debounceMs = 5, gate?: HostGate) {
+async function watch(
+  h: SimHost,
+  repair: boolean,
+  debounceMs = 5,
+  gate?: HostGate,
+  targets: PlanTarget[] = [TARGET],
+) {
   const events: DriftEvent[] = [];
-  const w = new DriftWatcher(h, () => [TARGET], {
+  const w = new DriftWatcher(h, () => targets, {
     repair,
     intervalMs: 60_000,
     debounceMs,
@@ -55,7 +61,7 @@ async function watch(h: SimHost, repair: boolean, debounceMs = 5, gate?: HostGat
     }
     return events.filter((e) => e.type === type);
   };
-  return { events, until };
+  return { events, until, watcher: w };
 }
 
 it('reports an out-of-band VLAN change as drift when a link event arrives', async () => {
@@ -184,4 +190,68 @@ it('a repair that cannot get the host in time (an attach hung) fails, changes no
   ]);
   expect(await until('repaired')).toHaveLength(1);
   expect(h.pf('ens1f1').sriov!.vfState[2]!.vlan).toBe(302);
+});
+
+it('repairs a VF unbound out of band under drift: repair: binding a VF nobody has is not disruptive', async () => {
+  const h = await applied();
+  const vf1 = (await discover(h)).pfs
+    .find((p) => p.netdev === 'ens1f1')!
+    .vfs.find((v) => v.vfIndex === 1)!.pciAddress!;
+  const { events, watcher: w } = await watch(h, false, 5, undefined, [
+    { ...TARGET, drift: 'repair' },
+  ]);
+  await h.writeFile(`/sys/bus/pci/devices/${vf1}/driver/unbind`, vf1);
+  await w.trigger('manual');
+  const drift = events.find((e) => e.type === 'drift');
+  expect(drift).toMatchObject({ steps: [{ what: 'bind VFs 1 of ens1f1: host' }] });
+  expect(drift?.type === 'drift' && drift.steps[0]!.disruptive).toBeUndefined();
+  expect(events.map((e) => e.type)).toContain('repaired');
+  expect(events.map((e) => e.type)).not.toContain('repair-skipped');
+  expect((await discover(h)).pfs.find((p) => p.netdev === 'ens1f1')!.vfs[1]!.driver).toBe('iavf');
+});
+
+it('still leaves taking a VF away from its driver to a human', async () => {
+  const h = await applied();
+  const target: PlanTarget = {
+    ...TARGET,
+    drift: 'repair',
+    vfs: TARGET.vfs.map((v) => (v.vfIndex === 1 ? { ...v, driver: 'none' as const } : v)),
+  };
+  const plan = planChanges([target], await discover(h));
+  expect(plan.steps.map((s) => [s.what, s.disruptive])).toEqual([
+    ['bind VFs 1 of ens1f1: none', 'rebinding takes VF 1 away from its current driver and user'],
+  ]);
+});
+
+it('calls settings the kernel does not report unverified: not drift, and never repaired blindly', async () => {
+  const h = await loadSimHost('e810-8x256', { timing: 'off' });
+  cleanup.push(() => h.close());
+  const far: PlanTarget = {
+    pciAddress: pciAddress('0000:17:00.0'),
+    numVfs: 256,
+    vfs: [
+      { vfIndex: 10, driver: 'host', settings: { trust: false } },
+      { vfIndex: 200, driver: 'host', settings: { vlan: { vlan: 42, qos: 0, proto: '802.1Q' } } },
+    ],
+  };
+  const { events, watcher: w } = await watch(h, true, 5, undefined, [far]);
+  expect(events).toEqual([
+    expect.objectContaining({
+      type: 'in-sync',
+      unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1 }],
+    }),
+  ]);
+  // Nothing was written to VF 200: the watcher does not re-apply what it cannot read.
+  expect(h.pf('ens1f0').sriov!.vfState[200]!.vlan).toBe(0);
+  // A difference it can read is still drift, and repaired; VF 200 stays out of the repair.
+  h.outOfBand([{ kind: 'vf', pf: ifName('ens1f0'), vf: 10, trust: true }]);
+  await w.trigger('manual');
+  const drift = events.find((e) => e.type === 'drift');
+  expect(drift).toMatchObject({
+    steps: [{ what: 'apply VF settings to VFs 10 of ens1f0' }],
+    unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1 }],
+  });
+  expect(events.map((e) => e.type)).toContain('repaired');
+  expect(h.pf('ens1f0').sriov!.vfState[10]!.trust).toBe(false);
+  expect(h.pf('ens1f0').sriov!.vfState[200]!.vlan).toBe(0);
 });

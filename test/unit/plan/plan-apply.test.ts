@@ -100,6 +100,52 @@ describe('plan', () => {
   });
 });
 
+describe("plan with the ledger's knowledge (the daemon passes it)", () => {
+  const ENS1F0 = pciAddress('0000:3b:00.0');
+  /** VF 2 of ens1f0 on vfio-pci, VF 3 with no driver. */
+  async function arranged() {
+    const h = await boot('dual-socket-e810-cx6');
+    await h.writeFile('/sys/bus/pci/devices/0000:3b:01.2/driver_override', 'vfio-pci');
+    await h.writeFile('/sys/bus/pci/drivers/iavf/unbind', '0000:3b:01.2');
+    await h.writeFile('/sys/bus/pci/drivers_probe', '0000:3b:01.2');
+    await h.writeFile('/sys/bus/pci/drivers/iavf/unbind', '0000:3b:01.3');
+    return h;
+  }
+  const onHost = (vfs: number[]): PlanTarget => ({
+    pciAddress: ENS1F0,
+    numVfs: 8,
+    vfs: vfs.map((vfIndex) => ({ vfIndex, driver: 'host' as const, settings: {} })),
+  });
+
+  it('a VF the ledger says is free is not in use, whatever its driver', async () => {
+    const h = await arranged();
+    const ledger = [{ pf: ENS1F0, vfIndex: 2, heldBy: null }];
+    expect((await planFor(h, [onHost([2])])).refusals.map((r) => r.reason)).toEqual([
+      'rebinding VF 2 is bound to vfio-pci (a VM may be using it)',
+    ]);
+    const p = await planFor(h, [onHost([2])], { ledger });
+    expect(p.refusals).toEqual([]);
+    // Still taken from a driver: disruptive.
+    expect(p.steps[0]!.disruptive).toBe(
+      'rebinding takes VF 2 away from its current driver and user',
+    );
+  });
+
+  it('a VF the ledger says is held is in use, even with no driver: refused and disruptive', async () => {
+    const h = await arranged();
+    const free = await planFor(h, [onHost([3])]);
+    expect([free.refusals, free.steps[0]!.disruptive]).toEqual([[], undefined]);
+    const ledger = [{ pf: ENS1F0, vfIndex: 3, heldBy: 'attachment a1 (t/vm:x, attached)' }];
+    const held = await planFor(h, [onHost([3])], { ledger });
+    expect(held.refusals.map((r) => r.reason)).toEqual([
+      'rebinding VF 3 is held by attachment a1 (t/vm:x, attached)',
+    ]);
+    expect(held.steps[0]!.disruptive).toBe(
+      'rebinding takes VF 3 away from its current driver and user',
+    );
+  });
+});
+
 describe('apply', () => {
   it('applies in the order real drivers need, verified against the journal, and a second plan is empty', async () => {
     const h = await boot('dual-socket-e810-cx6');

@@ -247,3 +247,49 @@ describe('validation: PFs that need care', () => {
     ]);
   });
 });
+
+describe('validation: rates the kernel cannot set on VFs it does not report (256-VF PFs)', () => {
+  const ens1f0 = { pfNames: ['ens1f0'] };
+
+  it('refuses a minimum rate alone on VFs past the netlink VF list, at the field, before anything runs', async () => {
+    const r = await resolve('e810-8x256', [
+      'far',
+      { selector: ens1f0, numVfs: 256, vfGroups: [{ range: '30-40', minTxRate: 100 }] },
+    ]);
+    expect(r.errors.map((e) => [e.field, e.message])).toEqual([
+      [
+        'spec.vfGroups[0].minTxRate',
+        "cannot be set alone on VFs 34-40 of ens1f0 (0000:17:00.0): the kernel sets minTxRate only together with maxTxRate, and it does not report these VFs' current maxTxRate (they are past its netlink VF list) — give maxTxRate too (0 = no limit)",
+      ],
+    ]);
+  });
+
+  it('accepts a maximum alone there (the kernel keeps the minimum), and both together', async () => {
+    const r = await resolve('e810-8x256', [
+      'far',
+      {
+        selector: ens1f0,
+        numVfs: 256,
+        vfGroups: [
+          { range: '200-210', maxTxRate: 1000 },
+          { range: '211-220', minTxRate: 10, maxTxRate: 1000 },
+        ],
+      },
+    ]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it('predicts the VFs a new count leaves out from the modelled limit (230 VFs: only 0-7 reported)', async () => {
+    const r = await resolve('e810-8x256', [
+      'grow',
+      {
+        selector: { pfNames: ['ens2f0'] },
+        numVfs: 230,
+        vfGroups: [{ range: '0-9', minTxRate: 5 }],
+      },
+    ]);
+    expect(r.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^cannot be set alone on VFs 8-9 of ens2f0 /),
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NetlinkChange, VfChange } from '../../../src/host/host.js';
 import { UnsafeInputError } from '../../../src/host/errors.js';
 import { ifName, macAddress } from '../../../src/host/names.js';
+import { maxVfsInFullList, parsedVfCount } from '../../../src/host/netlink-vf-list.js';
 import { loadSimHost, visibleVfCount, type SimHost } from '../../../src/host/sim/index.js';
 
 const hosts: SimHost[] = [];
@@ -68,6 +69,40 @@ describe('link dump', () => {
     expect(dump.warnings).toContain('Truncated VF list: ens1f0');
   });
 
+  it('truncates as the real 6.1 kernel measured: all to 220, then 0 at 222, 3 at 225, 8 at 230, 18 at 240, 34 at 256', () => {
+    // kernel-lab-facts.md, "The netlink VF list past ~220 VFs": entries `ip link` showed per numVfs.
+    const measured: [number, number][] = [
+      [200, 200],
+      [220, 220],
+      [222, 0],
+      [225, 3],
+      [230, 8],
+      [240, 18],
+      [256, 34],
+    ];
+    expect(measured.map(([n]) => [n, visibleVfCount(n)])).toEqual(measured);
+    // The wrapped attribute lengths measured (with stats): 2,548 bytes at 230, 10,244 at 256.
+    expect((4 + 296 * 230) % 65536).toBe(2548);
+    expect((4 + 296 * 256) % 65536).toBe(10244);
+    // Without stats (SKIP_STATS) every one of 256 fits, as measured; the limits the doctor cites.
+    expect(parsedVfCount(256, { stats: false })).toBe(256);
+    expect(maxVfsInFullList()).toBe(221);
+    expect(maxVfsInFullList({ stats: false })).toBe(334);
+  });
+
+  it('lists every VF at 221 and 0 at 222 on a simulated PF (the model is what the dump does)', async () => {
+    const h = await boot('e810-8x256');
+    const pf = async (n: number) => {
+      await h.writeFile('/sys/class/net/ens2f0/device/sriov_numvfs', '0');
+      await h.writeFile('/sys/class/net/ens2f0/device/sriov_numvfs', String(n));
+      return (await h.linkDump({ ifname: ifName('ens2f0') })).links[0]!;
+    };
+    const at221 = await pf(221);
+    expect([at221.vfs!.length, at221.vfListTruncated === true]).toEqual([221, false]);
+    const at222 = await pf(222);
+    expect([at222.vfs!.length, at222.vfListTruncated]).toEqual([0, true]);
+  });
+
   it('a dump asked for some VFs carries only those; the truncation is still said, not hidden', async () => {
     const h = await boot('e810-8x256');
     const full = (await h.linkDump({ ifname: ifName('ens1f0') })).links[0]!;
@@ -106,6 +141,24 @@ describe('link dump', () => {
 });
 
 describe('VF settings', () => {
+  it('the legacy rate (IFLA_VF_TX_RATE) keeps the minimum the kernel has, even past a truncated list', async () => {
+    const h = await boot('e810-8x256');
+    expect(
+      await h.linkApply([vf('ens1f0', 250, { rate: { minTxRate: 100, maxTxRate: 500 } })]),
+    ).toEqual([{ ok: true }]);
+    expect(await h.linkApply([vf('ens1f0', 250, { txRate: 2000 })])).toEqual([{ ok: true }]);
+    expect(h.pf('ens1f0').sriov!.vfState[250]).toMatchObject({ minTxRate: 100, maxTxRate: 2000 });
+    // Below the kept minimum, or on a VF that does not exist: the kernel's EINVAL.
+    const [below, none] = await h.linkApply([
+      vf('ens1f0', 250, { txRate: 50 }),
+      vf('ens1f0', 300, { txRate: 50 }),
+    ]);
+    expect([below, none]).toEqual([
+      { ok: false, errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' },
+      { ok: false, errno: 'EINVAL', message: 'RTNETLINK answers: Invalid argument' },
+    ]);
+  });
+
   it('applies mac, vlan/qos, rates, spoofchk, trust and link state and reads them back', async () => {
     const h = await boot('dual-socket-e810-cx6');
     const r = await h.linkApply([
