@@ -8,11 +8,11 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import http from 'node:http';
 import https from 'node:https';
 import { SriovctlError } from '../host/errors.js';
-import { DAEMON_UNIT } from '../persist/locations.js';
+import { API_SOCKET, DAEMON_UNIT } from '../persist/locations.js';
 import { UsageError } from './exit-codes.js';
 
 /** The daemon's API socket on a real host (where `sriovctl serve` listens by default). */
-export const DEFAULT_API_SOCKET = '/run/sriovctl/api.sock';
+export const DEFAULT_API_SOCKET = API_SOCKET;
 
 export type Endpoint = { kind: 'unix'; path: string } | { kind: 'http'; url: URL };
 
