@@ -8,7 +8,9 @@ import type { Inventory } from '../inventory/types.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { renderModulesLoad, type BootModule } from './boot-modules.js';
 import {
+  API_SOCKET,
   APPLIED_STATE_FILE,
+  APPLY_UNIT,
   CONFIG_DIR,
   MODULES_LOAD_FILE,
   POLICY_DIR,
@@ -191,6 +193,19 @@ export async function enabledUnits(host: Host): Promise<string[]> {
       out.push(u);
   }
   return out;
+}
+
+/**
+ * Why a sriovctl daemon is expected to answer on this host although it may not yet: its socket or
+ * service unit is enabled (it is starting, or systemd starts it on the first connection), or its
+ * socket exists. null when nothing says a daemon serves this host.
+ */
+export async function expectedDaemon(host: Host): Promise<string | null> {
+  const enabled = (await enabledUnits(host)).filter((u) => u !== APPLY_UNIT);
+  if (enabled.length > 0)
+    return `${enabled.join(' and ')} ${enabled.length === 1 ? 'is' : 'are'} enabled`;
+  if ((await host.entryKind(API_SOCKET)) !== null) return `${API_SOCKET} exists`;
+  return null;
 }
 
 /** Another network manager also configures SR-IOV on a PF the policies touch. */
