@@ -82,7 +82,12 @@ t0=$(now_ms)
 mkdir -p "$CACHE"
 # One lab at a time per cache: concurrent runs would race on downloads and builds.
 exec 9>"$CACHE/lock"
-flock -n 9 || { log "another lab run holds $CACHE/lock; waiting"; flock 9; }
+if ! flock -n 9; then
+  log "another lab run holds $CACHE/lock; waiting"
+  flock 9
+  log "waited $(secs $(($(now_ms) - t0))) for the lock"
+  t0=$(now_ms)
+fi
 
 lab_prepare_tools
 ABI=$(lab_kernel_abi)
@@ -151,6 +156,27 @@ total_pass=0
 total_fail=0
 boot_failures=()
 
+# QEMU's NVMe controller as an SR-IOV PF (7 VFs). It is pinned at 0000:00:02.0 (its VFs at
+# 00:02.1..7), so addresses match test/kernel/facts and the simulator's mirror fixture on every boot.
+NVME_PF=(-device nvme-subsys,id=subsys0
+  -device nvme,serial=lab0,subsys=subsys0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=16,addr=02.0)
+
+# run_qemu <n> <label> <timeout> <qemu argv...>: one boot with a timeout. The guest's console is
+# the test output: it is streamed to stdout and $LOGS/boot<n>.log, minus the serial line's carriage
+# returns and terminal escapes. Records the boot's time and sets QRC to QEMU's exit status.
+run_qemu() {
+  local n=$1 label=$2 limit=$3 t
+  shift 3
+  t=$(now_ms)
+  log "boot $n ($label): starting QEMU (timeout $limit s; console log $LOGS/boot$n.log)"
+  set +e
+  timeout -k 10 "$limit" "$@" </dev/null 2>&1 |
+    sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' | tee "$LOGS/boot$n.log"
+  QRC=${PIPESTATUS[0]}
+  set -e
+  BOOT_TIMES+=("boot $n ($label): $(secs $(($(now_ms) - t)))")
+}
+
 # boot <n> <iommu|noiommu> <label> <command...>: one QEMU boot running <command> in the guest.
 boot() {
   local n=$1 kind=$2 label=$3
@@ -168,36 +194,25 @@ boot() {
     machine+=(-device intel-iommu,intremap=on)
     append+=" intel_iommu=on"
   fi
-  # The PF is pinned at 0000:00:02.0 (its VFs at 00:02.1..7) and there is no NIC (-nic none), so
-  # addresses match test/kernel/facts and the simulator's mirror fixture on every boot.
+  # No NIC (-nic none): the PCI addresses stay those of test/kernel/facts.
   local qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2048
     "${machine[@]}" -nographic -no-reboot -nic none
     -kernel "$VMLINUZ" -initrd "$INITRD" -append "$append"
-    -device nvme-subsys,id=subsys0
-    -device nvme,serial=lab0,subsys=subsys0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=16,addr=02.0
+    "${NVME_PF[@]}"
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
     -virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap"
     -virtfs "local,path=$KDIR/kernel/lib/modules,mount_tag=modules,security_model=none,readonly=on,multidevs=remap")
 
-  if [ "$mode" = shell ]; then log "boot $n ($label): starting QEMU"; else
-    log "boot $n ($label): starting QEMU (timeout ${TIMEOUT} s; console log $LOGS/boot$n.log)"
-  fi
-  local t=$(now_ms) qrc
-  set +e
-  # The guest's console is the test output: stream it, minus the serial line's carriage returns.
   if [ "$mode" = shell ]; then
     # Interactive: the terminal is the guest's console; no timeout, no filtering.
+    log "boot $n ($label): starting QEMU"
     "${qemu[@]}" || true
     return 0
   fi
-  timeout -k 10 "$TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
-    sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' | tee "$LOGS/boot$n.log"
-  qrc=${PIPESTATUS[0]}
-  set -e
-  local took=$(($(now_ms) - t))
+  run_qemu "$n" "$label" "$TIMEOUT" "${qemu[@]}"
+  local qrc=$QRC
   [ -f "$res/dmesg.txt" ] && cp "$res/dmesg.txt" "$LOGS/boot$n.dmesg.txt"
   [ -f "$res/tap.txt" ] && cp "$res/tap.txt" "$LOGS/boot$n.tap.txt"
-  BOOT_TIMES+=("boot $n ($label): $(secs "$took")")
 
   if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
     boot_failures+=("boot $n ($label): QEMU timed out after ${TIMEOUT} s")
@@ -248,22 +263,15 @@ systemd_boot() {
     -machine q35,kernel-irqchip=split -device intel-iommu,intremap=on -nographic -no-reboot -nic none
     -kernel "$SD_ROOT/vmlinuz" -initrd "$SD_ROOT/initrd.img"
     -append "console=ttyS0 root=/dev/vda rw intel_iommu=on panic=-1 quiet loglevel=3 systemd.show_status=1 sriovctl.lab=$stage"
-    -device nvme-subsys,id=subsys0
-    -device nvme,serial=lab0,subsys=subsys0,sriov_max_vfs=7,sriov_vq_flexible=14,sriov_vi_flexible=7,max_ioqpairs=16,msix_qsize=16,addr=02.0
+    "${NVME_PF[@]}"
     -drive "file=$img,format=raw,if=none,id=root" -device virtio-blk-pci,drive=root,addr=03.0
     -drive "file=$SD_RUN/project.img,format=raw,if=none,id=project,readonly=on"
     -device virtio-blk-pci,drive=project,addr=04.0)
   # A whole systemd boot, and node started several times from a disk, under emulation: twice the
   # per-boot timeout of the 9p guest.
   local limit=$((TIMEOUT * 2))
-  log "boot $n ($label): starting QEMU (timeout $limit s; console log $LOGS/boot$n.log)"
-  local t=$(now_ms) qrc
-  set +e
-  timeout -k 10 "$limit" "${qemu[@]}" </dev/null 2>&1 |
-    sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[a-zA-Z]//g' -e 's/\x1bc//g' | tee "$LOGS/boot$n.log"
-  qrc=${PIPESTATUS[0]}
-  set -e
-  BOOT_TIMES+=("boot $n ($label): $(secs $(($(now_ms) - t)))")
+  run_qemu "$n" "$label" "$limit" "${qemu[@]}"
+  local qrc=$QRC
   # What the guest wrote to /root/out (TAP, the outputs of each command, its journal and dmesg).
   rm -rf "$LOGS/boot$n.out"
   debugfs -R "rdump /root/out $res" "$img" >/dev/null 2>&1 || true
