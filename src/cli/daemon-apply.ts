@@ -174,7 +174,7 @@ export async function findLocalDaemon(io: CliIo, o: LocalDaemonOptions): Promise
     if (r === 'silent')
       throw new ApiUnavailableError(
         `the sriovctl daemon at ${where} accepted the connection but did not answer within ${why ? `${seconds} s` : `${QUICK_PROBE_MS / 1000} s`}${why ? ` (${why})` : ''}`,
-        `it may still be starting: run apply again in a moment, raise SRIOVCTL_DAEMON_WAIT (seconds), or give --direct to apply from this process`,
+        `it may still be starting: run apply again in a moment, or raise SRIOVCTL_DAEMON_WAIT (seconds)`,
         false,
         'ETIMEDOUT',
       );
