@@ -8,11 +8,11 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import http from 'node:http';
 import https from 'node:https';
 import { SriovctlError } from '../host/errors.js';
-import { DAEMON_UNIT } from '../persist/locations.js';
+import { API_SOCKET, DAEMON_UNIT } from '../persist/locations.js';
 import { UsageError } from './exit-codes.js';
 
 /** The daemon's API socket on a real host (where `sriovctl serve` listens by default). */
-export const DEFAULT_API_SOCKET = '/run/sriovctl/api.sock';
+export const DEFAULT_API_SOCKET = API_SOCKET;
 
 export type Endpoint = { kind: 'unix'; path: string } | { kind: 'http'; url: URL };
 
@@ -78,6 +78,11 @@ export class ApiUnavailableError extends SriovctlError {
     hint: string,
     /** EACCES on the socket is a permission problem, not a missing daemon. */
     readonly permission = false,
+    /**
+     * The error code behind it: ENOENT or ECONNREFUSED (nothing listens), ETIMEDOUT (something
+     * accepted the connection but did not answer in time), ...; null when unknown.
+     */
+    readonly code: string | null = null,
   ) {
     super(message, hint);
   }
@@ -100,6 +105,7 @@ function unavailable(err: NodeJS.ErrnoException, e: Endpoint): ApiUnavailableErr
       `permission denied on the API socket ${e.path} (${code})`,
       'the socket is for root: run as root, or use --api http://HOST:PORT with --token',
       true,
+      err.code ?? null,
     );
   if (code === 'ECONNREFUSED' || code === 'ENOENT')
     return new ApiUnavailableError(
@@ -109,10 +115,14 @@ function unavailable(err: NodeJS.ErrnoException, e: Endpoint): ApiUnavailableErr
       e.kind === 'unix'
         ? `start it (systemctl start ${DAEMON_UNIT}, or sriovctl serve), or point --api (env SRIOVCTL_API) at a daemon's http://HOST:PORT`
         : 'check the address, or start the daemon with `sriovctl serve --listen HOST:PORT`',
+      false,
+      err.code ?? null,
     );
   return new ApiUnavailableError(
     `cannot reach the sriovctl daemon at ${where}: ${err.message}`,
     'check --api (env SRIOVCTL_API) and that the daemon is running',
+    false,
+    err.code ?? null,
   );
 }
 

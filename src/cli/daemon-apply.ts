@@ -5,18 +5,34 @@
  * consumers). So when a daemon answers, the CLI sends it the policy files, shows the daemon's plan
  * and the attachments each step touches, asks for confirmation as a direct apply does, starts the
  * apply and prints its progress from the daemon's event stream, with the same exit codes.
+ *
+ * Which path apply takes is decided here too, and always said in one line on stderr: a daemon
+ * that is enabled (or whose socket exists) but still starting is waited for, briefly, rather than
+ * silently gone around.
  */
+import type { Command } from 'commander';
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { ApplyStarted, PlanAnswer } from '../daemon/policy-ops.js';
 import type { ReconcileReport } from '../ledger/ledger.js';
 import type { PolicyText } from '../policy/index.js';
+import { expectedDaemon } from '../persist/install.js';
+import { DAEMON_UNIT } from '../persist/locations.js';
 import type { Unverified, Verdict } from '../policy/verify.js';
-import { ApiClient, ApiProblemError, ApiUnavailableError, type Problem } from './api-client.js';
+import {
+  ApiClient,
+  ApiProblemError,
+  ApiUnavailableError,
+  DEFAULT_API_SOCKET,
+  type Endpoint,
+  type Problem,
+} from './api-client.js';
 import { confirmDisruptive, printStep, unverifiedLine } from './apply-output.js';
-import { reportProblem } from './commands/api-command.js';
-import { EXIT, exitForVerdict, PLAN_EXIT } from './exit-codes.js';
+import { clientFor, exitForProblem, reportProblem } from './commands/api-command.js';
+import type { CommandContext } from './commands/context.js';
+import { EXIT, exitForVerdict, PLAN_EXIT, UsageError } from './exit-codes.js';
 import { styleFor } from './format.js';
 import { println, type CliIo } from './io.js';
+import { openHost, selectHost } from './open-host.js';
 
 export interface DaemonApplyFlags {
   yes?: boolean;
@@ -58,36 +74,200 @@ export function locateInFiles(message: string, combined: CombinedPolicy): string
   });
 }
 
-/**
- * The daemon to apply through, or null to apply directly. An explicit --api (or SRIOVCTL_API) must
- * answer; otherwise, on the real host, the default socket is probed and a daemon that is not
- * running means a direct apply.
- */
-export async function daemonForApply(
-  io: CliIo,
-  explicit: ApiClient | null,
-  probe: ApiClient | null,
-): Promise<ApiClient | null> {
-  if (explicit) {
-    await explicit.get('/whoami');
-    return explicit;
-  }
-  if (!probe) return null;
+/** The flags that decide apply's path (a subset of apply's own). */
+export interface ApplyPathFlags {
+  api?: string;
+  token?: string;
+  direct?: boolean;
+  waitForPfs?: string;
+  json?: boolean;
+}
+
+/** How apply reaches the host: through a daemon, or directly and why (`warn`: a daemon was expected). */
+export type ApplyPath =
+  { kind: 'daemon'; api: ApiClient } | { kind: 'direct'; why: string; warn?: boolean };
+
+/** How long apply waits, by default, for a daemon that is enabled but does not answer yet. */
+export const DAEMON_WAIT_SECONDS = 10;
+/** How long a probe waits for an answer when nothing says a daemon is there. */
+const QUICK_PROBE_MS = 2000;
+/** Between tries while the daemon's socket is not there or refuses. */
+const POLL_MS = 250;
+
+/** `SRIOVCTL_DAEMON_WAIT`: seconds apply waits for an expected daemon (default 10; 0 = do not wait). */
+export function daemonWaitSeconds(env: CliIo['env']): number {
+  const v = env['SRIOVCTL_DAEMON_WAIT'];
+  if (v === undefined || v === '') return DAEMON_WAIT_SECONDS;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 600)
+    throw new UsageError(
+      `SRIOVCTL_DAEMON_WAIT=${JSON.stringify(v)}: expected whole seconds, 0-600`,
+      `unset it for the default (${DAEMON_WAIT_SECONDS} s)`,
+    );
+  return n;
+}
+
+export interface LocalDaemonOptions {
+  /** Why a daemon is expected although it may not answer yet (units enabled, socket there), or null. */
+  expected: () => Promise<string | null>;
+  /** The longest wait for an expected daemon, in ms. */
+  waitMs: number;
+  /** A client for the local socket whose requests give up after `timeoutMs`. */
+  client: (timeoutMs?: number) => ApiClient;
+  pollMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** One GET /whoami: answered, nothing listening (absent), or accepted but no answer in time (silent). */
+async function probe(client: ApiClient): Promise<'answered' | 'absent' | 'silent'> {
   try {
-    await probe.get('/whoami');
-    return probe;
+    await client.get('/whoami');
+    return 'answered';
   } catch (err) {
-    if (err instanceof ApiUnavailableError && !err.permission) return null;
-    if (err instanceof ApiUnavailableError) {
-      // A daemon socket this user may not use: say so instead of silently going around it.
-      println(
-        io.stderr,
-        `warning: a sriovctl daemon socket exists but this user cannot use it (${err.message}); applying directly`,
-      );
-      return null;
-    }
-    throw err;
+    if (!(err instanceof ApiUnavailableError) || err.permission) throw err;
+    return err.code === 'ETIMEDOUT' ? 'silent' : 'absent';
   }
+}
+
+/**
+ * The local daemon (the default socket on the real host), waiting — bounded, with a progress line —
+ * for one that is expected but still starting: enabled units, or a socket that exists. A socket
+ * that accepts the connection but stays silent for the whole wait is an error (a daemon is there;
+ * going around it would be the race this path exists to avoid); one that never appears means the
+ * daemon is not running, and apply goes direct, saying so.
+ */
+export async function findLocalDaemon(io: CliIo, o: LocalDaemonOptions): Promise<ApplyPath> {
+  const now = o.now ?? Date.now;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const why = await o.expected();
+  const where = o.client().where;
+  const seconds = o.waitMs / 1000;
+  let announced = false;
+  const announce = () => {
+    if (announced) return;
+    announced = true;
+    println(
+      io.stderr,
+      `waiting up to ${seconds} s for the sriovctl daemon at ${where} (${why})...`,
+    );
+  };
+  const start = now();
+  for (;;) {
+    const left = Math.max(1, o.waitMs - (now() - start));
+    // An expected daemon may be starting behind its socket: give that probe the whole wait.
+    const timer = why && left > 1000 ? setTimeout(announce, 1000) : null;
+    let r: Awaited<ReturnType<typeof probe>>;
+    try {
+      r = await probe(o.client(why ? left : QUICK_PROBE_MS));
+    } catch (err) {
+      if (err instanceof ApiUnavailableError && err.permission)
+        return {
+          kind: 'direct',
+          warn: true,
+          why: `this user cannot use its socket (${err.message})`,
+        };
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    if (r === 'answered') return { kind: 'daemon', api: o.client() };
+    if (r === 'silent')
+      throw new ApiUnavailableError(
+        `the sriovctl daemon at ${where} accepted the connection but did not answer within ${why ? `${seconds} s` : `${QUICK_PROBE_MS / 1000} s`}${why ? ` (${why})` : ''}`,
+        `it may still be starting: run apply again in a moment, or raise SRIOVCTL_DAEMON_WAIT (seconds)`,
+        false,
+        'ETIMEDOUT',
+      );
+    if (!why)
+      return { kind: 'direct', why: `no sriovctl daemon answers on ${where}, and none is enabled` };
+    if (now() - start >= o.waitMs)
+      return {
+        kind: 'direct',
+        warn: true,
+        why: `the sriovctl daemon did not come up on ${where} within ${seconds} s, although ${why}`,
+      };
+    announce();
+    await sleep(Math.min(o.pollMs ?? POLL_MS, o.waitMs - (now() - start)));
+  }
+}
+
+/** The one line that says which path apply takes (stderr; --json output stays on stdout alone). */
+export function printApplyPath(io: CliIo, path: ApplyPath): void {
+  const err = styleFor(io.stderr, io.env);
+  if (path.kind === 'daemon')
+    println(io.stderr, `applying through the sriovctl daemon at ${path.api.where}`);
+  else {
+    const line = `applying directly, not through a sriovctl daemon: ${path.why}`;
+    println(io.stderr, path.warn ? err.c.yellow(`warning: ${line}`) : line);
+  }
+}
+
+/** The path without printing it: an explicit --api/SRIOVCTL_API must answer; see findLocalDaemon. */
+async function applyPath(
+  ctx: CommandContext,
+  flags: ApplyPathFlags,
+  cmd: Command,
+): Promise<ApplyPath> {
+  const env = ctx.io.env;
+  const named = flags.api !== undefined || (env['SRIOVCTL_API'] ?? '') !== '';
+  if (flags.direct) {
+    if (flags.api !== undefined)
+      throw new UsageError('--direct and --api exclude each other', 'pick one');
+    return { kind: 'direct', why: '--direct' };
+  }
+  if (named) {
+    const api = clientFor(flags, env);
+    await api.get('/whoami');
+    return { kind: 'daemon', api };
+  }
+  if (flags.waitForPfs !== undefined)
+    return {
+      kind: 'direct',
+      why: `--wait-for-pfs (the boot-time apply: ${DAEMON_UNIT} starts after it)`,
+    };
+  const sel = selectHost(ctx.hostFlags(cmd), env, 'linux');
+  if (sel.kind === 'sim')
+    return { kind: 'direct', why: 'the simulated host lives in this process' };
+  if (sel.sysfsRoot !== undefined)
+    return { kind: 'direct', why: `--sysfs-root ${sel.sysfsRoot} is not this host` };
+  const { host } = await openHost(sel);
+  const socket: Endpoint = { kind: 'unix', path: DEFAULT_API_SOCKET };
+  return findLocalDaemon(ctx.io, {
+    expected: () => expectedDaemon(host),
+    waitMs: daemonWaitSeconds(env) * 1000,
+    client: (timeoutMs) => new ApiClient(socket, undefined, timeoutMs),
+  });
+}
+
+/**
+ * The daemon `apply` goes through, null to apply directly, or 'failed' once a daemon that could
+ * not be used has been reported. Either way one line on stderr says which path it is.
+ */
+export async function chooseDaemon(
+  ctx: CommandContext,
+  flags: ApplyPathFlags,
+  cmd: Command,
+): Promise<ApiClient | null | 'failed'> {
+  let path: ApplyPath;
+  try {
+    path = await applyPath(ctx, flags, cmd);
+  } catch (err) {
+    if (err instanceof ApiProblemError) {
+      // A bad or missing token for the daemon asked for.
+      reportProblem(ctx.io, err.problem, flags.json === true);
+      ctx.setExitCode(exitForProblem(err.problem.status));
+      return 'failed';
+    }
+    if (!(err instanceof ApiUnavailableError)) throw err;
+    println(ctx.io.stderr, `sriovctl: ${err.message}`);
+    if (err.hint) println(ctx.io.stderr, `hint: ${err.hint}`);
+    println(ctx.io.stderr, 'hint: --direct applies from this process instead');
+    ctx.setExitCode(err.permission ? EXIT.noperm : EXIT.unavailable);
+    return 'failed';
+  }
+  printApplyPath(ctx.io, path);
+  return path.kind === 'daemon' ? path.api : null;
 }
 
 function plural(n: number, word: string): string {
@@ -160,7 +340,6 @@ export async function applyThroughDaemon(
     ...(flags.allowDefaultRoute ? { allowDefaultRoute: true } : {}),
   };
   try {
-    if (!flags.json) println(io.stderr, `applying through the sriovctl daemon at ${api.where}`);
     const answer = await api.request<PlanAnswer>('POST', '/policies/plan', { body });
     for (const w of answer.warnings)
       println(io.stderr, err.c.yellow(`warning: ${locateInFiles(w, combined)}`));

@@ -22,7 +22,7 @@ import { TrafficSampler } from '../metrics/traffic.js';
 import { DriftWatcher, type DriftEvent } from '../policy/drift.js';
 import type { PlanTarget } from '../policy/plan.js';
 import { buildApi, type Api } from '../api/server.js';
-import { listenUnix } from '../api/unix-socket.js';
+import { listenInherited, listenUnix } from '../api/unix-socket.js';
 import { healthRoutes, metricsRoutes, requestMetrics } from '../api/routes/metrics.js';
 import { createObservability, type Observability } from '../metrics/observability.js';
 import type { LedgerStore } from '../ledger/store.js';
@@ -62,6 +62,11 @@ export interface DaemonOptions {
   kernelTimeoutMs?: number;
   /** Unix socket for local root (no token); null or absent: none. */
   socketPath?: string | null;
+  /**
+   * A listening unix socket inherited from systemd (sriovctl.socket), served instead of creating
+   * `socketPath` (which then only names it in the log).
+   */
+  inheritedSocketFd?: number | null;
   /** TCP listener (bearer tokens). `fallback`: if the port is taken, take any free one. */
   listen?: { host: string; port: number; fallback?: boolean } | null;
   /** API requests per minute per client on TCP (default 1200; 0 = off). */
@@ -230,7 +235,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     };
 
     const socketPath = opts.socketPath ?? null;
-    if (socketPath !== null) {
+    const inherited = opts.inheritedSocketFd ?? null;
+    if (socketPath !== null || inherited !== null) {
       const app = await buildApi({
         ledger,
         transport: 'unix',
@@ -240,8 +246,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       });
       await registerObservability(app, obs, store);
       undo.push(() => app.close());
-      await listenUnix(app, socketPath);
-      log.info({ event: 'listening', socket: socketPath }, `API on unix socket ${socketPath}`);
+      if (inherited !== null) {
+        await listenInherited(app, inherited);
+        log.info(
+          { event: 'listening', socket: socketPath, fd: inherited, from: 'systemd' },
+          `API on the unix socket systemd passed (fd ${inherited}${socketPath ? `, ${socketPath}` : ''})`,
+        );
+      } else if (socketPath !== null) {
+        await listenUnix(app, socketPath);
+        log.info({ event: 'listening', socket: socketPath }, `API on unix socket ${socketPath}`);
+      }
     }
 
     let url: string | null = null;

@@ -1,5 +1,6 @@
 /** runDoctor: every preflight check, as a pure function of one inventory snapshot. */
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
+import { checkBootModules, type BootModuleFacts } from './boot-modules.js';
 import { checkFirmwareConsistency } from './consistency.js';
 import { checkCpuVirtualization } from './host-cpu.js';
 import { checkInterruptRemapping, checkIommuEnabled, checkIommuPassthrough } from './host-iommu.js';
@@ -76,8 +77,19 @@ export function pfChecks(pf: PfSnapshot, inv: Inventory): CheckResult[] {
   return out;
 }
 
-/** Runs every check: host checks first, then each PF in inventory order. */
-export function runDoctor(inv: Inventory): DoctorReport {
-  const results = [...hostChecks(inv), ...inv.pfs.flatMap((pf) => pfChecks(pf, inv))];
+/** What sriovctl itself stored on the host that checks look at, beyond the inventory snapshot. */
+export interface StoredFacts {
+  /** The installed policies and the kernel modules they need at boot (`boot.modules`). */
+  bootModules?: BootModuleFacts;
+}
+
+/** Runs every check: host checks first (then the installed state's), then each PF in inventory order. */
+export function runDoctor(inv: Inventory, stored: StoredFacts = {}): DoctorReport {
+  const boot = stored.bootModules ? checkBootModules(stored.bootModules) : null;
+  const results = [
+    ...hostChecks(inv),
+    ...(boot ? [boot] : []),
+    ...inv.pfs.flatMap((pf) => pfChecks(pf, inv)),
+  ];
   return { results, worst: worstOf(results.map((r) => r.status)) };
 }

@@ -11,11 +11,19 @@ export const CONFIG_TREES: readonly string[] = ['/etc/sriovctl', '/var/lib/sriov
 /** systemd's admin unit directory: only entries named `sriovctl*` (units and their drop-in dirs). */
 export const UNIT_DIR = '/etc/systemd/system';
 
+/**
+ * The kernel modules the installed policies need at boot, read by systemd-modules-load.service.
+ * Exactly this one file in /etc/modules-load.d: the directory's other files are the operator's.
+ */
+export const MODULES_LOAD_FILE = '/etc/modules-load.d/sriovctl.conf';
+
+/** Single files outside the trees that belong to sriovctl. */
+const SINGLE_FILES: readonly string[] = [MODULES_LOAD_FILE];
+
 // Conservative names: no spaces, quotes or globs, so a path is safe in any message or unit file.
 const COMPONENT = /^[A-Za-z0-9@_+-][A-Za-z0-9@._+-]*$/;
 
-const EXPECTED =
-  'a file under /etc/sriovctl/ or /var/lib/sriovctl/, or /etc/systemd/system/sriovctl* (names of letters, digits and @._+-)';
+const EXPECTED = `a file under /etc/sriovctl/ or /var/lib/sriovctl/, /etc/systemd/system/sriovctl* or ${MODULES_LOAD_FILE} (names of letters, digits and @._+-)`;
 
 /**
  * Validates a path for writeConfigFile (`write`) or removeConfigFile (`remove`) and returns it
@@ -25,6 +33,7 @@ const EXPECTED =
 export function configFilePath(path: string, access: 'write' | 'remove' = 'write'): string {
   const clean = safeAbsPath(path);
   if (access === 'remove' && CONFIG_TREES.includes(clean)) return clean;
+  if (SINGLE_FILES.includes(clean)) return clean;
   const inTree = CONFIG_TREES.some((t) => clean.startsWith(t + '/'));
   const inUnits =
     clean.startsWith(UNIT_DIR + '/') && clean.slice(UNIT_DIR.length + 1).startsWith('sriovctl');

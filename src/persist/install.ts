@@ -6,16 +6,18 @@ import { checkManagedBy } from '../doctor/pf-managers.js';
 import type { Host } from '../host/host.js';
 import type { Inventory } from '../inventory/types.js';
 import type { DesiredPf } from '../policy/desired.js';
+import { renderModulesLoad, type BootModule } from './boot-modules.js';
 import {
+  API_SOCKET,
   APPLIED_STATE_FILE,
   APPLY_UNIT,
   CONFIG_DIR,
-  DAEMON_UNIT,
+  MODULES_LOAD_FILE,
   POLICY_DIR,
   STATE_DIR,
   SYSTEMD_UNIT_DIR,
 } from './locations.js';
-import { renderUnits, type UnitOptions } from './units.js';
+import { INSTALL_TARGET, renderUnits, UNIT_NAMES, type UnitOptions } from './units.js';
 
 /** A policy file as the operator gave it: its path (for messages and its name) and its text. */
 export interface PolicySource {
@@ -71,14 +73,24 @@ export function nameClash(sources: readonly PolicySource[]): string | null {
   return null;
 }
 
+/** What an earlier install left on the host, as far as the next install replaces it. */
+export interface InstalledNow {
+  /** Names of the files in policies.d. */
+  policies: string[];
+  /** /etc/modules-load.d/sriovctl.conf exists. */
+  modulesLoad: boolean;
+}
+
 /**
- * The files install writes (policies, then units: a unit never points at policies that are not
- * there yet) and the stale policies it removes, given the names policies.d holds now.
+ * The files install writes — policies, the modules-load.d file, then units: a unit never points at
+ * policies, nor binds to a driver, that the next boot would not have — and what it removes: stale
+ * policies, and the modules-load.d file once no policy needs a module.
  */
 export function planInstall(
   sources: readonly PolicySource[],
   units: UnitOptions,
-  existingPolicies: readonly string[],
+  now: InstalledNow,
+  modules: readonly BootModule[],
 ): InstallPlan {
   const writes: FileWrite[] = sources.map((s) => ({
     path: `${POLICY_DIR}/${installedName(s.file)}`,
@@ -87,10 +99,22 @@ export function planInstall(
     what: `policy from ${s.file}`,
   }));
   const kept = new Set(writes.map((w) => w.path));
-  const removals = existingPolicies
+  const removals: FileRemoval[] = now.policies
     .map((n) => `${POLICY_DIR}/${n}`)
     .filter((p) => !kept.has(p))
     .map((path) => ({ path, what: 'policy from an earlier install' }));
+  if (modules.length > 0)
+    writes.push({
+      path: MODULES_LOAD_FILE,
+      content: renderModulesLoad(modules),
+      mode: 0o644,
+      what: `kernel modules loaded at boot: ${modules.map((m) => m.module).join(', ')}`,
+    });
+  else if (now.modulesLoad)
+    removals.push({
+      path: MODULES_LOAD_FILE,
+      what: 'kernel modules from an earlier install; these policies need none',
+    });
   for (const u of renderUnits(units))
     writes.push({ path: u.path, content: u.text, mode: 0o644, what: 'systemd unit' });
   return { writes, removals };
@@ -102,18 +126,30 @@ export async function installedPolicies(host: Host): Promise<string[]> {
   return (await host.readDir(POLICY_DIR)).filter((n) => !n.startsWith('.'));
 }
 
+/** What an earlier install left that the next one replaces. */
+export async function installedNow(host: Host): Promise<InstalledNow> {
+  return {
+    policies: await installedPolicies(host),
+    modulesLoad: (await host.entryKind(MODULES_LOAD_FILE)) !== null,
+  };
+}
+
 /** Writes, then removes stale policies, through the seam. */
 export async function executeInstall(host: Host, plan: InstallPlan): Promise<void> {
   for (const w of plan.writes) await host.writeConfigFile(w.path, w.content, { mode: w.mode });
   for (const r of plan.removals) await host.removeConfigFile(r.path);
 }
 
-/** The units, and with `purge` the installed policies and the recorded state, in removal order. */
+/**
+ * The units and the modules-load.d file (it exists for the boot-time apply), and with `purge` the
+ * installed policies and the recorded state, in removal order.
+ */
 export async function planUninstall(host: Host, purge: boolean): Promise<FileRemoval[]> {
-  const out: FileRemoval[] = [APPLY_UNIT, DAEMON_UNIT].map((u) => ({
+  const out: FileRemoval[] = UNIT_NAMES.map((u) => ({
     path: `${SYSTEMD_UNIT_DIR}/${u}`,
     what: 'systemd unit',
   }));
+  out.push({ path: MODULES_LOAD_FILE, what: 'kernel modules loaded at boot' });
   if (!purge) return out;
   for (const n of await installedPolicies(host))
     out.push({ path: `${POLICY_DIR}/${n}`, what: 'installed policy' });
@@ -149,14 +185,27 @@ export async function executeRemovals(
   return { removed, kept };
 }
 
-/** Units still enabled (their multi-user.target.wants link exists): disable them before removal. */
+/** Units still enabled (their <target>.wants link exists): disable them before removal. */
 export async function enabledUnits(host: Host): Promise<string[]> {
   const out: string[] = [];
-  for (const u of [APPLY_UNIT, DAEMON_UNIT]) {
-    if ((await host.entryKind(`${SYSTEMD_UNIT_DIR}/multi-user.target.wants/${u}`)) !== null)
+  for (const u of UNIT_NAMES) {
+    if ((await host.entryKind(`${SYSTEMD_UNIT_DIR}/${INSTALL_TARGET[u]}.wants/${u}`)) !== null)
       out.push(u);
   }
   return out;
+}
+
+/**
+ * Why a sriovctl daemon is expected to answer on this host although it may not yet: its socket or
+ * service unit is enabled (it is starting, or systemd starts it on the first connection), or its
+ * socket exists. null when nothing says a daemon serves this host.
+ */
+export async function expectedDaemon(host: Host): Promise<string | null> {
+  const enabled = (await enabledUnits(host)).filter((u) => u !== APPLY_UNIT);
+  if (enabled.length > 0)
+    return `${enabled.join(' and ')} ${enabled.length === 1 ? 'is' : 'are'} enabled`;
+  if ((await host.entryKind(API_SOCKET)) !== null) return `${API_SOCKET} exists`;
+  return null;
 }
 
 /** Another network manager also configures SR-IOV on a PF the policies touch. */

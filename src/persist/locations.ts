@@ -2,6 +2,7 @@
  * Where sriovctl keeps what must survive a reboot. /etc holds the operator's intent (editable, backed
  * up with the rest of /etc); /var/lib holds what sriovctl itself recorded (never edited by hand).
  */
+export { MODULES_LOAD_FILE } from '../host/config-paths.js';
 
 /** sriovctl's configuration directory. */
 export const CONFIG_DIR = '/etc/sriovctl';
@@ -17,3 +18,7 @@ export const SYSTEMD_UNIT_DIR = '/etc/systemd/system';
 export const APPLY_UNIT = 'sriovctl-apply.service';
 /** The daemon that keeps the host at the policy afterwards. */
 export const DAEMON_UNIT = 'sriovctl.service';
+/** The daemon's API socket, held by systemd so clients can connect before the daemon is up. */
+export const SOCKET_UNIT = 'sriovctl.socket';
+/** The daemon's API socket on a real host (root only). */
+export const API_SOCKET = '/run/sriovctl/api.sock';

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { computeCapacity } from '../../metrics/capacity.js';
 import { runDoctor } from '../../doctor/index.js';
+import { gatherBootModuleFacts } from '../../persist/boot-modules.js';
 import type { Inventory } from '../../inventory/types.js';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/ledger.js';
@@ -114,7 +115,13 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
         schema: { tags: ['host'], summary: 'Preflight checks with evidence and the fix' },
       },
       async () => {
-        const r = runDoctor(await inventory());
+        const inv = await inventory();
+        // boot.modules reads the installed policies and modules-load.d, as `sriovctl doctor` does.
+        const bootModules = await gatherBootModuleFacts(ledger.host, {
+          release: inv.host.kernelRelease,
+          cmdline: inv.host.kernelCmdline,
+        });
+        const r = runDoctor(inv, { bootModules });
         return { results: r.results, worst: r.worst };
       },
     );

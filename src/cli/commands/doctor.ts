@@ -1,12 +1,14 @@
 /** `sriovctl doctor`: preflight checks with evidence and fixes; the exit code is the worst status. */
 import type { Command } from 'commander';
 import { runDoctor, worstOf } from '../../doctor/index.js';
+import { discover } from '../../inventory/discover.js';
+import { gatherBootModuleFacts } from '../../persist/boot-modules.js';
 import { EXIT_CODES_HELP, exitForStatus } from '../exit-codes.js';
 import { styleFor } from '../format.js';
 import { filterInventory, parseInventoryFilter } from '../inventory-filter.js';
 import { println } from '../io.js';
 import { countByStatus, renderDoctor } from '../render-doctor.js';
-import { loadInventory, printIssues, toJson } from '../session.js';
+import { openSession, printIssues, toJson } from '../session.js';
 import type { CommandContext } from './context.js';
 
 interface DoctorFlags {
@@ -28,9 +30,14 @@ export function doctorCommand(program: Command, ctx: CommandContext): void {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (flags: DoctorFlags, cmd: Command) => {
       const filter = parseInventoryFilter(flags.pf === undefined ? {} : { pf: flags.pf });
-      const inv = await loadInventory(ctx.io, ctx.hostFlags(cmd), 'linux');
+      const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
+      const inv = await discover(host);
+      const bootModules = await gatherBootModuleFacts(host, {
+        release: inv.host.kernelRelease,
+        cmdline: inv.host.kernelCmdline,
+      });
       // Checks run on the whole host (firmware consistency compares sibling PFs); --pf only narrows the output.
-      const full = runDoctor(inv);
+      const full = runDoctor(inv, { bootModules });
       const shown = filterInventory(inv, filter);
       printIssues(ctx.io, shown);
       const keep = new Set<string>(['host', ...shown.pfs.map((p) => p.pciAddress)]);

@@ -8,18 +8,25 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Host } from '../../host/host.js';
 import { discover } from '../../inventory/discover.js';
+import { bootModules } from '../../persist/boot-modules.js';
 import {
   doubleManagement,
   enabledUnits,
   executeInstall,
   executeRemovals,
-  installedPolicies,
+  installedNow,
   nameClash,
   planInstall,
   planUninstall,
   type PolicySource,
 } from '../../persist/install.js';
-import { APPLY_UNIT, DAEMON_UNIT, POLICY_DIR } from '../../persist/locations.js';
+import {
+  APPLY_UNIT,
+  DAEMON_UNIT,
+  MODULES_LOAD_FILE,
+  POLICY_DIR,
+  SOCKET_UNIT,
+} from '../../persist/locations.js';
 import type { UnitOptions } from '../../persist/units.js';
 import { planChanges } from '../../policy/plan.js';
 import { EXIT, UsageError } from '../exit-codes.js';
@@ -47,7 +54,9 @@ const INSTALL_HELP = `
 Files:
   ${POLICY_DIR}/          the installed policies (yours to edit; re-run install to validate)
   /var/lib/sriovctl/applied.json        the desired state the last successful apply brought the host to
+  ${MODULES_LOAD_FILE}    the kernel modules the policies' VF drivers need at boot (vfio_pci)
   /etc/systemd/system/${APPLY_UNIT}  early-boot oneshot: recreates VFs before the network stack
+  /etc/systemd/system/${SOCKET_UNIT}         the daemon's API socket, held by systemd from early boot
   /etc/systemd/system/${DAEMON_UNIT}        the daemon (sriovctl serve)
 
 Exit codes:
@@ -99,7 +108,8 @@ export async function installOnHost(
   const bootTimeout = seconds('boot-timeout', flags.bootTimeout);
   if (pfWait !== undefined) units.pfWaitSeconds = pfWait;
   if (bootTimeout !== undefined) units.startTimeoutSeconds = bootTimeout;
-  const plan = planInstall(sources, units, await installedPolicies(host));
+  const modules = bootModules(loaded.policies);
+  const plan = planInstall(sources, units, await installedNow(host), modules);
 
   for (const d of doubleManagement(desired, inv)) {
     println(io.stderr, err.c.yellow(`warning: ${d.pf}: ${d.title}`));
@@ -129,9 +139,20 @@ export async function installOnHost(
   });
   println(io.stdout, '');
   println(io.stdout, 'Next, as root:');
+  // `enable --now` applies at once: a driver that is not loaded yet would fail the bind until the
+  // next boot's systemd-modules-load.
+  const unloaded: string[] = [];
+  for (const m of modules)
+    if ((await host.entryKind(`/sys/bus/pci/drivers/${m.driver}`)) === null)
+      unloaded.push(m.module);
+  if (unloaded.length > 0)
+    println(
+      io.stdout,
+      `  modprobe -a ${unloaded.join(' ')}    # now; ${MODULES_LOAD_FILE} loads it at every boot`,
+    );
   println(
     io.stdout,
-    `  systemctl daemon-reload && systemctl enable --now ${APPLY_UNIT} ${DAEMON_UNIT}`,
+    `  systemctl daemon-reload && systemctl enable --now ${APPLY_UNIT} ${SOCKET_UNIT} ${DAEMON_UNIT}`,
   );
   if (pending.steps.length > 0) {
     const disruptive = pending.steps.filter((s) => s.disruptive).length;

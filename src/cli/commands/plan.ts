@@ -16,21 +16,14 @@ import {
 import { planChanges, type PlanOptions } from '../../policy/plan.js';
 import type { Plan, Step } from '../../policy/steps.js';
 import { differingOnly, unverifiedText, verify } from '../../policy/verify.js';
-import {
-  ApiClient,
-  ApiProblemError,
-  ApiUnavailableError,
-  DEFAULT_API_SOCKET,
-} from '../api-client.js';
+import { DEFAULT_API_SOCKET } from '../api-client.js';
 import { confirmDisruptive, printStep, unverifiedLine } from '../apply-output.js';
-import { applyThroughDaemon, combinePolicies, daemonForApply } from '../daemon-apply.js';
-import { EXIT, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
+import { applyThroughDaemon, chooseDaemon, combinePolicies } from '../daemon-apply.js';
+import { exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { recordApplied, waitForPfsBeforeApply } from '../persist-hooks.js';
-import { selectHost } from '../open-host.js';
 import { openSession, toJson } from '../session.js';
-import { clientFor, exitForProblem, reportProblem } from './api-command.js';
 import type { CommandContext } from './context.js';
 
 interface PlanFlags {
@@ -178,49 +171,6 @@ function printApplyResult(io: CliIo, result: ApplyResult, style: Style): void {
         io.stderr,
         `${skipped} later step(s) not run; run apply again once fixed: it starts from the host as it is now`,
       );
-  }
-}
-
-/**
- * The daemon `apply` goes through, null to apply directly, or 'failed' once an unreachable
- * daemon that was asked for by name has been reported.
- */
-async function chooseDaemon(
-  ctx: CommandContext,
-  flags: PlanFlags,
-  cmd: Command,
-): Promise<ApiClient | null | 'failed'> {
-  const env = ctx.io.env;
-  const named = flags.api !== undefined || (env['SRIOVCTL_API'] ?? '') !== '';
-  if (flags.direct) {
-    if (flags.api !== undefined)
-      throw new UsageError('--direct and --api exclude each other', 'pick one');
-    return null;
-  }
-  // At boot the apply unit runs before the daemon, and waits for PFs itself.
-  if (flags.waitForPfs !== undefined && !named) return null;
-  const onRealHost =
-    selectHost(ctx.hostFlags(cmd), env, 'linux').kind === 'linux' &&
-    ctx.hostFlags(cmd).sysfsRoot === undefined;
-  const probe =
-    !named && onRealHost
-      ? new ApiClient({ kind: 'unix', path: DEFAULT_API_SOCKET }, undefined, 2000)
-      : null;
-  try {
-    return await daemonForApply(ctx.io, named ? clientFor(flags, env) : null, probe);
-  } catch (err) {
-    if (err instanceof ApiProblemError) {
-      // A bad or missing token for the daemon asked for.
-      reportProblem(ctx.io, err.problem, flags.json === true);
-      ctx.setExitCode(exitForProblem(err.problem.status));
-      return 'failed';
-    }
-    if (!(err instanceof ApiUnavailableError)) throw err;
-    println(ctx.io.stderr, `sriovctl: ${err.message}`);
-    if (err.hint) println(ctx.io.stderr, `hint: ${err.hint}`);
-    println(ctx.io.stderr, 'hint: --direct applies from this process instead');
-    ctx.setExitCode(err.permission ? EXIT.noperm : EXIT.unavailable);
-    return 'failed';
   }
 }
 

@@ -9,9 +9,10 @@
  */
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { inheritedSocketFd } from '../../api/unix-socket.js';
 import { startDaemon, type DaemonOptions } from '../../daemon/daemon.js';
 import { discover } from '../../inventory/discover.js';
-import { STATE_DIR } from '../../persist/locations.js';
+import { API_SOCKET, SOCKET_UNIT, STATE_DIR } from '../../persist/locations.js';
 import { UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { openHost, selectHost } from '../open-host.js';
@@ -37,7 +38,7 @@ interface ServeFlags {
 }
 
 /** The daemon's API socket on a real host. */
-export const DEFAULT_SOCKET = '/run/sriovctl/api.sock';
+export const DEFAULT_SOCKET = API_SOCKET;
 export const DEFAULT_DB = `${STATE_DIR}/ledger.db`;
 
 function positive(name: string, v: string | undefined, dflt: number, unit: string): number {
@@ -104,7 +105,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--listen <host:port>', 'also serve the API on TCP (bearer tokens required)')
     .option(
       '--socket <path>',
-      `unix socket for local root (default ${DEFAULT_SOCKET}; none on the simulator unless given)`,
+      `unix socket for local root (default ${DEFAULT_SOCKET}; none on the simulator unless given; under ${SOCKET_UNIT} the socket systemd passes)`,
     )
     .option('--no-socket', 'no unix socket')
     .option('--db <path>', `ledger database (default ${DEFAULT_DB}; in memory on the simulator)`)
@@ -167,12 +168,18 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
         };
       }
 
+      // Socket activation (sriovctl.socket): serve on what systemd passed, and clear the variables
+      // so no child process takes them for its own.
+      const inherited = flags.socket === false ? null : inheritedSocketFd(ctx.io.env, process.pid);
+      if (inherited !== null)
+        for (const k of ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES']) delete process.env[k];
       const daemon = await startDaemon({
         host,
         db: flags.db ?? (sim ? ':memory:' : DEFAULT_DB),
         oversubscription,
         kernelTimeoutMs,
         socketPath: flags.socket === false ? null : (flags.socket ?? (sim ? null : DEFAULT_SOCKET)),
+        inheritedSocketFd: inherited,
         listen: listen && { ...listen, fallback: flags.fallbackPort === true },
         rateLimitPerMinute: rateLimit,
         drift,

@@ -6,7 +6,10 @@ import nodePath from 'node:path';
 import { UnsafeInputError } from '../errors.js';
 import { safeAbsPath } from '../names.js';
 
-/** Trees the seam may read: kernel interfaces, device nodes, config, runtime state, module and PCI-ID data. */
+/**
+ * Trees the seam may read: kernel interfaces, device nodes, config, runtime state, module data
+ * (the modules and which of them load at boot) and PCI-ID data.
+ */
 export const READABLE_PREFIXES: readonly string[] = [
   '/sys',
   '/proc',
@@ -16,6 +19,9 @@ export const READABLE_PREFIXES: readonly string[] = [
   '/var/lib/sriovctl',
   '/lib/modules',
   '/usr/lib/modules',
+  '/lib/modules-load.d',
+  '/usr/lib/modules-load.d',
+  '/usr/local/lib/modules-load.d',
   '/usr/share/misc',
   '/usr/share/hwdata',
 ];

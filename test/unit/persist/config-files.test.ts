@@ -24,6 +24,12 @@ const REFUSED = [
   '/sys/bus/pci/devices/0000:3b:00.0/sriov_numvfs',
   '/etc/sriovctl/policies.d/with space.yaml',
   '/etc/sriovctl/policies.d/new\nline.yaml',
+  // modules-load.d: only sriovctl's own file, never the operator's or the directory.
+  '/etc/modules-load.d/other.conf',
+  '/etc/modules-load.d/sriovctl.conf.d/x.conf',
+  '/etc/modules-load.d/../modules-load.d/sriovctl.conf',
+  '/etc/modules-load.d',
+  '/usr/lib/modules-load.d/sriovctl.conf',
 ];
 
 describe('configFilePath', () => {
@@ -34,6 +40,7 @@ describe('configFilePath', () => {
       '/etc/systemd/system/sriovctl-apply.service',
       '/etc/systemd/system/sriovctl.service.d/override.conf',
       '//etc//sriovctl/policies.d/a.yaml',
+      '/etc/modules-load.d/sriovctl.conf',
     ])
       expect(configFilePath(p)).toBe(p.replace(/\/+/g, '/'));
   });
@@ -132,6 +139,20 @@ describe('LinuxHost config files', () => {
     expect(fs.readFileSync(fd, 'utf8')).toBe('old\n');
     fs.closeSync(fd);
     expect(await host.readFile('/etc/systemd/system/sriovctl.service')).toBe('new\n');
+  });
+
+  it('writes and removes /etc/modules-load.d/sriovctl.conf and leaves its neighbours alone', async () => {
+    const { host, root } = linux();
+    const dir = path.join(root, 'etc/modules-load.d');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'operator.conf'), 'bonding\n');
+    await host.writeConfigFile('/etc/modules-load.d/sriovctl.conf', 'vfio_pci\n');
+    expect(fs.readFileSync(path.join(dir, 'sriovctl.conf'), 'utf8')).toBe('vfio_pci\n');
+    expect(await host.removeConfigFile('/etc/modules-load.d/sriovctl.conf')).toBe(true);
+    await expect(host.removeConfigFile('/etc/modules-load.d/operator.conf')).rejects.toThrow(
+      UnsafeInputError,
+    );
+    expect(fs.readdirSync(dir)).toEqual(['operator.conf']);
   });
 
   it('removes files and empty directories, reports what was not there', async () => {

@@ -49,6 +49,15 @@ const EDGE = policy(
   'edge.yaml',
   node('edge', '  selector: { pfNames: [enp4s0f0] }\n  numVfs: 2\n'),
 );
+// VFs 1-2 on vfio-pci, as the reboot that failed on a real Debian 12 boot.
+const PASSTHROUGH = policy(
+  'passthrough.yaml',
+  node(
+    'passthrough',
+    '  selector: { pfNames: [ens5f1] }\n  numVfs: 3\n  vfGroups:\n    - { range: 1-2, driver: vfio-pci }\n',
+  ),
+);
+const MODULES_LOAD = '/etc/modules-load.d/sriovctl.conf';
 
 const sims: SimHost[] = [];
 afterEach(() => {
@@ -93,7 +102,7 @@ const configWrites = (h: SimHost) =>
   h.journal.filter((j) => j.op === 'config-write').map((j) => j.target);
 
 describe('install', () => {
-  it('writes the policies as given and both units, and nothing else', async () => {
+  it('writes the policies as given and the three units, and nothing else', async () => {
     const h = await sim('mixed-firmware');
     const r = await install(h, [DATA_B, DATA_A]);
     expect(r.code).toBe(0);
@@ -101,6 +110,7 @@ describe('install', () => {
       '/etc/sriovctl/policies.d/data-b.yaml',
       '/etc/sriovctl/policies.d/data-a.yml',
       '/etc/systemd/system/sriovctl-apply.service',
+      '/etc/systemd/system/sriovctl.socket',
       '/etc/systemd/system/sriovctl.service',
     ]);
     expect(await tree(h, '/etc/sriovctl')).toEqual([
@@ -111,14 +121,69 @@ describe('install', () => {
     expect(await h.readFile('/etc/sriovctl/policies.d/data-b.yaml')).toBe(
       (await import('node:fs')).readFileSync(DATA_B, 'utf8'),
     );
-    const [apply, daemon] = renderUnits({ command: COMMAND });
+    const [apply, socket, daemon] = renderUnits({ command: COMMAND });
     expect(await h.readFile('/etc/systemd/system/sriovctl-apply.service')).toBe(apply!.text);
+    expect(await h.readFile('/etc/systemd/system/sriovctl.socket')).toBe(socket!.text);
     expect(await h.readFile('/etc/systemd/system/sriovctl.service')).toBe(daemon!.text);
     expect(h.journal.filter((j) => j.op === 'write' || j.op === 'netlink')).toEqual([]);
+    // Host drivers only: udev loads a PF's VF driver itself, so no modules-load.d file.
+    expect(await h.entryKind(MODULES_LOAD)).toBeNull();
     expect(r.stdout).toContain(
-      'systemctl daemon-reload && systemctl enable --now sriovctl-apply.service sriovctl.service',
+      'systemctl daemon-reload && systemctl enable --now sriovctl-apply.service sriovctl.socket sriovctl.service',
     );
     expect(r.stdout).toMatch(/does not match the policies yet \(\d+ step\(s\), 0 disruptive\)/);
+  });
+
+  it('makes the drivers the policies bind VFs to load at boot: vfio-pci in modules-load.d', async () => {
+    const h = await sim('mixed-firmware');
+    const r = await install(h, [PASSTHROUGH]);
+    expect(r.code).toBe(0);
+    // Before the units: the apply unit never runs at a boot whose modules-load.d lacks the driver.
+    expect(configWrites(h)).toEqual([
+      '/etc/sriovctl/policies.d/passthrough.yaml',
+      MODULES_LOAD,
+      '/etc/systemd/system/sriovctl-apply.service',
+      '/etc/systemd/system/sriovctl.socket',
+      '/etc/systemd/system/sriovctl.service',
+    ]);
+    const text = await h.readFile(MODULES_LOAD);
+    expect(text.split('\n').filter((l) => l !== '' && !l.startsWith('#'))).toEqual(['vfio_pci']);
+    expect(text).toMatch(/# vfio-pci, for policy passthrough\n/);
+    expect(h.configModes.get(MODULES_LOAD)).toBe(0o644);
+    expect(r.stdout).toMatch(
+      /wrote\s+\/etc\/modules-load\.d\/sriovctl\.conf {2}\(kernel modules loaded at boot: vfio_pci\)/,
+    );
+    // vfio-pci is loaded on this fixture: no modprobe needed before `enable --now`.
+    expect(r.stdout).not.toMatch(/modprobe/);
+  });
+
+  it('says to load a driver that is not loaded yet before `enable --now` applies', async () => {
+    const h = await sim('small-82599');
+    const p = policy(
+      'edge-vfio.yaml',
+      node(
+        'edge-vfio',
+        '  selector: { pfNames: [enp4s0f0] }\n  numVfs: 2\n  vfGroups:\n    - { range: 0-1, driver: vfio-pci }\n',
+      ),
+    );
+    const r = await install(h, [p], { allowDefaultRoute: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}modprobe -a vfio_pci .*\n {2}systemctl daemon-reload/);
+  });
+
+  it('--dry-run lists the modules-load.d file too', async () => {
+    const h = await sim('mixed-firmware');
+    const r = await install(h, [PASSTHROUGH], { dryRun: true });
+    expect(r.stdout).toMatch(/would write\s+\/etc\/modules-load\.d\/sriovctl\.conf/);
+    expect(await h.entryKind(MODULES_LOAD)).toBeNull();
+  });
+
+  it('removes the modules-load.d file once the installed policies need no module', async () => {
+    const h = await sim('mixed-firmware');
+    await install(h, [PASSTHROUGH]);
+    const r = await install(h, [DATA_B]);
+    expect(r.stdout).toMatch(/removed\s+\/etc\/modules-load\.d\/sriovctl\.conf/);
+    expect(await h.entryKind(MODULES_LOAD)).toBeNull();
   });
 
   it('warns that NetworkManager also manages ens5f1 (mixed-firmware), with the fix', async () => {
@@ -204,6 +269,18 @@ describe('uninstall', () => {
     expect(p.out()).toMatch(/\/var\/lib\/sriovctl\/applied\.json {2}\(applied state\)/);
   });
 
+  it('removes the modules-load.d file with the units (it exists for the boot-time apply)', async () => {
+    const h = await sim('mixed-firmware');
+    await install(h, [PASSTHROUGH]);
+    const c = io();
+    await uninstallOnHost(c, h, {}, () => undefined);
+    expect(await h.entryKind(MODULES_LOAD)).toBeNull();
+    expect(c.out()).toMatch(
+      /\/etc\/modules-load\.d\/sriovctl\.conf {2}\(kernel modules loaded at boot\)/,
+    );
+    expect(await h.readDir('/etc/sriovctl/policies.d')).toEqual(['passthrough.yaml']);
+  });
+
   it('keeps an operator file in /etc/sriovctl and says so', async () => {
     const h = await sim('mixed-firmware');
     await install(h, [DATA_B]);
@@ -227,6 +304,21 @@ describe('uninstall', () => {
     expect(code).toBe(3);
     expect(c.err()).toMatch(/run `systemctl disable --now sriovctl.service` first/);
     expect(await h.entryKind('/etc/systemd/system/sriovctl.service')).toBe('file');
+  });
+
+  it('counts an enabled socket unit as enabled too (its link is in sockets.target.wants)', async () => {
+    const h = await sim('mixed-firmware');
+    await install(h, [DATA_B]);
+    h.kernel.vfs.link(
+      '/etc/systemd/system/sockets.target.wants/sriovctl.socket',
+      '../sriovctl.socket',
+    );
+    const c = io();
+    let code = 0;
+    await uninstallOnHost(c, h, {}, (n) => (code = n));
+    expect(code).toBe(3);
+    expect(c.err()).toMatch(/still enabled: sriovctl.socket/);
+    expect(await h.entryKind('/etc/systemd/system/sriovctl.socket')).toBe('file');
   });
 });
 

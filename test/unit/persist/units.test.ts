@@ -13,6 +13,7 @@ import {
   daemonUnit,
   execArg,
   renderUnits,
+  sriovctlSocket,
   type UnitFile,
 } from '../../../src/persist/units.js';
 
@@ -135,6 +136,13 @@ describe('sriovctl.service', () => {
     expect(directives(u, 'Install').get('WantedBy')).toEqual(['multi-user.target']);
   });
 
+  it('serves the socket of sriovctl.socket and never deletes /run/sriovctl under it', () => {
+    expect(unit.get('Requires')).toEqual(['sriovctl.socket']);
+    expect(words(unit, 'After')).toContain('sriovctl.socket');
+    // RuntimeDirectory= is removed when the service stops, and the socket file with it.
+    expect(service.has('RuntimeDirectory')).toBe(false);
+  });
+
   it('is hardened without making /sys or /dev/vfio unreachable', () => {
     expect(service.get('ProtectSystem')).toEqual(['strict']);
     expect(service.get('ProtectKernelTunables')).toEqual(['no']);
@@ -142,6 +150,22 @@ describe('sriovctl.service', () => {
     expect(words(service, 'RestrictAddressFamilies')).toContain('AF_NETLINK');
     for (const off of ['PrivateDevices', 'PrivateNetwork', 'MemoryDenyWriteExecute'])
       expect(service.has(off)).toBe(false);
+  });
+});
+
+describe('sriovctl.socket', () => {
+  const u = sriovctlSocket();
+  const socket = directives(u, 'Socket');
+
+  it('listens on the API socket, root only, from sockets.target on', () => {
+    expect(u.path).toBe('/etc/systemd/system/sriovctl.socket');
+    expect(socket.get('ListenStream')).toEqual(['/run/sriovctl/api.sock']);
+    expect(socket.get('SocketMode')).toEqual(['0600']);
+    expect(directives(u, 'Install').get('WantedBy')).toEqual(['sockets.target']);
+    // Stands down with the daemon when no policy is installed.
+    expect(directives(u, 'Unit').get('ConditionDirectoryNotEmpty')).toEqual([
+      '/etc/sriovctl/policies.d',
+    ]);
   });
 });
 
@@ -161,7 +185,7 @@ describe('systemd-analyze verify', () => {
     expect(execFileSync('systemd-analyze', ['--version'], { encoding: 'utf8' })).toMatch(/systemd/);
   });
 
-  it('accepts both units as install writes them, without a single warning', () => {
+  it('accepts the three units as install writes them, without a single warning', () => {
     for (const opts of [
       { command: COMMAND },
       { command: COMMAND, repair: true, allowDefaultRoute: true, pfWaitSeconds: 10 },
