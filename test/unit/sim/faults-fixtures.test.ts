@@ -5,7 +5,7 @@ import {
   MalformedHostError,
   UnsafeInputError,
 } from '../../../src/host/errors.js';
-import { ifName } from '../../../src/host/names.js';
+import { driverName, ifName } from '../../../src/host/names.js';
 import {
   listFixtures,
   loadSimHost,
@@ -83,6 +83,28 @@ describe('seam input safety', () => {
     expect(() => ifName('eth0\nlink set dev lo down')).toThrow(UnsafeInputError);
     expect(() => ifName('a b')).toThrow(UnsafeInputError);
     expect(() => ifName('..')).toThrow(UnsafeInputError);
+  });
+
+  it('driver names: real ones pass; any "..", slash, space, newline or leading dot/dash is refused', () => {
+    for (const ok of ['vfio-pci', 'mlx5_core', 'iavf', 'i40e', 'ixgbevf', 'pci-stub', 'v1.2'])
+      expect(driverName(ok)).toBe(ok);
+    // A driver name becomes a path component (/sys/bus/pci/drivers/<name>/unbind).
+    for (const bad of [
+      '..',
+      'a..b',
+      'vfio..',
+      '../vfio-pci',
+      'a/b',
+      '.hidden',
+      '-x',
+      '',
+      'a b',
+      'a\nb',
+    ])
+      expect(() => driverName(bad), bad).toThrow(UnsafeInputError);
+    expect(() => driverName('vfio..pci', 'pool.vfDriver')).toThrow(
+      'refusing pool.vfDriver "vfio..pci": expected a driver name like vfio-pci or iavf',
+    );
   });
 });
 
