@@ -224,6 +224,7 @@ describe('apply', () => {
     });
     expect(r.ok).toBe(true);
     const macStep = r.outcomes.find((o) => o.step.kind === 'vfMacs')!;
+    expect(macStep.vfResults!.map((v) => v.vf)).toEqual([0, 1]);
     expect(macStep.vfResults!.every((v) => v.attempts > 1)).toBe(true);
   });
 });
