@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { runCli } from './run-cli.js';
+import { eventually } from '../../support/eventually.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sriovctl-cli-'));
 function policy(name: string, text: string): string {
@@ -117,8 +118,9 @@ describe('serve', () => {
       env: {},
       signal: stop.signal,
     });
-    for (let i = 0; i < 200 && !out.includes('"event":"drift"'); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await eventually('a drift event in the log', () => out.includes('"event":"drift"'), {
+      pollMs: 10,
+    });
     stop.abort();
     expect(await running).toBe(0);
     const events = out

@@ -164,14 +164,35 @@ describe('LinuxHost iproute2 failures', () => {
   });
 
   it('kills a batch that outlives its deadline', async () => {
+    // A fake ip that would sleep for ten minutes (the test's own timeout is far shorter, so an
+    // answer at all means the deadline fired), with a length no other process here uses.
+    const seconds = `600.${process.pid}`;
     const slow = path.join(dir, 'slow-ip');
-    fs.writeFileSync(slow, '#!/bin/sh\nexec sleep 5\n', { mode: 0o755 });
+    fs.writeFileSync(slow, `#!/bin/sh\nexec sleep ${seconds}\n`, { mode: 0o755 });
     const host = createLinuxHost({ ipPath: slow });
-    const started = Date.now();
     const err = await host
       .linkApply([{ kind: 'link', ifname: d0, up: true }], { timeoutMs: 150 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostTimeoutError);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect((err as Error).message).toContain('150 ms');
+    // ... and the child is gone (killed, then reaped), not left sleeping.
+    const sleeping = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\0${seconds}\0`;
+          } catch {
+            return false; // exited while we looked
+          }
+        });
+    for (let i = 0; sleeping().length > 0; i++) {
+      if (i === 200) {
+        for (const p of sleeping()) process.kill(Number(p), 'SIGKILL');
+        expect.unreachable(`the fake ip (sleep ${seconds}) was not killed at the deadline`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 });

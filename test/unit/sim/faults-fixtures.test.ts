@@ -13,6 +13,7 @@ import {
   simHostFromYaml,
   type SimHost,
 } from '../../../src/host/sim/index.js';
+import { eventually } from '../../support/eventually.js';
 
 const hosts: SimHost[] = [];
 afterEach(() => {
@@ -44,9 +45,7 @@ describe('fault injection', () => {
     const err = await h.writeFile(NUMVFS, '2', { timeoutMs: 30 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostTimeoutError);
     h.faults.releaseHangs();
-    for (let i = 0; i < 200 && !h.journal.some((j) => j.value === '2'); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await eventually('the released write', () => h.journal.some((j) => j.value === '2'));
     // The hung write completed after release, as a real one eventually would.
     expect(await h.readFile(NUMVFS)).toBe('2\n');
   });
