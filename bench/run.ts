@@ -1,11 +1,11 @@
 /**
- * `npm run bench [-- name...]`: runs the benchmarks (all, or those named: discovery, apply, api,
+ * `npm run bench [-- name...]`: runs the benchmarks (all, or those named: discovery, apply-sim, api,
  * console, metrics, metrics-kernel, apply-kernel, pci-ids)
  * and prints medians and ratios to same-run baselines.
  */
 import os from 'node:os';
 import { benchApi, describeApi } from './api.js';
-import { benchApply, describeApply } from './apply.js';
+import { benchApply, describeApply } from './apply-sim.js';
 import { benchApplyKernel, describeApplyKernel } from './apply-kernel.js';
 import { benchConsole, describeConsole } from './console.js';
 import { benchDiscovery, describeDiscovery } from './discovery.js';
@@ -16,7 +16,7 @@ import { benchPciIds, describePciIds } from './pci-ids.js';
 const BENCHES: Record<string, () => Promise<string>> = {
   discovery: async () => describeDiscovery(await benchDiscovery()),
   'pci-ids': async () => describePciIds(await benchPciIds()),
-  apply: async () => describeApply(await benchApply()),
+  'apply-sim': async () => describeApply(await benchApply()),
   api: async () => describeApi(await benchApi()),
   console: async () => describeConsole(await benchConsole()),
   metrics: async () => describeMetrics(await benchMetrics()),
