@@ -10,7 +10,9 @@
  * - the floor: one `ip -batch` of the very lines sriovctl sends (its MAC step, then its VLAN+rate
  *   step, per PF), which is the cheapest way a user can make these netlink requests with iproute2;
  *   also one `ip -batch` with a single line per VF (all of its settings in one request);
- * - scripts: one `ip link set ... vf N <setting>` process per setting, as shell scripts do.
+ * - scripts: one `ip link set ... vf N <setting>` process per setting from one shell, as
+ *   provisioning scripts do (on the first 64 VFs of one PF, against sriovctl on the same VFs:
+ *   each process costs a third of a second under emulation).
  *
  * Every baseline's exit status is checked and the readable VFs are read back after every run, so a
  * side that silently did nothing fails the benchmark instead of winning it. Under QEMU's software
@@ -49,9 +51,12 @@ export interface KernelApplyBench {
   ratioToOneLinePerVf: number;
   /** Median ms of each part of sriovctl's runs (discovery, plan, each step kind). */
   sriovctlParts: Record<string, number>;
-  /** One PF: sriovctl against a shell script running one `ip` per VF setting. */
+  /** Seam calls of one more sriovctl run: count and total ms per Host method. */
+  profile: Record<string, { calls: number; ms: number }>;
+  /** VFs of one PF: sriovctl against a shell script running one `ip` per VF setting. */
   scripts: {
     pfs: number;
+    vfs: number;
     processes: number;
     runs: number;
     sriovctl: Sample;
@@ -65,6 +70,7 @@ const IDS = [40, 41, 42, 43];
 const VFS = 256;
 const RUNS = 7;
 const SCRIPT_RUNS = 3;
+const SCRIPT_VFS = 64;
 const out = process.argv[2];
 if (!out) throw new Error('usage: apply.bench.js <result.json>');
 
@@ -86,11 +92,12 @@ function values(g: number, p: number, vf: number): Values {
   };
 }
 
-function layout(pfs: readonly PfId[], g: number): PlanTarget[] {
+/** Generation g's values for the first `vfs` VFs of every PF (the others are left alone). */
+function layout(pfs: readonly PfId[], g: number, vfs = VFS): PlanTarget[] {
   return pfs.map((pf, p) => ({
     pciAddress: pf,
     numVfs: VFS,
-    vfs: [...Array(VFS).keys()].map((vf) => {
+    vfs: [...Array(vfs).keys()].map((vf) => {
       const v = values(g, p, vf);
       return {
         vfIndex: vf,
@@ -153,7 +160,7 @@ const ip = (args: string[], input?: string) => run('ip', args, input);
 
 /** What a provisioning script does: one `ip link set ... vf N <setting>` per setting, stop on error. */
 function scriptLines(port: string, p: number, g: number): string[] {
-  return [...Array(VFS).keys()].flatMap((vf) => {
+  return [...Array(SCRIPT_VFS).keys()].flatMap((vf) => {
     const v = values(g, p, vf);
     const set = `ip link set dev ${port} vf ${vf}`;
     return [`${set} mac ${v.mac}`, `${set} ${vlan(v)}`, `${set} ${rate(v)}`];
@@ -164,19 +171,20 @@ function shellScript(lines: readonly string[]): Promise<void> {
   return run('/bin/sh', ['-e', '-s'], lines.join('\n') + '\n');
 }
 
-/** Reads back every VF the kernel lists and checks it holds generation g's values. */
+/** Reads back every VF the kernel lists (below `vfs`) and checks it holds generation g's values. */
 async function verify(
   host: Host,
   ports: readonly string[],
   g: number,
   side: string,
+  vfs = VFS,
 ): Promise<number> {
   const dump = await host.linkDump();
   let checked = 0;
   for (const [p, port] of ports.entries()) {
     const link = dump.links.find((l) => l.ifname === port);
     if (!link?.vfs?.length) throw new Error(`${side}: ${port} lists no VFs`);
-    for (const vf of link.vfs) {
+    for (const vf of link.vfs.filter((v) => v.vf < vfs)) {
       const want = values(g, p, vf.vf);
       const found = {
         mac: vf.mac,
@@ -199,9 +207,10 @@ async function interleave(
   sides: readonly { name: string; run: (g: number) => Promise<void> }[],
   rounds: number,
   verifyAfter: (g: number, side: string) => Promise<unknown>,
+  warmup = true,
 ): Promise<Map<string, number[]>> {
   const times = new Map<string, number[]>(sides.map((s) => [s.name, []]));
-  for (let round = -1; round < rounds; round++) {
+  for (let round = warmup ? -1 : 0; round < rounds; round++) {
     for (let k = 0; k < sides.length; k++) {
       const side = sides[(k + Math.max(round, 0)) % sides.length]!;
       const g = ++generation;
@@ -239,27 +248,29 @@ try {
 
   const parts: Record<string, number[]> = {};
   /** sriovctl apply of generation g to `on` (PF numbers), recording its parts in `parts`. */
-  const sriovctl = (on: readonly number[], record: boolean) => async (g: number) => {
-    const t0 = performance.now();
-    const snapshot = await discover(host);
-    const t1 = performance.now();
-    const targets = layout(pfs, g).filter((_, p) => on.includes(p));
-    const plan = planChanges(targets, snapshot);
-    const t2 = performance.now();
-    const r = await applyPlan(host, plan, { confirmedDisruptive: true });
-    if (!r.ok)
-      throw new Error(
-        `sriovctl apply failed: ${r.outcomes.find((o) => o.status === 'failed')?.error?.message}`,
-      );
-    if (!record) return;
-    const add = (k: string, ms: number) => (parts[k] ??= []).push(ms);
-    add('discovery', t1 - t0);
-    add('plan', t2 - t1);
-    const byKind = new Map<string, number>();
-    for (const o of r.outcomes)
-      byKind.set(o.step.kind, (byKind.get(o.step.kind) ?? 0) + (o.ms ?? 0));
-    for (const [k, ms] of byKind) add(`steps ${k}`, ms);
-  };
+  const sriovctl =
+    (on: readonly number[], record: boolean, vfs = VFS) =>
+    async (g: number) => {
+      const t0 = performance.now();
+      const snapshot = await discover(host);
+      const t1 = performance.now();
+      const targets = layout(pfs, g, vfs).filter((_, p) => on.includes(p));
+      const plan = planChanges(targets, snapshot);
+      const t2 = performance.now();
+      const r = await applyPlan(host, plan, { confirmedDisruptive: true });
+      if (!r.ok)
+        throw new Error(
+          `sriovctl apply failed: ${r.outcomes.find((o) => o.status === 'failed')?.error?.message}`,
+        );
+      if (!record) return;
+      const add = (k: string, ms: number) => (parts[k] ??= []).push(ms);
+      add('discovery', t1 - t0);
+      add('plan', t2 - t1);
+      const byKind = new Map<string, number>();
+      for (const o of r.outcomes)
+        byKind.set(o.step.kind, (byKind.get(o.step.kind) ?? 0) + (o.ms ?? 0));
+      for (const [k, ms] of byKind) add(`steps ${k}`, ms);
+    };
   const all = ports.map((_, p) => p);
 
   // The headline: every PF, against the floor.
@@ -275,18 +286,58 @@ try {
     RUNS,
     (g, side) => verify(host, ports, g, side),
   );
-  // Warm-up parts are not figures.
-  for (const k of Object.keys(parts)) parts[k] = parts[k]!.slice(1);
+  // Warm-up parts are not figures (a step only the warm-up had, bringing a port up, is dropped).
+  for (const k of Object.keys(parts)) {
+    parts[k] = parts[k]!.slice(1);
+    if (parts[k].length === 0) delete parts[k];
+  }
+  console.log(
+    `sriovctl parts (median ms): ${Object.entries(parts)
+      .map(([k, v]) => `${k} ${median(v).toFixed(0)}`)
+      .join(', ')}`,
+  );
 
-  // Scripts: one PF (768 ip processes a run, from one shell as a script runs them), fewer rounds.
-  const one = [0];
+  // Where sriovctl's time goes, seam call by seam call (one more run, not among the figures).
+  const profile: Record<string, { calls: number; ms: number }> = {};
+  const timed = new Proxy(host, {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        const t0 = performance.now();
+        try {
+          return (await (v as (...a: unknown[]) => unknown).apply(target, args)) as unknown;
+        } finally {
+          const e = (profile[String(prop)] ??= { calls: 0, ms: 0 });
+          e.calls++;
+          e.ms += performance.now() - t0;
+        }
+      };
+    },
+  });
+  {
+    const g = ++generation;
+    const t0 = performance.now();
+    const plan = planChanges(layout(pfs, g), await discover(timed));
+    const r = await applyPlan(timed, plan, { confirmedDisruptive: true });
+    if (!r.ok) throw new Error('the profiled apply failed');
+    console.log(
+      `profiled run ${(performance.now() - t0).toFixed(0)} ms: ${JSON.stringify(profile)}`,
+    );
+    await verify(host, ports, g, 'profiled sriovctl');
+  }
+
+  // Scripts: the first SCRIPT_VFS VFs of one PF (one ip process per setting, from one shell as a
+  // script runs them; each costs a third of a second under emulation), no warm-up (the rounds
+  // above warmed ip and node up), fewer rounds.
   const scripts = await interleave(
     [
-      { name: 'sriovctl1', run: sriovctl(one, false) },
+      { name: 'sriovctl1', run: sriovctl([0], false, SCRIPT_VFS) },
       { name: 'scripts', run: (g) => shellScript(scriptLines(ports[0]!, 0, g)) },
     ],
     SCRIPT_RUNS,
-    (g, side) => verify(host, ports.slice(0, 1), g, side),
+    (g, side) => verify(host, ports.slice(0, 1), g, side, SCRIPT_VFS),
+    false,
   );
 
   const sample = (times: Map<string, number[]>, name: string): Sample => {
@@ -312,9 +363,11 @@ try {
     ratioToFloor: subject.medianMs / floor.medianMs,
     ratioToOneLinePerVf: subject.medianMs / floorOneLinePerVf.medianMs,
     sriovctlParts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, median(v)])),
+    profile,
     scripts: {
       pfs: 1,
-      processes: VFS * 3,
+      vfs: SCRIPT_VFS,
+      processes: SCRIPT_VFS * 3,
       runs: SCRIPT_RUNS,
       sriovctl: onePf,
       scripts: script,
