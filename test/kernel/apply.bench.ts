@@ -33,7 +33,7 @@ import { macAddress, netdevsimDevice, type PfId } from '../../src/host/names.js'
 import { discover } from '../../src/inventory/discover.js';
 import { applyPlan } from '../../src/policy/apply.js';
 import { planChanges, type PlanTarget } from '../../src/policy/plan.js';
-import { labHost, netdevsim, removeNetdevsim } from './support.js';
+import { labHost, netdevsim, removeNetdevsim, teardownNetdevsim } from './support.js';
 
 export interface KernelApplyBench {
   kernel: string;
@@ -399,10 +399,5 @@ try {
   writeFileSync(out, JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  for (const id of IDS) {
-    await host
-      .writeFile(`/sys/bus/netdevsim/devices/netdevsim${id}/sriov_numvfs`, '0')
-      .catch(() => undefined);
-    await removeNetdevsim(host, id);
-  }
+  for (const id of IDS) await teardownNetdevsim(host, id);
 }
