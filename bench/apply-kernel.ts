@@ -24,7 +24,7 @@ export function describeApplyKernel(b: KernelApplyBench): string {
     `  sriovctl apply (discovery, plan, executor with read-back): median ${fmtMs(b.sriovctl.medianMs)} (${range(b.sriovctl.runsMs)}); parts (median ms): ${parts}`,
     `  floor: ip -batch of the same lines: median ${fmtMs(b.floor.medianMs)} (${range(b.floor.runsMs)}); ratio ${b.ratioToFloor.toFixed(2)}× (target ≤ 1.2×)`,
     `  ip -batch with one line per VF: median ${fmtMs(b.floorOneLinePerVf.medianMs)}; sriovctl is ${b.ratioToOneLinePerVf.toFixed(2)}× that`,
-    `  the same lines framed as sriovctl frames them (a sentinel after each): median ${fmtMs(b.floorDenseFraming.medianMs)} (${(b.floorDenseFraming.medianMs / b.floor.medianMs).toFixed(2)}× the floor)`,
+    `  the same lines with a sentinel after each (sriovctl's former framing): median ${fmtMs(b.floorDenseFraming.medianMs)} (${(b.floorDenseFraming.medianMs / b.floor.medianMs).toFixed(2)}× the floor)`,
     `  scripts (${b.scripts.vfs} VFs of 1 PF, ${b.scripts.processes} ip processes from one shell, ${b.scripts.runs} runs): median ${fmtMs(median(b.scripts.scripts.runsMs))} against sriovctl on the same VFs ${fmtMs(b.scripts.sriovctl.medianMs)}: ${b.scripts.ratio.toFixed(1)}×`,
     `  seam calls of one sriovctl run: ${Object.entries(b.profile)
       .map(([k, p]) => `${k} ${p.calls}× ${p.ms.toFixed(0)} ms`)
