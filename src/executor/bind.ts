@@ -57,6 +57,28 @@ class Writer {
 }
 
 /**
+ * Unbinds `device` from `driver`. A driver may let the device go on its own between the read of its
+ * driver link and this write (nvme drops QEMU's offline secondary controllers about 0.5 s after
+ * binding them): the kernel then answers ENODEV, and a device found on no driver is exactly what
+ * the unbind was for. On any other driver it is a real failure.
+ */
+async function unbind(
+  host: Host,
+  w: Writer,
+  device: PciAddress,
+  driver: DriverName,
+): Promise<void> {
+  try {
+    await w.write(`${DRIVERS}/${driver}/unbind`, device);
+  } catch (err) {
+    if (err instanceof OperationError && err.errno === 'ENODEV') {
+      if ((await readDriver(host, device)) === null) return;
+    }
+    throw err;
+  }
+}
+
+/**
  * Binds `device` to `driver`, or with `driver` null returns it to the driver its ID matches (the
  * host default). A no-op when it is already there.
  */
@@ -91,7 +113,7 @@ export async function bindDriver(
   try {
     // Empty override ("\n") clears it, so the ID tables decide again.
     await w.write(`${dir}/driver_override`, driver === null ? '\n' : driver);
-    if (before !== null) await w.write(`${DRIVERS}/${before}/unbind`, device);
+    if (before !== null) await unbind(host, w, device, before);
     await w.write(PROBE, device);
   } catch (err) {
     await restore(host, device, before, opts.timeoutMs);
@@ -159,6 +181,6 @@ export async function releaseDriver(
   const op: Operation = { kind: 'unbind', device, driver: before ?? 'none' };
   const w = new Writer(host, op, opts.timeoutMs);
   await w.write(`${DEVICES}/${device}/driver_override`, 'none');
-  if (before !== null) await w.write(`${DRIVERS}/${before}/unbind`, device);
+  if (before !== null) await unbind(host, w, device, before);
   return { device, before, after: await readDriver(host, device), writes: w.writes };
 }

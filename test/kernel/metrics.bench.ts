@@ -16,7 +16,7 @@ import { compare, type Comparison } from '../../bench/harness.js';
 import { InventoryCache } from '../../src/ledger/inventory-cache.js';
 import { createObservability } from '../../src/metrics/observability.js';
 import { TrafficSampler } from '../../src/metrics/traffic.js';
-import { labHost, netdevsim, removeNetdevsim } from './support.js';
+import { labHost, netdevsim, teardownNetdevsim } from './support.js';
 
 export interface KernelMetricsBench {
   kernel: string;
@@ -100,10 +100,5 @@ try {
     `metrics on ${result.kernel}: scrape ${scrape.subject.medianMs.toFixed(1)} ms, link dump ${scrape.baseline.medianMs.toFixed(1)} ms, ratio ${scrape.ratio.toFixed(2)}`,
   );
 } finally {
-  for (const id of IDS) {
-    await host
-      .writeFile(`/sys/bus/netdevsim/devices/netdevsim${id}/sriov_numvfs`, '0')
-      .catch(() => undefined);
-    await removeNetdevsim(host, id);
-  }
+  for (const id of IDS) await teardownNetdevsim(host, id);
 }

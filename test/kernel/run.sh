@@ -12,7 +12,9 @@
 #   bash test/kernel/run.sh --bench metrics  run test/kernel/metrics.bench.ts in the guest (IOMMU
 #                                            on) and write its JSON figures to
 #                                            $SRIOVCTL_LAB_BENCH_OUT (default: the cache's logs/);
-#                                            `npm run bench -- metrics-kernel` does this
+#                                            `npm run bench -- metrics-kernel` does this, and
+#                                            `npm run bench -- apply-kernel` the same for
+#                                            test/kernel/apply.bench.ts (--bench apply)
 #
 # Boot 1 (IOMMU on) runs *.lab.ts except *.noiommu.lab.ts; boot 2 (no IOMMU device, no
 # intel_iommu=on) runs *.noiommu.lab.ts. Boots 3 and 4 are the reboot-persistence test

@@ -71,3 +71,11 @@ export async function settledNvmeVfs(host: Host, n: number): Promise<PciAddress>
   });
   return pf;
 }
+
+/** Removes netdevsim<id> with its VFs first (best effort on the VFs: the removal is what matters). */
+export async function teardownNetdevsim(host: Host, id: number): Promise<void> {
+  await host
+    .writeFile(`/sys/bus/netdevsim/devices/netdevsim${id}/sriov_numvfs`, '0')
+    .catch(() => undefined);
+  await removeNetdevsim(host, id);
+}

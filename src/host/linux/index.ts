@@ -3,7 +3,7 @@ export { LinuxHost, createLinuxHost, type LinuxHostOptions } from './linux-host.
 export { parseIpLinkJson } from './parse-ip-link.js';
 export { parseIpRouteJson } from './parse-ip-route.js';
 export { renderBatchLine } from '../batch-line.js';
-export { buildBatchScript, parseBatchResults } from './batch-results.js';
+export { buildBatchScript, parseBatchResults, parseSparseBatch } from './batch-results.js';
 export { parseDevlinkEswitchJson, parseDevlinkInfoJson } from './devlink.js';
 export { parseEthtoolDriverInfo } from './ethtool.js';
 export { mapSeamPath, READABLE_PREFIXES, WRITABLE_PREFIXES } from './paths.js';

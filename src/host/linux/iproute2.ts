@@ -9,8 +9,13 @@ import type {
   NetlinkResult,
   WriteOptions,
 } from '../host.js';
-import { buildBatchScript, parseBatchResults } from './batch-results.js';
-import { commandFailed, runCommand } from './exec.js';
+import {
+  buildBatchScript,
+  parseBatchResults,
+  parseSparseBatch,
+  type BatchFraming,
+} from './batch-results.js';
+import { commandFailed, runCommand, type RunResult } from './exec.js';
 import { parseIpLinkJson } from './parse-ip-link.js';
 import { parseIpRouteJson } from './parse-ip-route.js';
 import { renderBatchLine } from '../batch-line.js';
@@ -86,16 +91,35 @@ export class Iproute2 {
     // Render everything first: one unsafe value refuses the whole batch before anything is applied.
     const lines = changes.map(renderBatchLine);
     if (lines.length === 0) return [];
+    const deadline = opts?.timeoutMs === undefined ? undefined : Date.now() + opts.timeoutMs;
+    const first = await this.batch(lines, 'sparse', deadline);
+    const sparse = parseSparseBatch(first.stderr, lines.length);
+    if (!sparse) throw commandFailed(first.argv, first);
+    if (sparse.complete) return sparse.results;
+    // iproute2 exited on a line that left no marker. The rest runs again with a sentinel after
+    // every line to learn which one: VF and link settings are idempotent, so the lines before the
+    // stop are applied again unchanged, and the one that stopped it stops it again.
+    const done = sparse.results.length;
+    const rest = lines.slice(done);
+    const second = await this.batch(rest, 'dense', deadline);
+    const dense = parseBatchResults(second.stderr, rest.length, done, lines.length);
+    if (!dense) throw commandFailed(second.argv, second);
+    return [...sparse.results, ...dense];
+  }
+
+  private async batch(
+    lines: readonly string[],
+    framing: BatchFraming,
+    deadline: number | undefined,
+  ): Promise<RunResult & { argv: string[] }> {
     const argv = this.argv('-force', '-batch', '-');
     const r = await runCommand(argv, {
-      input: buildBatchScript(lines),
+      input: buildBatchScript(lines, framing),
       missingHint: IPROUTE2_HINT,
       target: `ip -batch (${lines.length} changes; some may have been applied)`,
-      ...(opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(deadline !== undefined ? { timeoutMs: Math.max(1, deadline - Date.now()) } : {}),
     });
-    const results = parseBatchResults(r.stderr, lines.length);
-    if (!results) throw commandFailed(argv, r);
-    return results;
+    return { ...r, argv };
   }
 
   /** `ip -j route show default` and `ip -j -6 route show default`. */

@@ -4,6 +4,7 @@
  * observation of the state sriovctl cares about. Run on the real kernel (lab) and on the simulator's
  * mirror of the lab guest, the two records must be identical: any difference is a simulator bug.
  */
+import { waitFor } from '../../../src/executor/index.js';
 import { KernelError } from '../../../src/host/errors.js';
 import type { Host, NetlinkChange } from '../../../src/host/host.js';
 import { ifName, macAddress, type IfName, type PciAddress } from '../../../src/host/names.js';
@@ -139,8 +140,11 @@ export async function runScenario(t: ScenarioTarget): Promise<StepRecord[]> {
   // --- PCI side: the real SR-IOV PF -------------------------------------------------------
   // VF drivers probe after the write returns and some give the VF up again (nvme on QEMU's offline
   // secondary controllers, about 0.5 s later); compare states once the drivers have settled.
+  // The deadline is generous (the guest is emulated and the host shared); past it the states are
+  // compared as they are, and the difference says what did not settle.
   const settled = async (result: string) => {
-    for (let i = 0; i < 100; i++) {
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
       const obs = await observe(t, port);
       if (!obs.pf.vfs.some((v) => v.driver === 'nvme')) break;
       await new Promise((r) => setTimeout(r, 50));
@@ -187,13 +191,11 @@ export async function runScenario(t: ScenarioTarget): Promise<StepRecord[]> {
   // --- netlink side: netdevsim -------------------------------------------------------------
   const nsim = `/sys/bus/netdevsim/devices/netdevsim${t.nsimId}`;
   await step('netdevsim new_device', write('/sys/bus/netdevsim/new_device', `${t.nsimId} 1`));
-  for (
-    let i = 0;
-    i < 200 && (await host.readDir(`${nsim}/net`).catch(() => [])).length === 0;
-    i++
-  ) {
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(
+    `the netdev of netdevsim${t.nsimId}`,
+    async () => ((await host.readDir(`${nsim}/net`).catch(() => [])).length > 0 ? true : null),
+    { timeoutMs: 30_000, pollMs: 25 },
+  );
   port = ifName((await host.readDir(`${nsim}/net`))[0]!);
   await step(
     'netdevsim new_device with a used id',

@@ -173,13 +173,15 @@ describe('GET /events', () => {
       .filter((x) => x.tenant === 'team-a')
       .map((x) => `${x.pfNetdev}#${x.vfIndex}`);
     expect(mine.vfs.map((v) => `${v.pf}#${v.vf}`).sort()).toEqual(expected.sort());
-    expect(mine.vfs.every((v) => v.rxBytesPerS > 1_900_000 && v.rxBytesPerS < 2_100_000)).toBe(
-      true,
-    );
+    expect(mine.vfs.length).toBeGreaterThan(0);
+    // Both directions are counted over the same interval, so their ratio (2:1 as set) holds however
+    // late a sample is taken; the rates themselves are pinned with an injected clock in
+    // test/unit/metrics/traffic.test.ts.
+    for (const v of mine.vfs) expect(v.rxBytesPerS / v.txBytesPerS).toBeCloseTo(2, 2);
     // Traffic frames have no id: they are samples, not history to resume from.
-    expect(
-      admin.frames.filter((fr) => fr.event === 'traffic').every((fr) => fr.id === undefined),
-    ).toBe(true);
+    const trafficFrames = admin.frames.filter((fr) => fr.event === 'traffic');
+    expect(trafficFrames.length).toBeGreaterThan(0);
+    expect(trafficFrames.every((fr) => fr.id === undefined)).toBe(true);
     await admin.waitFor((fr) => fr.comments.includes('heartbeat'));
     admin.close();
     tenant.close();

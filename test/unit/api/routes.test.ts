@@ -561,6 +561,7 @@ describe('audit', () => {
     const creates = (await as('GET', '/audit?action=pool.create&limit=1000')).body as {
       items: AuditEntry[];
     };
+    expect(creates.items.length).toBeGreaterThan(0);
     expect(creates.items.length).toBe(all.items.filter((e) => e.action === 'pool.create').length);
     expect(creates.items.every((e) => e.action === 'pool.create')).toBe(true);
     const mine = (await as('GET', '/audit?tenant=team-a&limit=1000')).body as {

@@ -32,16 +32,15 @@ describe('inventory filters', () => {
       { pf: 'eth0; rm -rf /' },
       { vendor: 'intel' },
       { numa: 'one' },
+      { pf: '../../etc' },
     ]) {
       expect(() => parseInventoryFilter(flags)).toThrow(UsageError);
     }
-    try {
-      parseInventoryFilter({ pf: '../../etc' });
-    } catch (e) {
-      expect((e as UsageError).hint).toBe(
-        'give a PF as a PCI address (0000:3b:00.0 or 3b:00.0) or a netdev name (ens1f0)',
-      );
-    }
+    expect(() => parseInventoryFilter({ pf: '../../etc' })).toThrow(
+      expect.objectContaining({
+        hint: 'give a PF as a PCI address (0000:3b:00.0 or 3b:00.0) or a netdev name (ens1f0)',
+      }),
+    );
   });
 
   it('treats a --pf that names no PF as a usage error listing the PFs that exist', () => {

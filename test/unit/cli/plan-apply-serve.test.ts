@@ -8,6 +8,7 @@ import { main } from '../../../src/cli/main.js';
 import { farPolicy } from '../../support/policy-texts.js';
 import { aliasBomb } from '../../support/yaml-bomb.js';
 import { runCli } from './run-cli.js';
+import { eventually } from '../../support/eventually.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sriovctl-cli-'));
 function policy(name: string, text: string): string {
@@ -215,8 +216,9 @@ describe('serve', () => {
       env: {},
       signal: stop.signal,
     });
-    for (let i = 0; i < 200 && !out.includes('"event":"drift"'); i++)
-      await new Promise((r) => setTimeout(r, 10));
+    await eventually('a drift event in the log', () => out.includes('"event":"drift"'), {
+      pollMs: 10,
+    });
     stop.abort();
     expect(await running).toBe(0);
     const events = out

@@ -3,12 +3,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   bindDriver,
+  releaseDriver,
   applyVfSettings,
   OperationError,
   setNumVfs,
 } from '../../../src/executor/index.js';
 import { driverName, ifName, macAddress, pciAddress } from '../../../src/host/names.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
+import { eventually } from '../../support/eventually.js';
 
 const hosts: SimHost[] = [];
 async function boot(fixture: string, opts: Parameters<typeof loadSimHost>[1] = { timing: 'off' }) {
@@ -114,6 +116,47 @@ describe('bindDriver', () => {
     await failure(bindDriver(h, vf, driverName('vfio-pci')));
     expect(await h.readLink(`/sys/bus/pci/devices/${vf}/driver`)).toMatch(/iavf$/);
     expect(await h.readFile(`/sys/bus/pci/devices/${vf}/driver_override`)).toBe('(null)\n');
+  });
+
+  // A driver can let a device go between the read of its driver link and the unbind (nvme drops
+  // QEMU's offline secondary controllers about 0.5 s after binding them: the lab saw it). The
+  // kernel then answers the unbind ENODEV, and the device is where it was meant to go.
+  for (const target of ['vfio-pci', 'none'] as const)
+    it(`${target === 'none' ? 'releaseDriver' : 'bindDriver'}: a driver that lets go of the VF before the unbind is not a failure`, async () => {
+      const h = await boot('dual-socket-e810-cx6');
+      const vf = pciAddress('0000:3b:01.6');
+      const unbind = '/sys/bus/pci/drivers/iavf/unbind';
+      h.faults.add({ op: 'write', target: unbind, hang: true });
+      const moving =
+        target === 'none' ? releaseDriver(h, vf) : bindDriver(h, vf, driverName('vfio-pci'));
+      await eventually('the unbind in flight', () => h.faults.fired.length === 1);
+      // iavf lets go on its own meanwhile (the rule held only the first unbind).
+      await h.writeFile(unbind, vf);
+      h.faults.releaseHangs();
+      expect(await moving).toMatchObject({
+        before: 'iavf',
+        after: target === 'none' ? null : 'vfio-pci',
+      });
+      expect(h.journal.filter((j) => j.target === unbind).map((j) => j.result)).toEqual([
+        'ok',
+        'ENODEV',
+      ]);
+    });
+
+  it('releaseDriver still fails when the VF went to another driver meanwhile', async () => {
+    const h = await boot('dual-socket-e810-cx6');
+    const vf = pciAddress('0000:3b:01.7');
+    const unbind = '/sys/bus/pci/drivers/iavf/unbind';
+    h.faults.add({ op: 'write', target: unbind, hang: true });
+    const releasing = releaseDriver(h, vf);
+    await eventually('the unbind in flight', () => h.faults.fired.length === 1);
+    // Someone moves it to vfio-pci behind sriovctl's back.
+    await h.writeFile(unbind, vf);
+    await h.writeFile(`/sys/bus/pci/devices/${vf}/driver_override`, 'vfio-pci');
+    await h.writeFile('/sys/bus/pci/drivers_probe', vf);
+    h.faults.releaseHangs();
+    const e = await failure(releasing);
+    expect(e.errno).toBe('ENODEV');
   });
 });
 

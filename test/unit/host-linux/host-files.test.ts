@@ -11,6 +11,7 @@ import {
 } from '../../../src/host/errors.js';
 import { createLinuxHost, type LinuxHost } from '../../../src/host/linux/index.js';
 import { fsError } from '../../../src/host/linux/fs-errors.js';
+import { eventually } from '../../support/eventually.js';
 
 /**
  * A small but real-shaped sysfs: an i40e PF 0000:3b:00.0 with two VFs bound to iavf, the
@@ -192,15 +193,22 @@ describe('LinuxHost files (fake sysfs tree)', () => {
     // The reader is opened before asserting, so a failed assertion cannot leave a thread blocked.
     const fd = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     let got = '';
-    for (let i = 0; i < 100 && got === ''; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      try {
-        got = fs.readFileSync(fd, 'utf8');
-      } catch {
-        // EAGAIN until the writer has written
-      }
+    try {
+      await eventually(
+        'the timed-out write landing in the FIFO',
+        () => {
+          try {
+            got = fs.readFileSync(fd, 'utf8');
+          } catch {
+            // EAGAIN until the writer has written
+          }
+          return got !== '';
+        },
+        { pollMs: 10 },
+      );
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.closeSync(fd);
     expect(err).toBeInstanceOf(HostTimeoutError);
     expect(err).toMatchObject({ target: 'write /sys/bus/pci/drivers/iavf/unbind', timeoutMs: 100 });
     expect(got).toBe('0000:3b:02.0');

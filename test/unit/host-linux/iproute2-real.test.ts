@@ -137,6 +137,74 @@ describe('LinuxHost in a throwaway network namespace', () => {
       { family: 'inet', dev: 'd0', gateway: '192.0.2.1' },
     ]);
   });
+
+  it('runs a batch that completes as one ip with a sentinel before and after; one that stops, again with a sentinel per line', async () => {
+    // The real ip behind a wrapper that keeps each run's stdin: in.0, in.1, ...
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${ns}-ip-`));
+    const realIp = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim();
+    const wrapper = path.join(dir, 'ip');
+    fs.writeFileSync(
+      wrapper,
+      `#!/bin/sh\nn=$(ls '${dir}' | grep -c '^in\\.')\ntee '${dir}/in.'$n | '${realIp}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const inputs = () =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith('in.'))
+        .sort()
+        .map((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim().split('\n'));
+    try {
+      const wrapped = createLinuxHost({ netns: ns, ipPath: wrapper });
+      expect(
+        await wrapped.linkApply([
+          { kind: 'link', ifname: d0, mtu: 1280 },
+          { kind: 'link', ifname: d0, up: true },
+        ]),
+      ).toEqual([{ ok: true }, { ok: true }]);
+      expect(inputs()).toEqual([
+        [
+          'sriovctl-batch-mark',
+          'link set dev d0 mtu 1280',
+          'link set dev d0 up',
+          'sriovctl-batch-mark',
+        ],
+      ]);
+      // The missing device makes ip exit; the mtu before it ran, but left no mark to prove it.
+      expect(
+        await wrapped.linkApply([
+          { kind: 'link', ifname: d0, mtu: 1290 },
+          { kind: 'vf', pf: 'nope0' as IfName, vf: 0, rate: { maxTxRate: 100 } },
+          { kind: 'link', ifname: d0, up: false },
+        ]),
+      ).toEqual([
+        { ok: true },
+        { ok: false, message: 'Device nope0 does not exist' },
+        { ok: false, message: 'not attempted: ip -batch stopped at change 2 of 3' },
+      ]);
+      expect(inputs().slice(1)).toEqual([
+        [
+          'sriovctl-batch-mark',
+          'link set dev d0 mtu 1290',
+          'link set dev nope0 vf 0 max_tx_rate 100',
+          'link set dev d0 down',
+          'sriovctl-batch-mark',
+        ],
+        [
+          'sriovctl-batch-mark',
+          'link set dev d0 mtu 1290',
+          'sriovctl-batch-mark',
+          'link set dev nope0 vf 0 max_tx_rate 100',
+          'sriovctl-batch-mark',
+          'link set dev d0 down',
+          'sriovctl-batch-mark',
+        ],
+      ]);
+      expect(await d0Info()).toMatchObject({ mtu: 1290, adminUp: true });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('LinuxHost iproute2 failures', () => {
@@ -164,14 +232,35 @@ describe('LinuxHost iproute2 failures', () => {
   });
 
   it('kills a batch that outlives its deadline', async () => {
+    // A fake ip that would sleep for ten minutes (the test's own timeout is far shorter, so an
+    // answer at all means the deadline fired), with a length no other process here uses.
+    const seconds = `600.${process.pid}`;
     const slow = path.join(dir, 'slow-ip');
-    fs.writeFileSync(slow, '#!/bin/sh\nexec sleep 5\n', { mode: 0o755 });
+    fs.writeFileSync(slow, `#!/bin/sh\nexec sleep ${seconds}\n`, { mode: 0o755 });
     const host = createLinuxHost({ ipPath: slow });
-    const started = Date.now();
     const err = await host
       .linkApply([{ kind: 'link', ifname: d0, up: true }], { timeoutMs: 150 })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostTimeoutError);
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect((err as Error).message).toContain('150 ms');
+    // ... and the child is gone (killed, then reaped), not left sleeping.
+    const sleeping = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') === `sleep\0${seconds}\0`;
+          } catch {
+            return false; // exited while we looked
+          }
+        });
+    for (let i = 0; sleeping().length > 0; i++) {
+      if (i === 200) {
+        for (const p of sleeping()) process.kill(Number(p), 'SIGKILL');
+        expect.unreachable(`the fake ip (sleep ${seconds}) was not killed at the deadline`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 });

@@ -386,7 +386,7 @@ describe('discover', () => {
     for (let i = 0; i < 8; i++)
       t.unlink(`${t.deviceDir(vfAddress(X710.pci, 16, 1, i))}/driver_override`);
     const inv = await discover(new TreeHost(t.root, x710Commands()));
-    expect(inv.pfs[0]!.vfs.every((v) => v.driverOverride === null)).toBe(true);
+    expect(inv.pfs[0]!.vfs.map((v) => v.driverOverride)).toEqual(Array(8).fill(null));
     expect(inv.issues).toEqual([
       expect.objectContaining({
         code: 'missing-entry',

@@ -496,6 +496,40 @@ describe('QoS admission', () => {
     expect(pfBandwidth(inv.pfs[0]!, { oversubscription: 2 })).toBe(200000);
   });
 
+  it('a request exactly at what a PF has left is admitted; 1 Mbit/s more is refused', async () => {
+    const inv = await dualSocket();
+    const ens1 = pool('all', { selector: { pfNames: ['ens1f0'] } });
+    const existing = [
+      attachment(ENS1F0, 0, { minTxRate: 40000 }),
+      attachment(ENS1F0, 1, { minTxRate: 20000 }),
+    ];
+    // 60000 of ens1f0's 100000 Mbit/s are given out: 40000 fills it exactly.
+    const atCap = run(inv, ens1, teamA, request(req({ pool: 'all', minTxRate: 40000 })), {
+      attachments: existing,
+    });
+    expect(where(chosen(atCap))).toEqual(['ens1f0#2']);
+    const over = refusal(
+      run(inv, ens1, teamA, request(req({ pool: 'all', minTxRate: 40001 })), {
+        attachments: existing,
+      }),
+    );
+    expect(over.explanation?.excluded).toEqual([
+      { rule: 'attached to a consumer', count: 2 },
+      { rule: 'PF guaranteed bandwidth full (60000 of 100000 Mbit/s given out)', count: 6 },
+    ]);
+  });
+
+  it('VFs of one request that together fill a PF exactly are admitted; 1 Mbit/s more each is not', async () => {
+    const inv = await dualSocket();
+    const ens1 = pool('all', { selector: { pfNames: ['ens1f0'] } });
+    const exact = run(inv, ens1, teamA, request(req({ pool: 'all', count: 2, minTxRate: 50000 })));
+    expect(where(chosen(exact))).toEqual(['ens1f0#0', 'ens1f0#1']);
+    const over = refusal(
+      run(inv, ens1, teamA, request(req({ pool: 'all', count: 2, minTxRate: 50001 }))),
+    );
+    expect(over.reason).toContain('8 VFs that fit this request, 2 wanted (1 found)');
+  });
+
   it('VFs of one request add up on their PF: the one that would overflow goes elsewhere or fails', async () => {
     const inv = await dualSocket();
     const ens1 = pool('all', { selector: { pfNames: ['ens1f0'] } });

@@ -8,6 +8,7 @@ import { discover } from '../../../src/inventory/discover.js';
 import { applyPlan } from '../../../src/policy/apply.js';
 import { DriftWatcher, type DriftEvent } from '../../../src/policy/drift.js';
 import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
+import { eventually } from '../../support/eventually.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -56,9 +57,10 @@ async function watch(
   cleanup.push(() => w.stop());
   await w.start();
   const until = async (type: DriftEvent['type'], n = 1) => {
-    for (let i = 0; i < 400 && events.filter((e) => e.type === type).length < n; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    await eventually(
+      `${n} ${type} event(s)`,
+      () => events.filter((e) => e.type === type).length >= n,
+    );
     return events.filter((e) => e.type === type);
   };
   return { events, until, watcher: w };
@@ -124,10 +126,7 @@ it('repairs only the PFs whose policy says drift: repair when the daemon is not 
   cleanup.push(() => w.stop());
   await w.start();
   h.outOfBand([{ kind: 'vf', pf: ifName('ens1f1'), vf: 0, trust: true }]);
-  for (let i = 0; i < 400 && !events.some((e) => e.type === 'repaired'); i++) {
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  expect(events.map((e) => e.type)).toContain('repaired');
+  await eventually('a repaired event', () => events.some((e) => e.type === 'repaired'));
   expect(h.pf('ens1f1').sriov!.vfState[0]!.trust).toBe(false);
 });
 

@@ -6,6 +6,7 @@ import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { applyPlan, ApplyRefusedError } from '../../../src/policy/apply.js';
 import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
+import { eventually } from '../../support/eventually.js';
 
 const hosts: SimHost[] = [];
 async function boot(fixture: string, opts: Parameters<typeof loadSimHost>[1] = { timing: 'off' }) {
@@ -244,7 +245,10 @@ describe('apply', () => {
     );
     h.faults.releaseHangs();
     h.faults.clear();
-    await new Promise((res) => setTimeout(res, 20));
+    // The released write lands as a real one would, late; the re-plan starts from what it did.
+    await eventually('the released sriov_numvfs write', () =>
+      h.journal.some((j) => j.target.endsWith('0000:3b:00.1/sriov_numvfs') && j.result === 'ok'),
+    );
     const again = await applyPlan(h, await planFor(h, [tenantLayout()]), {
       confirmedDisruptive: true,
     });
@@ -270,6 +274,7 @@ describe('apply', () => {
     });
     expect(r.ok).toBe(true);
     const macStep = r.outcomes.find((o) => o.step.kind === 'vfMacs')!;
+    expect(macStep.vfResults!.map((v) => v.vf)).toEqual([0, 1]);
     expect(macStep.vfResults!.every((v) => v.attempts > 1)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import {
   MalformedHostError,
   UnsafeInputError,
 } from '../../../src/host/errors.js';
-import { ifName } from '../../../src/host/names.js';
+import { driverName, ifName } from '../../../src/host/names.js';
 import {
   listFixtures,
   loadSimHost,
@@ -18,6 +18,7 @@ import {
 } from '../../../src/host/sim/index.js';
 import { loadFixture } from '../../../src/host/sim/fixture-loader.js';
 import { aliasBomb } from '../../support/yaml-bomb.js';
+import { eventually } from '../../support/eventually.js';
 
 const hosts: SimHost[] = [];
 afterEach(() => {
@@ -49,9 +50,7 @@ describe('fault injection', () => {
     const err = await h.writeFile(NUMVFS, '2', { timeoutMs: 30 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HostTimeoutError);
     h.faults.releaseHangs();
-    for (let i = 0; i < 200 && !h.journal.some((j) => j.value === '2'); i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await eventually('the released write', () => h.journal.some((j) => j.value === '2'));
     // The hung write completed after release, as a real one eventually would.
     expect(await h.readFile(NUMVFS)).toBe('2\n');
   });
@@ -88,6 +87,28 @@ describe('seam input safety', () => {
     expect(() => ifName('eth0\nlink set dev lo down')).toThrow(UnsafeInputError);
     expect(() => ifName('a b')).toThrow(UnsafeInputError);
     expect(() => ifName('..')).toThrow(UnsafeInputError);
+  });
+
+  it('driver names: real ones pass; any "..", slash, space, newline or leading dot/dash is refused', () => {
+    for (const ok of ['vfio-pci', 'mlx5_core', 'iavf', 'i40e', 'ixgbevf', 'pci-stub', 'v1.2'])
+      expect(driverName(ok)).toBe(ok);
+    // A driver name becomes a path component (/sys/bus/pci/drivers/<name>/unbind).
+    for (const bad of [
+      '..',
+      'a..b',
+      'vfio..',
+      '../vfio-pci',
+      'a/b',
+      '.hidden',
+      '-x',
+      '',
+      'a b',
+      'a\nb',
+    ])
+      expect(() => driverName(bad), bad).toThrow(UnsafeInputError);
+    expect(() => driverName('vfio..pci', 'pool.vfDriver')).toThrow(
+      'refusing pool.vfDriver "vfio..pci": expected a driver name like vfio-pci or iavf',
+    );
   });
 });
 

@@ -8,6 +8,7 @@ import { devlinkHandle, ifName, macAddress } from '../../../src/host/names.js';
 import { simHostFromYaml, type SimHost, type SimOptions } from '../../../src/host/sim/index.js';
 import { NSIM_VF_OPS, scanUints } from '../../../src/host/sim/netdevsim.js';
 import { errnoOf } from '../../support/errno.js';
+import { eventually } from '../../support/eventually.js';
 
 const BUS = '/sys/bus/netdevsim';
 const DEV = `${BUS}/devices/netdevsim10`;
@@ -118,7 +119,10 @@ describe('bus and device layout', () => {
     expect(await errnoOf(h.writeFile(`${BUS}/devices/netdevsim20/sriov_numvfs`, '1'))).toBe(
       'ENOENT',
     );
-    await new Promise((r) => setTimeout(r, 60));
+    await eventually(
+      'the probe of netdevsim20',
+      async () => (await h.readDir(`${BUS}/devices/netdevsim20/net`)).length > 0,
+    );
     expect(await h.readDir(`${BUS}/devices/netdevsim20/net`)).toEqual(['eth1']);
   });
 

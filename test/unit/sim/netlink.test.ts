@@ -6,6 +6,7 @@ import { UnsafeInputError } from '../../../src/host/errors.js';
 import { ifName, macAddress } from '../../../src/host/names.js';
 import { maxVfsInFullList, parsedVfCount } from '../../../src/host/netlink-vf-list.js';
 import { loadSimHost, visibleVfCount, type SimHost } from '../../../src/host/sim/index.js';
+import { eventually } from '../../support/eventually.js';
 
 const hosts: SimHost[] = [];
 async function boot(fixture: string, opts: Parameters<typeof loadSimHost>[1] = { timing: 'off' }) {
@@ -284,10 +285,11 @@ describe('VF settings', () => {
     await h.writeFile('/sys/bus/pci/devices/0000:3b:00.1/sriov_numvfs', '2');
     expect(await h.entryKind('/sys/bus/pci/devices/0000:3b:11.0/driver')).toBe('link');
     expect(await h.entryKind('/sys/class/net/ens1f1v0')).toBeNull();
-    for (let i = 0; i < 100 && !(await h.entryKind('/sys/class/net/ens1f1v0')); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(await h.entryKind('/sys/class/net/ens1f1v0')).toBe('link');
+    await eventually(
+      'the VF netdev ens1f1v0',
+      async () => (await h.entryKind('/sys/class/net/ens1f1v0')) === 'link',
+      { pollMs: 20 },
+    );
   });
 
   it('sets PF MTU and admin state; VFs follow the PF link', async () => {
