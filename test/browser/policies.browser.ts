@@ -95,7 +95,7 @@ describe('policies', () => {
     await screenshot(page, 'policy-bad-input');
   });
 
-  it('plans, highlights the disruptive step and whom it hits, applies once confirmed', async () => {
+  it('plans, highlights the disruptive step and whom it hits, refuses to recreate a held VF until forced, applies once confirmed', async () => {
     tab = await openConsole(browser, d.url, d.adminToken, 'policies');
     const { page } = tab;
     await page.getByTestId('policy-text').fill(POLICY);
@@ -135,6 +135,16 @@ describe('policies', () => {
     }
     await page.getByTestId(`plan-step-${hit}`).scrollIntoViewIfNeeded();
     await screenshot(page, 'policy-plan');
+
+    // The pod's VF is held in the ledger, so recreating its PF is refused (whatever the VF's
+    // driver) until the operator forces it and plans again; nothing can be applied meanwhile.
+    const refusal = page.getByTestId('plan-refusal');
+    expect(await refusal.textContent()).toContain(`held by attachment ${pod.id}`);
+    expect(await page.getByTestId('policy-apply').count()).toBe(0);
+    await page.getByTestId('policy-force').check();
+    await page.getByTestId('policy-plan').click();
+    await page.getByTestId('plan-result').and(page.locator('[data-stale="false"]')).waitFor();
+    await refusal.waitFor({ state: 'detached' });
 
     // Apply waits for the confirmation.
     const apply = page.getByTestId('policy-apply');
