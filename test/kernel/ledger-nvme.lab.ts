@@ -4,36 +4,29 @@
 // driver, vfio-pci).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { readDriver, readIommuGroup, setNumVfs } from '../../src/executor/index.js';
+import { readDriver, readIommuGroup } from '../../src/executor/index.js';
 import type { PciAddress } from '../../src/host/names.js';
 import { LedgerError } from '../../src/ledger/errors.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../src/ledger/ledger.js';
-import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import { attachRequest, poolSpec, tenantSpec, type Attachment } from '../../src/ledger/types.js';
-import { labHost, settledNvmeVfs } from './support.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import type { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
+import { attachRequest, type Attachment } from '../../src/ledger/types.js';
+import { LAB_ROOT, nvmeLedger, type NvmeLedger } from './ledger-support.js';
+import { labHost } from './support.js';
 
 const host = await labHost();
-const root: RequestContext = { actor: { name: 'lab', tenant: null } };
+const root = LAB_ROOT;
 let pf: PciAddress;
 let store: SqliteLedgerStore;
 let ledger: Ledger;
 let attached: Attachment;
+let lab: NvmeLedger;
 
 before(async () => {
-  pf = await settledNvmeVfs(host, 2);
-  store = new SqliteLedgerStore({ path: ':memory:' });
-  const inventory = new InventoryCache(host);
-  const inv = await inventory.get();
-  ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
-  await ledger.putPool(root, 'nvme', poolSpec.parse({ selector: { pciAddresses: [pf] } }));
-  await ledger.putTenant(root, 'lab', tenantSpec.parse({ pools: ['nvme'], vlans: '100' }));
+  lab = await nvmeLedger(host, 'nvme');
+  ({ pf, store, ledger } = lab);
 });
 
-after(async () => {
-  await store?.close();
-  await setNumVfs(host, pf, 0, { allowReset: true });
-});
+after(() => lab?.close());
 
 const ask = (extra: Record<string, unknown> = {}) =>
   attachRequest.parse({

@@ -3,35 +3,25 @@
 // the same VFs on their host driver are not.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setNumVfs } from '../../src/executor/index.js';
-import type { PciAddress } from '../../src/host/names.js';
 import { LedgerError } from '../../src/ledger/errors.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../src/ledger/ledger.js';
-import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import { attachRequest, poolSpec, tenantSpec } from '../../src/ledger/types.js';
-import { labHost, settledNvmeVfs } from './support.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import type { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
+import { attachRequest } from '../../src/ledger/types.js';
+import { LAB_ROOT, nvmeLedger, type NvmeLedger } from './ledger-support.js';
+import { labHost } from './support.js';
 
 const host = await labHost();
-const root: RequestContext = { actor: { name: 'lab', tenant: null } };
-let pf: PciAddress;
+const root = LAB_ROOT;
 let store: SqliteLedgerStore;
 let ledger: Ledger;
+let lab: NvmeLedger;
 
 before(async () => {
-  pf = await settledNvmeVfs(host, 2);
-  store = new SqliteLedgerStore({ path: ':memory:' });
-  const inventory = new InventoryCache(host);
-  const inv = await inventory.get();
-  ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
-  await ledger.putPool(root, 'vfio', poolSpec.parse({ selector: { pciAddresses: [pf] } }));
-  await ledger.putTenant(root, 'lab', tenantSpec.parse({ pools: ['vfio'], vlans: '100' }));
+  lab = await nvmeLedger(host, 'vfio');
+  ({ store, ledger } = lab);
 });
 
-after(async () => {
-  await store?.close();
-  await setNumVfs(host, pf, 0, { allowReset: true });
-});
+after(() => lab?.close());
 
 test('a vfio-pci pool is refused before anything is reserved, with the IOMMU as the fix', async () => {
   const req = attachRequest.parse({
