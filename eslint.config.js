@@ -23,15 +23,15 @@ import tseslint from 'typescript-eslint';
 export const SEAMS = [
   {
     files: ['src/host/linux/**'],
-    why: 'the real machine: sysfs, ip/devlink/ethtool, sriovctl’s own config files, and the operator’s files (policy files named on the command line, read through LocalFileReader)',
+    why: "the real machine: sysfs, ip/devlink/ethtool, sriovctl's own config files, and the operator's files (policy files named on the command line, read through LocalFileReader)",
   },
   {
     files: ['src/host/sim/fixture-loader.ts'],
-    why: 'reads the simulator’s fixture files (the simulated hardware)',
+    why: "reads the simulator's fixture files (the simulated hardware)",
   },
   {
     files: ['src/host/sim/persist.ts'],
-    why: 'the simulated machine’s disk: the journal a persistent simulated host replays',
+    why: "the simulated machine's disk: the journal a persistent simulated host replays",
   },
   {
     files: ['src/ledger/sqlite/**'],
@@ -39,14 +39,14 @@ export const SEAMS = [
   },
   {
     files: ['src/api/unix-socket.ts'],
-    why: 'the API’s unix socket: the socket file, its mode, systemd socket activation',
+    why: "the API's unix socket: the socket file, its mode, systemd socket activation",
   },
-  { files: ['src/api/static.ts'], why: 'serves the built console’s files from disk' },
-  { files: ['src/cli/api-client.ts'], why: 'the CLI’s HTTP(S) connection to the daemon' },
-  { files: ['src/cli/terminal.ts'], why: 'the operator’s terminal (y/N questions)' },
+  { files: ['src/api/static.ts'], why: "serves the built console's files from disk" },
+  { files: ['src/cli/api-client.ts'], why: "the CLI's HTTP(S) connection to the daemon" },
+  { files: ['src/cli/terminal.ts'], why: "the operator's terminal (y/N questions)" },
   {
     files: ['src/console/vite.config.ts'],
-    why: 'build configuration: Vite runs it in Node at build time to write the console’s output',
+    why: "build configuration: Vite runs it in Node at build time to write the console's output",
   },
 ];
 const SEAM_FILES = SEAMS.flatMap((s) => s.files);
