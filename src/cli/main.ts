@@ -2,9 +2,10 @@
  * The sriovctl command line: parses argv with commander, hands each command to its module, and
  * turns every failure into one `sriovctl: <message>` line plus a hint and a sysexits-style code.
  */
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { SriovctlError } from '../host/errors.js';
+import { localFiles } from '../host/linux/index.js';
 import { attachCommands } from './commands/attach.js';
 import { auditCommand } from './commands/audit.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -22,6 +23,7 @@ import { topCommand } from './commands/top.js';
 import { EXIT, EXIT_CODES_HELP, UsageError } from './exit-codes.js';
 import { println, type CliIo } from './io.js';
 import type { HostFlags } from './open-host.js';
+import { askOnTerminal } from './terminal.js';
 
 const COMMANDS = [
   'overview',
@@ -56,7 +58,8 @@ export function normalizeArgv(argv: readonly string[]): string[] {
 
 function version(): string {
   // package.json is two levels up from both src/cli and dist/cli.
-  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  const pkg = JSON.parse(localFiles.readText(file)) as { version: string };
   return pkg.version;
 }
 
@@ -147,15 +150,4 @@ export async function runFromProcess(): Promise<void> {
     env: process.env,
     ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
   });
-}
-
-/** A y/N question on the terminal (default no). */
-async function askOnTerminal(question: string): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
 }

@@ -3,9 +3,8 @@
  * (or SRIOVCTL_SIM) gives the simulated kernel, `--sysfs-root <dir>` a LinuxHost reading that tree,
  * and otherwise the real machine.
  */
-import { statSync } from 'node:fs';
 import type { Host } from '../host/host.js';
-import { createLinuxHost } from '../host/linux/index.js';
+import { createLinuxHost, localFiles } from '../host/linux/index.js';
 import {
   DEFAULT_FIXTURE,
   listFixtures,
@@ -98,7 +97,7 @@ export async function openHost(sel: HostSelection): Promise<OpenedHost> {
 
 function isDirectory(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return localFiles.stat(path).isDirectory;
   } catch {
     return false;
   }

@@ -3,6 +3,7 @@
  * (`--wait-for-pfs`), and recording the applied desired state afterwards.
  */
 import type { Host } from '../host/host.js';
+import { localFiles } from '../host/linux/index.js';
 import { waitForPolicyPfs } from '../persist/boot-wait.js';
 import { APPLIED_STATE_FILE } from '../persist/locations.js';
 import { recordAppliedState } from '../persist/state.js';
@@ -36,7 +37,7 @@ export async function waitForPfsBeforeApply(
   const timeoutMs = parseWaitSeconds(seconds) * 1000;
   let policies;
   try {
-    policies = loadPolicyFiles(files);
+    policies = loadPolicyFiles(files, localFiles);
   } catch (e) {
     if (e instanceof PolicyLoadError) return; // apply itself reports these, located
     throw e;

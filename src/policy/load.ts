@@ -2,10 +2,11 @@
  * Reading policy files: YAML (one or more documents) or JSON (an object or an array), NodePolicy or
  * the operator's SriovNetworkNodePolicy (and Kubernetes `List`s of them). Every failure is located
  * (`file:line:col: field: value problem — fix`); all of a file's problems are reported at once.
- * This is the one policy module that reads files (eslint.config.js allows node:fs here only).
+ * Files are read through a LocalFileReader (the seam to the operator's files), so this module stays
+ * pure: the caller passes `localFiles` from host/linux, a test may pass its own.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LocalFileReader } from '../host/local-files.js';
 import { isMap, isScalar, isSeq, visit, type Node } from 'yaml';
 import {
   parseYamlDocuments,
@@ -109,8 +110,8 @@ export function parsePolicyText(text: string, file: string): LoadedPolicy[] {
  * Reads policy files (a directory means its *.yaml, *.yml and *.json files, sorted); throws
  * PolicyLoadError with the problems of every file.
  */
-export function loadPolicyFiles(paths: string[]): LoadedPolicy[] {
-  return loadPolicySources(paths).policies;
+export function loadPolicyFiles(paths: string[], local: LocalFileReader): LoadedPolicy[] {
+  return loadPolicySources(paths, local).policies;
 }
 
 /** A policy file as read: its path and its text. */
@@ -124,23 +125,26 @@ export interface PolicyText {
  * caller that keeps the files (install) keeps exactly what was validated. Every problem in every
  * file is reported at once in a PolicyLoadError.
  */
-export function loadPolicySources(paths: string[]): {
+export function loadPolicySources(
+  paths: string[],
+  local: LocalFileReader,
+): {
   sources: PolicyText[];
   policies: LoadedPolicy[];
 } {
   const sources: PolicyText[] = [];
   const policies: LoadedPolicy[] = [];
   const errors: PolicyIssue[] = [];
-  for (const file of paths.flatMap((p) => expand(p, errors))) {
+  for (const file of paths.flatMap((p) => expand(p, local, errors))) {
     let text: string;
     try {
       // Refused before reading: a policy path could name a huge file by mistake.
-      const size = statSync(file).size;
+      const size = local.stat(file).size;
       if (size > YAML_MAX_BYTES) {
         errors.push(limitIssue(yamlTooLarge(file, size)));
         continue;
       }
-      text = readFileSync(file, 'utf8');
+      text = local.readText(file);
     } catch (e) {
       errors.push(unreadable(file, e));
       continue;
@@ -155,15 +159,16 @@ export function loadPolicySources(paths: string[]): {
 }
 
 // A directory stands for its policy files; anything else is read as a file (and fails there).
-function expand(p: string, errors: PolicyIssue[]): string[] {
+function expand(p: string, local: LocalFileReader, errors: PolicyIssue[]): string[] {
   let dir: boolean;
   try {
-    dir = statSync(p).isDirectory();
+    dir = local.stat(p).isDirectory;
   } catch {
     return [p];
   }
   if (!dir) return [p];
-  const files = readdirSync(p)
+  const files = local
+    .readDir(p)
     .filter((f) => /\.(ya?ml|json)$/.test(f))
     .sort();
   if (files.length === 0) {

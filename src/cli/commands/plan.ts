@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { Host } from '../../host/host.js';
+import { localFiles } from '../../host/linux/index.js';
 import { discover } from '../../inventory/discover.js';
 import type { Inventory } from '../../inventory/types.js';
 import { applyPlan, type ApplyResult } from '../../policy/apply.js';
@@ -54,7 +55,7 @@ Exit codes:
 /** Reads and parses policy files; problems are printed and exit 65 (null is returned). */
 export function loadOrReport(io: CliIo, files: string[], setExit: (n: number) => void) {
   try {
-    return loadPolicySources(files);
+    return loadPolicySources(files, localFiles);
   } catch (e) {
     if (!(e instanceof PolicyLoadError)) throw e;
     const err = styleFor(io.stderr, io.env);

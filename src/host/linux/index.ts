@@ -7,3 +7,4 @@ export { buildBatchScript, parseBatchResults, parseSparseBatch } from './batch-r
 export { parseDevlinkEswitchJson, parseDevlinkInfoJson } from './devlink.js';
 export { parseEthtoolDriverInfo } from './ethtool.js';
 export { mapSeamPath, READABLE_PREFIXES, WRITABLE_PREFIXES } from './paths.js';
+export { localFiles } from './local-files.js';

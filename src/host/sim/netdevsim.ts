@@ -7,11 +7,27 @@
  */
 import { KernelError, type ErrnoName } from '../errors.js';
 import type { DevlinkInfo, EswitchMode, EthtoolDriverInfo, VfInfo, VlanProto } from '../host.js';
-import { isMulticastMac, ZERO_MAC, type MacAddress } from '../names.js';
+import { isMulticastMac, ZERO_MAC } from '../names.js';
 import type { VfOpContext, VfOps } from './drivers.js';
-import { relativeLink, zeroCounters, type SimKernel, type SimNetdev } from './kernel.js';
+import type { NetCore } from './kernel/netdev.js';
+import {
+  relativeLink,
+  zeroCounters,
+  type KernelBase,
+  type NsimDevice,
+  type NsimNaming,
+  type NsimPortRef,
+  type NsimVfConfig,
+  type SimNetdev,
+} from './kernel/objects.js';
 import { kstrtoul } from './kparse.js';
 import type { VfPort, VfStore } from './vf-port.js';
+
+export type { NsimDevice, NsimNaming, NsimPortRef, NsimVfConfig } from './kernel/objects.js';
+
+/** What netdevsim uses of the kernel: sysfs, deferred work, and netdev registration. */
+export type NsimKernel = Pick<KernelBase, 'vfs' | 'schedule'> &
+  Pick<NetCore, 'addNetdev' | 'allocEthName' | 'randomMac' | 'unregisterNetdev'>;
 
 const BUS = '/sys/bus/netdevsim';
 const DEBUGFS = '/sys/kernel/debug/netdevsim';
@@ -36,52 +52,6 @@ const ETH_P_8021Q = 0x8100;
 const ETH_P_8021AD = 0x88a8;
 /** netdevsim sets dev->max_mtu = ETH_MAX_MTU. */
 const ETH_MAX_MTU = 0xffff;
-
-/** How port netdevs are named: the kernel's `eth%d` (no udev, as in the lab guest) or udev's. */
-export type NsimNaming = 'kernel' | 'udev';
-
-/** struct nsim_vf_config: what netdevsim stores per VF (u16 rates, raw VLAN protocol). */
-export interface NsimVfConfig {
-  mac: MacAddress;
-  vlan: number;
-  qos: number;
-  /** The ethertype given to ndo_set_vf_vlan; 0 until a VLAN is first set. */
-  vlanProto: number;
-  minTxRate: number;
-  maxTxRate: number;
-  spoofchk: boolean;
-  trust: boolean;
-  queryRss: boolean;
-  /** IFLA_VF_LINK_STATE_*: 0 auto, 1 enable, 2 disable. */
-  linkState: number;
-}
-
-/** One netdevsim bus device (struct nsim_bus_dev + struct nsim_dev). */
-export interface NsimDevice {
-  id: number;
-  /** /sys/devices/netdevsim<ID>. */
-  sysDir: string;
-  /** /sys/kernel/debug/netdevsim/netdevsim<ID>. */
-  debugDir: string;
-  portCount: number;
-  numQueues: number;
-  naming: NsimNaming;
-  /** nsim_drv_probe ran: drvdata is set, ports exist, sriov_numvfs is served. */
-  probed: boolean;
-  numVfs: number;
-  maxVfs: number;
-  /** kcalloc(max_vfs): one zeroed config per possible VF, kept across disable and re-enable. */
-  vfConfigs: NsimVfConfig[];
-  eswitchMode: EswitchMode;
-  /** PF ports by port index. */
-  ports: Map<number, SimNetdev>;
-  /** VF representors (switchdev) by VF index. */
-  reps: Map<number, SimNetdev>;
-}
-
-/** Which netdevsim port a netdev is: a PF port (with VF ndos) or a VF representor (without). */
-export type NsimPortRef =
-  { dev: NsimDevice; kind: 'pf'; port: number } | { dev: NsimDevice; kind: 'vf'; vf: number };
 
 /** A fresh (kcalloc'd) VF config: everything zero, so spoofchk/trust/rss report false. */
 function zeroVfConfig(): NsimVfConfig {
@@ -164,7 +134,7 @@ export class NetdevsimBus {
   readonly devices = new Map<number, NsimDevice>();
 
   constructor(
-    private readonly k: SimKernel,
+    private readonly k: NsimKernel,
     private readonly opts: { release: string; naming: NsimNaming },
   ) {
     const v = k.vfs;

@@ -1,6 +1,7 @@
 /** The desired state: per PF and per VF, what the executor should make true. */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { localFiles } from '../../../src/host/linux/index.js';
 import { autoMac, loadPolicyFiles, resolvePolicies } from '../../../src/policy/index.js';
 import { inventory, resolve, texts } from './support.js';
 
@@ -116,7 +117,7 @@ describe('resolvePolicies', () => {
 
   it('resolves the shipped examples on the default simulated host without errors', async () => {
     const inv = await inventory('dual-socket-e810-cx6');
-    const r = resolvePolicies(loadPolicyFiles([EXAMPLES]), inv);
+    const r = resolvePolicies(loadPolicyFiles([EXAMPLES], localFiles), inv);
     expect(texts(r.errors)).toEqual([]);
     expect(r.warnings.map((w) => `${w.field}: ${w.message.split(' — ')[0]}`)).toEqual([
       'spec.nodeSelector: is ignored',

@@ -9,6 +9,7 @@ import {
   parsePolicyText,
   PolicyLoadError,
 } from '../../../src/policy/index.js';
+import { localFiles } from '../../../src/host/linux/index.js';
 import { locate } from '../../../src/policy/schema.js';
 import { texts } from './support.js';
 import { aliasBomb } from '../../support/yaml-bomb.js';
@@ -239,8 +240,8 @@ describe('loadPolicyFiles', () => {
     writeFileSync(join(dir, 'a.yaml'), `${HEAD}spec: { selector: { drivers: [ice] } }\n`);
     writeFileSync(join(dir, 'b.json'), '[1]');
     writeFileSync(join(dir, 'notes.txt'), 'ignored');
-    expect(() => loadPolicyFiles([dir])).toThrow(PolicyLoadError);
-    expect(() => loadPolicyFiles([dir, join(dir, 'missing.yaml')])).toThrow(
+    expect(() => loadPolicyFiles([dir], localFiles)).toThrow(PolicyLoadError);
+    expect(() => loadPolicyFiles([dir, join(dir, 'missing.yaml')], localFiles)).toThrow(
       expect.objectContaining({
         issues: [
           expect.objectContaining({
@@ -253,7 +254,7 @@ describe('loadPolicyFiles', () => {
       }),
     );
     rmSync(join(dir, 'b.json'));
-    expect(loadPolicyFiles([dir]).map((p) => p.name)).toEqual(['a']);
+    expect(loadPolicyFiles([dir], localFiles).map((p) => p.name)).toEqual(['a']);
   });
 
   it('refuses a file over the YAML size limit without reading it', () => {
@@ -261,7 +262,7 @@ describe('loadPolicyFiles', () => {
     dirs.push(dir);
     const big = join(dir, 'big.yaml');
     writeFileSync(big, `${HEAD}# ${'x'.repeat(2 * 1024 * 1024)}\n`);
-    expect(() => loadPolicyFiles([big])).toThrow(
+    expect(() => loadPolicyFiles([big], localFiles)).toThrow(
       new RegExp(`^${big}:1:1: the document is \\d+ bytes, over the limit of 1048576 bytes`),
     );
   });
