@@ -333,3 +333,6 @@ export const healthQuery = z
     fresh: z.enum(['true', 'false']).optional(),
   })
   .strict();
+
+/** The counts PFs and NUMA nodes share. */
+export type CapacityCounts = Omit<NumaCapacity, 'node'>;

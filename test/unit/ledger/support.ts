@@ -8,7 +8,13 @@ import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
-import type { AttachRequest, AttachRequestInput, Attachment, Pool, Tenant } from '../../../src/ledger/types.js';
+import type {
+  AttachRequest,
+  AttachRequestInput,
+  Attachment,
+  Pool,
+  Tenant,
+} from '../../../src/ledger/types.js';
 
 const STAMP = '2024-01-01T00:00:00.000Z';
 
