@@ -119,4 +119,62 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-imports': 'off' },
   },
+  // The API contract (src/contract) and what the console may load of it. Self-contained: these
+  // blocks use @typescript-eslint/no-restricted-imports, which no other block configures.
+  {
+    // The contract is pure data at the bottom of the import graph, loaded by browsers too: it
+    // imports zod and its own modules, nothing else.
+    files: ['src/contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^node:',
+              message: 'src/contract runs in browsers too: no Node built-ins.',
+            },
+            {
+              regex: '^\\.\\./',
+              message:
+                'src/contract imports nothing else of sriovctl: it is the bottom layer every surface, the ledger and browsers import (server modules would follow it into the console).',
+            },
+            {
+              regex: '^(?!zod(/|$)|\\./|\\.\\./|node:)',
+              message:
+                'src/contract imports zod and its own modules only (a bare Node built-in like fs, or another package, would follow it into the console).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The console loads zod-free modules of the contract only (zod would add ~25 KiB gzipped);
+    // types may come from anywhere in it.
+    files: ['src/console/**/*.{ts,tsx}'],
+    ignores: ['src/console/vite.config.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'zod',
+              allowTypeImports: true,
+              message: "The console does not load zod: validation is the API's.",
+            },
+          ],
+          patterns: [
+            {
+              regex: '/contract/(?!(problem|client)\\.js$)[^/]+$',
+              allowTypeImports: true,
+              message:
+                'Import types only from here (import type): at runtime the console loads the zod-free contract/problem.js and contract/client.js only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
