@@ -1,7 +1,7 @@
 /**
- * The REST API (Fastify): routes validated with the same zod schemas the ledger uses, OpenAPI at
- * /api/docs, problem+json errors, per-client rate limiting, bearer-token auth (or local root on the
- * unix socket). Routes are thin: parse, authorize, call the ledger, answer.
+ * The REST API (Fastify): routes validated with the contract's zod schemas (src/contract), OpenAPI
+ * at /api/docs, problem+json errors, per-client rate limiting, bearer-token auth (or local root on
+ * the unix socket). Routes are thin: parse, authorize, call the ledger, answer.
  */
 import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';

@@ -16,6 +16,7 @@ import {
   problemKind,
   type ApplyDoneData,
   type ApplyStarted,
+  type DaemonEvent,
   type PlanAnswer,
 } from '../contract/index.js';
 import type { PolicyText } from '../policy/index.js';
@@ -363,7 +364,7 @@ export async function applyThroughDaemon(
     let done: ApplyDoneData | null = null;
     const finished = await api.followEvents(started.since, (m: EventSourceMessage) => {
       if (m.event !== 'apply.step' && m.event !== 'apply.done') return false;
-      const e = JSON.parse(m.data) as { data: Record<string, unknown> };
+      const e = JSON.parse(m.data) as DaemonEvent;
       const d = e.data;
       if (d.operation !== started.operation) return false;
       if (m.event === 'apply.done') {

@@ -59,7 +59,7 @@ export interface ApplyStepData {
   hint?: string;
 }
 
-/** VFs of one PF whose settings cannot be read back (the kernel's netlink VF list leaves them out). */
+/** VFs of one PF whose settings cannot be read back (the kernel's netlink VF list omits them). */
 export interface UnverifiedSettings {
   pf: string;
   /** The PF's netdev, or its address without one. */

@@ -38,7 +38,7 @@ export const problemDetails = z.looseObject({
   placement: placementExplanation.exactOptional(),
   /** host-failed: the errno the kernel answered (`EINVAL`, `EBUSY`). */
   errno: z.string().exactOptional(),
-  /** host-busy: the operation holding the host, since when, and when to retry (also Retry-After). */
+  /** host-busy: the operation holding the host, since when, and when to retry (Retry-After). */
   holder: z.string().exactOptional(),
   since: z.string().exactOptional(),
   retryAfterS: z.number().exactOptional(),

@@ -1,6 +1,6 @@
 /**
  * What every command that talks to the daemon shares: the --api/--token/--json flags, the client,
- * flag validation with the ledger's own zod schemas (so a mistake names the flag and the field
+ * flag validation with the API contract's zod schemas (so a mistake names the flag and the field
  * before anything is sent), and how the daemon's problems and an unreachable daemon are printed
  * and mapped to exit codes.
  */

@@ -1,6 +1,7 @@
 // The clients' shared core (src/contract/client.ts) and problem reading (src/contract/problem.ts),
-// with the transport injected: what a request looks like on the wire, and what each kind of answer
-// becomes — the CLI (node:http over the unix socket or TCP) and the console (fetch) only move bytes.
+// with the transport injected: what a request looks like on the wire, and what each kind of
+// answer becomes. The CLI (node:http over the unix socket or TCP) and the console (fetch) only
+// move bytes.
 import { describe, expect, it } from 'vitest';
 import {
   ApiCore,
