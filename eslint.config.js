@@ -1,7 +1,18 @@
 // @ts-check
+import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
+
+/** Browser code (the console, the contract) has no Node modules, not even pure ones. */
+const BROWSER_NODE = {
+  paths: builtinModules
+    .filter((name) => !name.startsWith('_'))
+    .map((name) => ({ name, message: 'Browser code: Node modules do not exist in the browser.' })),
+  patterns: [
+    { regex: '^node:', message: 'Browser code: Node modules do not exist in the browser.' },
+  ],
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**'] },
@@ -119,30 +130,30 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-imports': 'off' },
   },
-  // The API contract (src/contract) and what the console may load of it. Self-contained: these
-  // blocks use @typescript-eslint/no-restricted-imports, which no other block configures.
+  // The API contract (src/contract) and what the console may load of it. These blocks set
+  // @typescript-eslint/no-restricted-imports for src/contract and src/console; a later block's
+  // options replace an earlier one's for the same rule, so each carries the whole of its files'
+  // restrictions: Node modules (BROWSER_NODE, as for all browser code) and the contract's own.
   {
     // The contract is pure data at the bottom of the import graph, loaded by browsers too: it
-    // imports zod and its own modules, nothing else.
+    // imports zod and its own modules, nothing else (no server folder, not even src/host).
     files: ['src/contract/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
+          paths: BROWSER_NODE.paths,
           patterns: [
-            {
-              regex: '^node:',
-              message: 'src/contract runs in browsers too: no Node built-ins.',
-            },
+            ...BROWSER_NODE.patterns,
             {
               regex: '^\\.\\./',
               message:
-                'src/contract imports nothing else of sriovctl: it is the bottom layer every surface, the ledger and browsers import (server modules would follow it into the console).',
+                'src/contract imports nothing else of sriovctl: every layer and the console import it, and what it imports would follow it into the browser.',
             },
             {
-              regex: '^(?!zod(/|$)|\\./|\\.\\./|node:)',
+              regex: `^(?!zod(/|$)|\\.|node:|(${BROWSER_NODE.paths.map((p) => p.name).join('|')})(/|$))`,
               message:
-                'src/contract imports zod and its own modules only (a bare Node built-in like fs, or another package, would follow it into the console).',
+                'src/contract imports zod and its own modules only: another package would follow it into the console.',
             },
           ],
         },
@@ -159,6 +170,7 @@ export default tseslint.config(
         'error',
         {
           paths: [
+            ...BROWSER_NODE.paths,
             {
               name: 'zod',
               allowTypeImports: true,
@@ -166,6 +178,7 @@ export default tseslint.config(
             },
           ],
           patterns: [
+            ...BROWSER_NODE.patterns,
             {
               regex: '/contract/(?!(problem|client)\\.js$)[^/]+$',
               allowTypeImports: true,
