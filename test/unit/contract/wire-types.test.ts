@@ -22,23 +22,33 @@ import type { HealthReport } from '../../../src/metrics/health.js';
 import type { PfRate, VfRate } from '../../../src/metrics/traffic.js';
 import type { Unverified } from '../../../src/policy/verify.js';
 
+/** A primitive as JSON has it: a branded one (an extra key) is the plain primitive. */
+type Plain<T, P> = P extends T ? P : keyof T extends keyof P ? T : P;
+
 /**
- * A server type as its JSON reads: branded strings (PciAddress, MacAddress, ...) are plain
- * strings; string literals stay literals.
+ * A server type as its JSON reads: branded strings and numbers (PciAddress, MacAddress, Mbps, ...)
+ * are plain strings and numbers; literals stay literals.
  */
 type Wire<T> = T extends string
-  ? string extends T
-    ? string
-    : keyof T extends keyof string
+  ? Plain<T, string>
+  : T extends number
+    ? Plain<T, number>
+    : T extends boolean | null | undefined
       ? T
-      : string
-  : T extends number | boolean | null | undefined
-    ? T
-    : T extends readonly (infer U)[]
-      ? Wire<U>[]
-      : T extends object
-        ? { [K in keyof T]: Wire<T[K]> }
-        : T;
+      : T extends readonly (infer U)[]
+        ? Wire<U>[]
+        : T extends object
+          ? { [K in keyof T]: Wire<T[K]> }
+          : T;
+
+/** Checks Wire itself: brands go, literals and the rest stay. */
+declare const brand: unique symbol;
+type Branded<T, B extends string> = T & { readonly [brand]: B };
+expectTypeOf<Wire<Branded<string, 'X'>>>().toEqualTypeOf<string>();
+expectTypeOf<Wire<Branded<number, 'X'>>>().toEqualTypeOf<number>();
+expectTypeOf<
+  Wire<{ a: 'auto' | 'enable'; n: 0 | 1; m?: Branded<number, 'X'> | null }>
+>().toEqualTypeOf<{ a: 'auto' | 'enable'; n: 0 | 1; m?: number | null }>();
 
 describe('the server answers exactly what the contract declares', () => {
   it('attachments, placement and reconcile', () => {
