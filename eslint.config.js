@@ -220,6 +220,16 @@ function layerBlocks() {
   );
 }
 
+/** Browser code (the console, the contract) has no Node modules, not even pure ones. */
+const BROWSER_NODE = {
+  paths: builtinModules
+    .filter((name) => !name.startsWith('_'))
+    .map((name) => ({ name, message: 'Browser code: Node modules do not exist in the browser.' })),
+  patterns: [
+    { regex: '^node:', message: 'Browser code: Node modules do not exist in the browser.' },
+  ],
+};
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**', 'test/lint/fixtures/**'],
@@ -297,4 +307,64 @@ export default tseslint.config(
   },
   // Layers: surfaces → use cases → logic → host.
   ...layerBlocks(),
+  // The API contract (src/contract) and what the console may load of it. These blocks set
+  // @typescript-eslint/no-restricted-imports for src/contract and src/console; a later block's
+  // options replace an earlier one's for the same rule, so each carries the whole of its files'
+  // restrictions: Node modules (BROWSER_NODE, as for all browser code) and the contract's own.
+  {
+    // The contract is pure data at the bottom of the import graph, loaded by browsers too: it
+    // imports zod and its own modules, nothing else (no server folder, not even src/host).
+    files: ['src/contract/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: BROWSER_NODE.paths,
+          patterns: [
+            ...BROWSER_NODE.patterns,
+            {
+              regex: '^\\.\\./',
+              message:
+                'src/contract imports nothing else of sriovctl: every layer and the console import it, and what it imports would follow it into the browser.',
+            },
+            {
+              regex: `^(?!zod(/|$)|\\.|node:|(${BROWSER_NODE.paths.map((p) => p.name).join('|')})(/|$))`,
+              message:
+                'src/contract imports zod and its own modules only: another package would follow it into the console.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The console loads zod-free modules of the contract only (zod would add ~25 KiB gzipped);
+    // types may come from anywhere in it.
+    files: ['src/console/**/*.{ts,tsx}'],
+    ignores: ['src/console/vite.config.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...BROWSER_NODE.paths,
+            {
+              name: 'zod',
+              allowTypeImports: true,
+              message: "The console does not load zod: validation is the API's.",
+            },
+          ],
+          patterns: [
+            ...BROWSER_NODE.patterns,
+            {
+              regex: '/contract/(?!(problem|client)\\.js$)[^/]+$',
+              allowTypeImports: true,
+              message:
+                'Import types only from here (import type): at runtime the console loads the zod-free contract/problem.js and contract/client.js only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

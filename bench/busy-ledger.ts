@@ -7,7 +7,8 @@ import type { Host } from '../src/host/host.js';
 import type { InventoryCache } from '../src/ledger/inventory-cache.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../src/ledger/sqlite/sqlite-store.js';
-import { attachRequest, type PoolSpec } from '../src/ledger/types.js';
+import { attachRequest } from '../src/contract/index.js';
+import type { PoolSpec } from '../src/ledger/types.js';
 
 export async function busyLedger(
   host: Host,

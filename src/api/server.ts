@@ -1,7 +1,7 @@
 /**
- * The REST API (Fastify): routes validated with the same zod schemas the ledger uses, OpenAPI at
- * /api/docs, problem+json errors, per-client rate limiting, bearer-token auth (or local root on the
- * unix socket). Routes are thin: parse, authorize, call the ledger, answer.
+ * The REST API (Fastify): routes validated with the contract's zod schemas (src/contract), OpenAPI
+ * at /api/docs, problem+json errors, per-client rate limiting, bearer-token auth (or local root on
+ * the unix socket). Routes are thin: parse, authorize, call the ledger, answer.
  */
 import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
@@ -20,7 +20,8 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { EventBus } from '../metrics/events.js';
 import type { TrafficSampler } from '../metrics/traffic.js';
 import { LOCAL_ROOT, principalOf, type Principal } from './auth.js';
-import { sendProblem, toProblem, unauthorized, PROBLEM_BASE } from './problem.js';
+import { problemOf } from '../contract/index.js';
+import { sendProblem, toProblem, unauthorized } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -111,13 +112,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const log = opts.log;
   if (log) app.addHook('onResponse', async (req, reply) => logFailure(log, req, reply, failed));
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, {
-      type: `${PROBLEM_BASE}not-found`,
-      title: 'Not found',
-      status: 404,
-      detail: `no route ${req.method} ${req.url.split('?')[0]}`,
-      instance: req.url,
-    }),
+    sendProblem(
+      reply,
+      problemOf('not-found', `no route ${req.method} ${req.url.split('?')[0]}`, {
+        instance: req.url,
+      }),
+    ),
   );
 
   // Answers over 4 KiB go out gzip-compressed when the client accepts it: the inventory of a
@@ -160,14 +160,14 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     }
     const p = await principalOf(req, opts.ledger.store);
     if (!p && failures.fail(req.ip))
-      return sendProblem(reply, {
-        type: `${PROBLEM_BASE}rate-limited`,
-        title: 'Too many requests',
-        status: 429,
-        detail: `more than ${limit} requests without a valid token in a minute from ${req.ip}`,
-        fix: 'check the token; retry in a minute',
-        instance: req.url,
-      });
+      return sendProblem(
+        reply,
+        problemOf(
+          'rate-limited',
+          `more than ${limit} requests without a valid token in a minute from ${req.ip}`,
+          { fix: 'check the token; retry in a minute', instance: req.url },
+        ),
+      );
     if (!p) return sendProblem(reply, unauthorized(req.url));
     req.principal = p;
   });

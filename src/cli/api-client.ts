@@ -7,6 +7,14 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import http from 'node:http';
 import https from 'node:https';
+import {
+  API_PREFIX,
+  ApiCore,
+  type HttpRequest,
+  type HttpResponse,
+  type Problem,
+  type RequestOptions,
+} from '../contract/index.js';
 import { SriovctlError } from '../host/errors.js';
 import { API_SOCKET, DAEMON_UNIT } from '../persist/locations.js';
 import { UsageError } from './exit-codes.js';
@@ -49,19 +57,6 @@ export function describeEndpoint(e: Endpoint): string {
   return e.kind === 'unix' ? `unix:${e.path}` : e.url.origin;
 }
 
-/** An RFC 9457 problem as the API answers it. */
-export interface Problem {
-  type?: string;
-  title?: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  field?: string;
-  fix?: string;
-  errors?: { field: string; message: string }[];
-  [extra: string]: unknown;
-}
-
 /** The daemon answered with an error. */
 export class ApiProblemError extends SriovctlError {
   override name = 'ApiProblemError';
@@ -86,15 +81,6 @@ export class ApiUnavailableError extends SriovctlError {
   ) {
     super(message, hint);
   }
-}
-
-function isProblem(v: unknown): v is Problem {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof (v as Problem).status === 'number' &&
-    typeof (v as Problem).detail === 'string'
-  );
 }
 
 function unavailable(err: NodeJS.ErrnoException, e: Endpoint): ApiUnavailableError {
@@ -126,19 +112,33 @@ function unavailable(err: NodeJS.ErrnoException, e: Endpoint): ApiUnavailableErr
   );
 }
 
-export interface RequestOptions {
-  query?: Record<string, string | number | undefined>;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+export type { Problem, RequestOptions } from '../contract/index.js';
 
 export class ApiClient {
+  private readonly core: ApiCore;
+
   constructor(
     readonly endpoint: Endpoint,
     private readonly token: string | undefined,
     /** Attach configures the kernel before answering; a slow driver can take seconds. */
     private readonly timeoutMs = 120_000,
-  ) {}
+  ) {
+    this.core = new ApiCore({
+      transport: (r) => this.send(r),
+      error: (p) => new ApiProblemError(p),
+      notAProblem: (a, { method, path }) => ({
+        type: 'about:blank',
+        title: a.statusText || `HTTP ${a.status}`,
+        status: a.status,
+        detail: `${this.where} answered ${method} ${path} with HTTP ${a.status}${a.statusText ? ` ${a.statusText}` : ''}`,
+      }),
+      notJson: (_a, { method, path }) =>
+        new SriovctlError(
+          `${this.where} answered ${method} ${path} with something that is not JSON`,
+          'is --api pointing at a sriovctl daemon?',
+        ),
+    });
+  }
 
   /** Where the client talks to, for messages. */
   get where(): string {
@@ -146,7 +146,12 @@ export class ApiClient {
   }
 
   get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
-    return this.request<T>('GET', path, query ? { query } : {});
+    return this.core.get<T>(path, query);
+  }
+
+  /** Sends one request to /api/v1`path`; resolves to the parsed body (undefined for 204). */
+  request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    return this.core.request<T>(method, path, opts);
   }
 
   /** Where and how to send a request: the socket or host, with the token over TCP. */
@@ -182,7 +187,7 @@ export class ApiClient {
       accept: 'text/event-stream',
       'last-event-id': String(since),
     };
-    const { target, mod } = this.target('GET', '/api/v1/events', headers);
+    const { target, mod } = this.target('GET', `${API_PREFIX}/events`, headers);
     return new Promise<boolean>((resolve, reject) => {
       let done = false;
       const req = mod.request(target, (res) => {
@@ -191,6 +196,8 @@ export class ApiClient {
           res.resume();
           return reject(
             new ApiProblemError({
+              type: 'about:blank',
+              title: res.statusMessage || `HTTP ${status}`,
               status,
               detail: `${this.where} refused the event stream with HTTP ${status}`,
             }),
@@ -218,63 +225,24 @@ export class ApiClient {
     });
   }
 
-  /** Sends one request to /api/v1`path`; resolves to the parsed body (undefined for 204). */
-  request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(opts.query ?? {}))
-      if (v !== undefined) qs.set(k, String(v));
-    const full = `/api/v1${path}${qs.size ? `?${qs.toString()}` : ''}`;
-    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const headers: Record<string, string> = {
-      accept: 'application/json, application/problem+json',
-      ...opts.headers,
-    };
-    if (payload !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
+  /** The transport: one exchange over the socket or TCP; no answer is an ApiUnavailableError. */
+  private send(r: HttpRequest): Promise<HttpResponse> {
+    const headers = { ...r.headers };
+    if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
     const e = this.endpoint;
-    const { target, mod } = this.target(method, full, headers);
-
-    return new Promise<T>((resolve, reject) => {
+    const { target, mod } = this.target(r.method, r.path, headers);
+    return new Promise<HttpResponse>((resolve, reject) => {
       const req = mod.request(target, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(unavailable(err, e)));
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = undefined;
-          if (text !== '') {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              body = undefined;
-            }
-          }
-          if (status >= 200 && status < 300) {
-            if (status === 204 || text === '') return resolve(undefined as T);
-            if (body === undefined)
-              return reject(
-                new SriovctlError(
-                  `${this.where} answered ${method} ${path} with something that is not JSON`,
-                  'is --api pointing at a sriovctl daemon?',
-                ),
-              );
-            return resolve(body as T);
-          }
-          reject(
-            new ApiProblemError(
-              isProblem(body)
-                ? body
-                : {
-                    status,
-                    title: res.statusMessage ?? `HTTP ${status}`,
-                    detail: `${this.where} answered ${method} ${path} with HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}`,
-                  },
-            ),
-          );
-        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
       });
       req.setTimeout(this.timeoutMs, () =>
         req.destroy(
@@ -284,7 +252,7 @@ export class ApiClient {
         ),
       );
       req.on('error', (err: NodeJS.ErrnoException) => reject(unavailable(err, e)));
-      req.end(payload);
+      req.end(r.body);
     });
   }
 }

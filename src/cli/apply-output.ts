@@ -2,7 +2,8 @@
  * What `sriovctl apply` prints and asks, the same whether it applies from this process or through
  * the daemon: the confirmation for disruptive steps and the progress line of each step.
  */
-import { unverifiedText, type Unverified } from '../policy/verify.js';
+import type { UnverifiedSettings } from '../contract/index.js';
+import { unverifiedText } from '../policy/verify.js';
 import type { Style } from './format.js';
 import { println, type CliIo } from './io.js';
 
@@ -41,6 +42,6 @@ export function printStep(
  * The read-back's line for settings nothing could read back (VFs past a truncated netlink VF
  * list): never "verified"; `also` when a line about differences came first.
  */
-export function unverifiedLine(unverified: readonly Unverified[], also: boolean): string {
+export function unverifiedLine(unverified: readonly UnverifiedSettings[], also: boolean): string {
   return `${also ? 'Also' : 'Applied;'} ${unverifiedText(unverified)} could not be verified: the kernel's netlink VF list does not include those VFs.`;
 }

@@ -12,12 +12,16 @@
  */
 import type { Command } from 'commander';
 import type { EventSourceMessage } from 'eventsource-parser';
-import type { ApplyStarted, PlanAnswer } from '../daemon/policy-ops.js';
-import type { ReconcileReport } from '../ledger/ledger.js';
+import {
+  problemKind,
+  type ApplyDoneData,
+  type ApplyStarted,
+  type DaemonEvent,
+  type PlanAnswer,
+} from '../contract/index.js';
 import type { PolicyText } from '../policy/index.js';
 import { expectedDaemon } from '../persist/install.js';
 import { DAEMON_UNIT } from '../persist/locations.js';
-import type { Unverified, Verdict } from '../policy/verify.js';
 import {
   ApiClient,
   ApiProblemError,
@@ -290,22 +294,11 @@ export function affectedLines(answer: PlanAnswer): string[] {
 
 /** `sriovctl apply`'s exit code for a problem the daemon answered. */
 export function applyExitFor(p: Problem): number {
-  if (p.status === 400) return p.type?.endsWith('/invalid-policy') ? 65 : EXIT.usage;
+  if (p.status === 400) return problemKind(p) === 'invalid-policy' ? 65 : EXIT.usage;
   if (p.status === 401 || p.status === 403) return EXIT.noperm;
   if (p.status >= 500) return EXIT.software;
   // Another apply running (409), a refusal (422), the rate limit (429): refused, as apply's 3.
   return 3;
-}
-
-interface ApplyDone {
-  ok: boolean;
-  error?: string;
-  hint?: string;
-  remaining: number | null;
-  /** Absent from daemons older than the typed read-back: judged by `remaining` alone then. */
-  verdict?: Verdict | null;
-  unverified?: Unverified[];
-  reconciled?: ReconcileReport;
 }
 
 /** A problem of the daemon's with its `text:L:C` positions moved into the files sent. */
@@ -368,14 +361,14 @@ export async function applyThroughDaemon(
     const started = await api.request<ApplyStarted>('POST', '/policies/apply', {
       body: { ...body, confirmDisruptive: disruptive > 0 || flags.yes === true },
     });
-    let done: ApplyDone | null = null;
+    let done: ApplyDoneData | null = null;
     const finished = await api.followEvents(started.since, (m: EventSourceMessage) => {
       if (m.event !== 'apply.step' && m.event !== 'apply.done') return false;
-      const e = JSON.parse(m.data) as { data: Record<string, unknown> };
+      const e = JSON.parse(m.data) as DaemonEvent;
       const d = e.data;
       if (d.operation !== started.operation) return false;
       if (m.event === 'apply.done') {
-        done = d as unknown as ApplyDone;
+        done = d as unknown as ApplyDoneData;
         return true;
       }
       if (!flags.json)
@@ -388,7 +381,7 @@ export async function applyThroughDaemon(
         });
       return false;
     });
-    const result = done as ApplyDone | null;
+    const result = done as ApplyDoneData | null;
     if (!finished || !result) {
       println(
         io.stderr,

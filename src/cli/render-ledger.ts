@@ -1,34 +1,18 @@
 /** Renders the ledger's resources as the API answers them: tables for lists, fields for one. */
-import type { AttachResult, PlacementPreview } from '../ledger/ledger.js';
 import type {
   Attachment,
   AttachmentState,
+  AttachResult,
   AuditEntry,
   Consumer,
   Pool,
   PoolSelector,
+  PoolVf,
+  PlacementPreview,
   Tenant,
   TokenRecord,
-} from '../ledger/types.js';
+} from '../contract/index.js';
 import { formatSpeed, renderTable, visibleWidth, type Style } from './format.js';
-
-/** One VF of a pool as GET /pools/:name/vfs answers it. */
-export interface PoolVf {
-  pf: string;
-  pfNetdev: string | null;
-  vfIndex: number;
-  /** Null for a VF that is not on PCI (netdevsim). */
-  pciAddress: string | null;
-  numaNode: number | null;
-  driver: string | null;
-  /** `unusable`: free, but the pool's driver cannot work with it on this host (see `unusable`). */
-  status: 'free' | 'taken' | 'unusable';
-  unusable?: { reason: string; fix: string };
-  attachment?: string;
-  tenant?: string;
-  consumer?: Consumer;
-  state?: AttachmentState;
-}
 
 /** `name: value` lines with the values aligned. */
 export function renderFields(rows: readonly (readonly [string, string])[], style: Style): string {

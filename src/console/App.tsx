@@ -17,7 +17,7 @@ import {
   PageSidebarBody,
 } from '@patternfly/react-core';
 import { useEffect, type ReactNode } from 'react';
-import type { WhoAmI } from './api/types.js';
+import type { WhoAmI } from '../contract/index.js';
 import { Empty, Loading } from './components/states.js';
 import { AllocationsPage } from './pages/Allocations.js';
 import { AuditPage } from './pages/Audit.js';

@@ -5,7 +5,7 @@
  * its link speed times the oversubscription factor, and tenants stay inside their quotas.
  */
 import type { Inventory, PfSnapshot, VfSnapshot } from '../inventory/types.js';
-import { parsePfName, parseRange } from '../policy/ranges.js';
+import { parsePfName, parseRange } from '../contract/ranges.js';
 import type {
   Attachment,
   AttachmentState,

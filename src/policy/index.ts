@@ -17,7 +17,7 @@ export {
   type ParseResult,
 } from './load.js';
 export { byPriority, mergePf, pfLabel, type MergedPf } from './merge.js';
-export { formatRange, parsePfName, parseRange } from './ranges.js';
+export { formatRange } from './ranges.js';
 export {
   API_VERSION,
   DEFAULT_PRIORITY,

@@ -7,7 +7,8 @@
  */
 import type { EswitchMode } from '../host/host.js';
 import type { PfSnapshot } from '../inventory/types.js';
-import { allVfs, formatRange, parseRange } from './ranges.js';
+import { parseRange } from '../contract/ranges.js';
+import { allVfs, formatRange } from './ranges.js';
 import {
   policyIssue,
   policyRef,

@@ -6,12 +6,13 @@
  */
 import { z } from 'zod';
 import type { EswitchMode, VfLinkState, VlanProto } from '../host/host.js';
-import type { MacAddress, PciAddress, PfId } from '../host/names.js';
-import { parseRange } from './ranges.js';
-import { pfSelectorFields, rootDevicesField } from './selector-fields.js';
+import type { MacAddress } from '../host/names.js';
+import { parseRange } from '../contract/ranges.js';
+import { pfSelectorFields, rootDevicesField } from '../contract/selector.js';
 
-// The selector fields live with the pools' (one validator for both); re-exported for the importer.
-export { pciAddr, pciId, pfNameEntry } from './selector-fields.js';
+// The selector fields are the API contract's (one validator for policies and pools); re-exported
+// for the importer.
+export { pciAddr, pciId, pfNameEntry } from '../contract/selector.js';
 
 export const API_VERSION = 'sriovctl.io/v1alpha1';
 export const KIND = 'NodePolicy';
@@ -31,6 +32,11 @@ export interface Position {
 /** What happens to a VF's driver: its PF's VF driver (iavf, mlx5_core), vfio-pci, or no driver. */
 export type VfDriver = 'host' | 'vfio-pci' | 'none';
 
+/**
+ * Which PFs a policy is for. Entries are validated text in the kernel's form (the contract's
+ * selector fields); the planner compares them with the inventory's PF identities and never uses
+ * them as a path, so they carry no seam brand.
+ */
 export interface PolicySelector {
   /** PCI vendor ID, 4 lowercase hex digits (`8086`). */
   vendor?: string;
@@ -38,13 +44,13 @@ export interface PolicySelector {
   deviceID?: string;
   /** PF netdev names, each with an optional VF range (`ens1f0#0-7,12`). */
   pfNames?: string[];
-  /** PF PCI addresses (the operator's name for them). */
-  rootDevices?: PciAddress[];
+  /** PF PCI addresses, `0000:3b:00.0` (the operator's name for them). */
+  rootDevices?: string[];
   /**
    * PF PCI addresses (same meaning as rootDevices; both may be given, both must match), or
    * netdevsim device names.
    */
-  pciAddresses?: PfId[];
+  pciAddresses?: string[];
   /** PF drivers (`ice`, `mlx5_core`). */
   drivers?: string[];
 }

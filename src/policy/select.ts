@@ -4,7 +4,7 @@
  * touched every SR-IOV PF on a host by accident would be the worst kind of typo.
  */
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
-import { parsePfName } from './ranges.js';
+import { parsePfName } from '../contract/ranges.js';
 import type { LoadedPolicy, PolicySelector } from './schema.js';
 
 /** One PF a policy selects, and the VFs a ranged pfNames entry limits the policy to. */

@@ -15,12 +15,8 @@ import { discover } from '../../src/inventory/discover.js';
 import { InventoryCache } from '../../src/ledger/inventory-cache.js';
 import { Ledger, type ReconcileReport, type RequestContext } from '../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import {
-  attachRequest,
-  type AttachRequestInput,
-  type Attachment,
-  type AuditEntry,
-} from '../../src/ledger/types.js';
+import { attachRequest } from '../../src/contract/index.js';
+import type { AttachRequestInput, Attachment, AuditEntry } from '../../src/ledger/types.js';
 import {
   answered,
   apiClient,

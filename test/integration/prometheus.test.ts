@@ -15,7 +15,7 @@ import { InventoryCache } from '../../src/ledger/inventory-cache.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { createToken } from '../../src/ledger/tokens.js';
-import { attachRequest } from '../../src/ledger/types.js';
+import { attachRequest } from '../../src/contract/index.js';
 import { createObservability, type Observability } from '../../src/metrics/observability.js';
 import { TrafficSampler } from '../../src/metrics/traffic.js';
 

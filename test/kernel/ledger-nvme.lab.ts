@@ -9,7 +9,8 @@ import type { PciAddress } from '../../src/host/names.js';
 import { LedgerError } from '../../src/ledger/errors.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import type { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import { attachRequest, type Attachment } from '../../src/ledger/types.js';
+import { attachRequest } from '../../src/contract/index.js';
+import type { Attachment } from '../../src/ledger/types.js';
 import { LAB_ROOT, nvmeLedger, type NvmeLedger } from './ledger-support.js';
 import { labHost } from './support.js';
 

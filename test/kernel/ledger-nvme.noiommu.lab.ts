@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { LedgerError } from '../../src/ledger/errors.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import type { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import { attachRequest } from '../../src/ledger/types.js';
+import { attachRequest } from '../../src/contract/index.js';
 import { LAB_ROOT, nvmeLedger, type NvmeLedger } from './ledger-support.js';
 import { labHost } from './support.js';
 

@@ -8,7 +8,7 @@ import type { PciAddress } from '../../src/host/names.js';
 import { InventoryCache } from '../../src/ledger/inventory-cache.js';
 import { Ledger, type RequestContext } from '../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
-import { poolSpec, tenantSpec } from '../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../src/contract/index.js';
 import { settledNvmeVfs } from './support.js';
 
 /** The caller of these tests: an admin without a tenant. */

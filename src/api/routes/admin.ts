@@ -1,37 +1,37 @@
 /** Who am I, the audit log, tokens and reconcile. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import {
+  auditQuery,
+  tokenIdParam,
+  tokenInput,
+  type AuditPage,
+  type CreatedToken,
+  type ListOf,
+  type ReconcileReport,
+  type TokenRecord,
+  type WhoAmI,
+} from '../../contract/index.js';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { createToken } from '../../ledger/tokens.js';
-import { resourceName, tokenInput } from '../../ledger/types.js';
 import { actorOf, requireRole } from '../auth.js';
-
-const auditQuery = z
-  .object({
-    tenant: resourceName.optional(),
-    action: z
-      .string()
-      .regex(/^[a-z.-]{1,64}$/)
-      .optional(),
-    target: z.string().max(200).optional(),
-    before: z.coerce.number().int().min(1).optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-  })
-  .strict();
 
 export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
     const now = () => new Date().toISOString();
 
-    app.get('/whoami', { schema: { tags: ['auth'], summary: 'The caller' } }, async (req) => ({
-      name: req.principal.name,
-      role: req.principal.role,
-      tenant: req.principal.tenant,
-      host: ledger.hostname,
-    }));
+    app.get(
+      '/whoami',
+      { schema: { tags: ['auth'], summary: 'The caller' } },
+      async (req): Promise<WhoAmI> => ({
+        name: req.principal.name,
+        role: req.principal.role,
+        tenant: req.principal.tenant,
+        host: ledger.hostname,
+      }),
+    );
 
     app.get(
       '/audit',
@@ -42,7 +42,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
           querystring: auditQuery,
         },
       },
-      async (req) => {
+      async (req): Promise<AuditPage> => {
         const scope = req.principal.tenant;
         if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
           throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
@@ -67,7 +67,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         preHandler: requireRole('admin'),
         schema: { tags: ['auth'], summary: 'List tokens (never their secrets)' },
       },
-      async () => ({ items: await ledger.store.listTokens() }),
+      async (): Promise<ListOf<TokenRecord>> => ({ items: await ledger.store.listTokens() }),
     );
 
     app.post(
@@ -84,7 +84,12 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         if (req.body.tenant !== undefined && !(await ledger.store.getTenant(req.body.tenant)))
           throw new LedgerError('refused', `tenant ${req.body.tenant} does not exist`, 'tenant');
         try {
-          const r = await createToken(ledger.store, req.body, req.principal.name, now());
+          const r: CreatedToken = await createToken(
+            ledger.store,
+            req.body,
+            req.principal.name,
+            now(),
+          );
           return reply.code(201).send(r);
         } catch (err) {
           if (err instanceof Error && err.name === 'ConflictError')
@@ -98,7 +103,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
       '/tokens/:id',
       {
         preHandler: requireRole('admin'),
-        schema: { tags: ['auth'], summary: 'Revoke a token', params: z.object({ id: z.uuid() }) },
+        schema: { tags: ['auth'], summary: 'Revoke a token', params: tokenIdParam },
       },
       async (req, reply) => {
         await ledger.revokeToken(
@@ -115,7 +120,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         preHandler: requireRole('admin'),
         schema: { tags: ['attachments'], summary: 'Compare ledger and kernel now and converge' },
       },
-      async () => ledger.reconcile(),
+      async (): Promise<ReconcileReport> => ledger.reconcile(),
     );
   };
 }

@@ -1,37 +1,20 @@
 /** Attachments: attach (with placement), preview a placement, read, detach. */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import {
+  attachmentQuery,
+  attachRequest,
+  detachQuery,
+  idempotencyHeaders,
+  idParam,
+  type Attachment,
+  type AttachResult,
+  type ListOf,
+  type PlacementPreview,
+} from '../../contract/index.js';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger, RequestContext } from '../../ledger/ledger.js';
-import { attachRequest, consumerName, resourceName } from '../../ledger/types.js';
 import { actorOf, atLeast, requireRole } from '../auth.js';
-
-const idParam = z.object({ id: z.uuid() }).strict();
-const listQuery = z
-  .object({
-    tenant: resourceName.optional(),
-    pool: resourceName.optional(),
-    consumer: consumerName.optional(),
-    state: z.enum(['attaching', 'attached', 'detaching', 'failed', 'orphaned']).optional(),
-  })
-  .strict();
-const detachQuery = z
-  .object({
-    force: z
-      .enum(['true', 'false'])
-      .optional()
-      .describe(
-        'admin only: release the VF even when the kernel will not scrub it (or a timed-out kernel operation on it has not returned)',
-      ),
-  })
-  .strict();
-const idemHeaders = z.object({
-  'idempotency-key': z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{8,128}$/, '8 to 128 of A-Z, a-z, 0-9, "_.:-" (a UUID is ideal)')
-    .optional(),
-});
 
 function context(req: FastifyRequest, key?: string): RequestContext {
   return {
@@ -51,10 +34,10 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
         schema: {
           tags: ['attachments'],
           summary: 'List attachments (a tenant token sees its own)',
-          querystring: listQuery,
+          querystring: attachmentQuery,
         },
       },
-      async (req) => {
+      async (req): Promise<ListOf<Attachment>> => {
         const scope = req.principal.tenant;
         if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
           throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
@@ -73,7 +56,7 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
     app.get(
       '/attachments/:id',
       { schema: { tags: ['attachments'], summary: 'One attachment', params: idParam } },
-      async (req) => {
+      async (req): Promise<Attachment> => {
         const a = await ledger.store.getAttachment(req.params.id);
         if (!a || (req.principal.tenant !== null && a.tenant !== req.principal.tenant))
           throw new LedgerError('not-found', `attachment ${req.params.id} does not exist`);
@@ -90,12 +73,15 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
           summary: 'Attach VFs to a consumer: place, configure, record',
           description:
             'Chooses VFs from the pool (NUMA, spread or pack, QoS admission, quotas), configures them through the PF (MAC, VLAN, rates, spoofchk, trust, link state), binds the pool driver, and answers after the ledger is durable. Send an Idempotency-Key to retry safely.',
-          headers: idemHeaders,
+          headers: idempotencyHeaders,
           body: attachRequest,
         },
       },
       async (req, reply) => {
-        const r = await ledger.attach(context(req, req.headers['idempotency-key']), req.body);
+        const r: AttachResult = await ledger.attach(
+          context(req, req.headers['idempotency-key']),
+          req.body,
+        );
         return reply.code(201).send(r);
       },
     );
@@ -110,7 +96,7 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
           body: attachRequest,
         },
       },
-      async (req) => ledger.preview(context(req), req.body),
+      async (req): Promise<PlacementPreview> => ledger.preview(context(req), req.body),
     );
 
     app.delete(
@@ -122,12 +108,12 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
           summary: 'Detach: scrub the VF and return it to its pool',
           description:
             "Answers the attachment as it was. Send an Idempotency-Key to make a retry answer the same instead of 404. A `failed` attachment (the kernel refused or did not answer a scrub) is scrubbed again; `?force=true` (admin) releases it even when the scrub fails, and the answer's `detail` says so.",
-          headers: idemHeaders,
+          headers: idempotencyHeaders,
           params: idParam,
           querystring: detachQuery,
         },
       },
-      async (req) => {
+      async (req): Promise<Attachment> => {
         const force = req.query.force === 'true';
         if (force && !atLeast(req.principal, 'admin'))
           throw new LedgerError(

@@ -1,15 +1,20 @@
 /** Tenants and pools: admins define them; everyone else reads what their scope allows. */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import {
+  nameParam,
+  poolSpec,
+  tenantSpec,
+  type ListOf,
+  type Pool,
+  type PoolVf,
+  type Tenant,
+} from '../../contract/index.js';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import { poolMembers } from '../../ledger/placement.js';
-import { poolSpec, resourceName, tenantSpec } from '../../ledger/types.js';
 import { vfDriverIncapacity } from '../../ledger/vf-capability.js';
 import { actorOf, requireRole } from '../auth.js';
-
-const nameParam = z.object({ name: resourceName }).strict();
 
 export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
   return async (app0) => {
@@ -22,7 +27,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
     app.get(
       '/tenants',
       { schema: { tags: ['tenants'], summary: 'List tenants (a tenant token sees its own)' } },
-      async (req) => {
+      async (req): Promise<ListOf<Tenant>> => {
         const all = await ledger.store.listTenants();
         const t = req.principal.tenant;
         return { items: t === null ? all : all.filter((x) => x.name === t) };
@@ -32,7 +37,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
     app.get(
       '/tenants/:name',
       { schema: { tags: ['tenants'], summary: 'One tenant', params: nameParam } },
-      async (req) => {
+      async (req): Promise<Tenant> => {
         const t = await ledger.store.getTenant(req.params.name);
         if (!t || (req.principal.tenant !== null && req.principal.tenant !== t.name))
           throw new LedgerError('not-found', `tenant ${req.params.name} does not exist`);
@@ -51,7 +56,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
           body: tenantSpec,
         },
       },
-      async (req) => ledger.putTenant(ctx(req), req.params.name, req.body),
+      async (req): Promise<Tenant> => ledger.putTenant(ctx(req), req.params.name, req.body),
     );
 
     app.delete(
@@ -86,13 +91,13 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
           summary: 'List pools (a tenant token sees the ones it may use)',
         },
       },
-      async (req) => ({ items: await visiblePools(req.principal.tenant) }),
+      async (req): Promise<ListOf<Pool>> => ({ items: await visiblePools(req.principal.tenant) }),
     );
 
     app.get(
       '/pools/:name',
       { schema: { tags: ['pools'], summary: 'One pool', params: nameParam } },
-      async (req) => {
+      async (req): Promise<Pool> => {
         const p = (await visiblePools(req.principal.tenant)).find(
           (x) => x.name === req.params.name,
         );
@@ -111,7 +116,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
           params: nameParam,
         },
       },
-      async (req) => {
+      async (req): Promise<ListOf<PoolVf>> => {
         const p = (await visiblePools(req.principal.tenant)).find(
           (x) => x.name === req.params.name,
         );
@@ -155,7 +160,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
           body: poolSpec,
         },
       },
-      async (req) => ledger.putPool(ctx(req), req.params.name, req.body),
+      async (req): Promise<Pool> => ledger.putPool(ctx(req), req.params.name, req.body),
     );
 
     app.delete(

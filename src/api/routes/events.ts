@@ -10,7 +10,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { eventsQuery, type ClosedData, type GapData } from '../../contract/index.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { DaemonEvent, EventBus } from '../../metrics/events.js';
 import type { TrafficSampler } from '../../metrics/traffic.js';
@@ -27,13 +27,6 @@ export interface EventRouteDeps {
   /** Default 15000 ms. */
   heartbeatMs?: number;
 }
-
-const query = z
-  .object({
-    /** Replay history after this id (Last-Event-ID wins when both are given). */
-    since: z.coerce.number().int().min(0).optional(),
-  })
-  .strict();
 
 /** One SSE frame for a bus event. JSON.stringify never emits a raw newline, so one data line. */
 export function eventFrame(e: DaemonEvent): string {
@@ -76,7 +69,7 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
           tags: ['events'],
           summary:
             'Server-sent events: ledger changes, drift, apply progress, traffic (Last-Event-ID resumes)',
-          querystring: query,
+          querystring: eventsQuery,
         },
       },
       async (req, reply) => {
@@ -115,13 +108,14 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
           const oldest = history[0]?.id ?? newest + 1;
           if (after > newest) {
             // Ids from a previous daemon run: everything here is news to the client.
-            res.write(`event: gap\ndata: ${JSON.stringify({ reason: 'restarted', after })}\n\n`);
+            const gap: GapData = { reason: 'restarted', after };
+            res.write(`event: gap\ndata: ${JSON.stringify(gap)}\n\n`);
             for (const e of history) if (visible(e)) res.write(eventFrame(e));
           } else {
-            if (after + 1 < oldest)
-              res.write(
-                `event: gap\ndata: ${JSON.stringify({ reason: 'expired', after, oldest })}\n\n`,
-              );
+            if (after + 1 < oldest) {
+              const gap: GapData = { reason: 'expired', after, oldest };
+              res.write(`event: gap\ndata: ${JSON.stringify(gap)}\n\n`);
+            }
             for (const e of history) if (e.id > after && visible(e)) res.write(eventFrame(e));
           }
         }
@@ -155,8 +149,8 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
           end: (reason) => {
             cleanup();
             // Said once, so a client knows not to come back with the same credentials.
-            if (!res.writableEnded)
-              res.end(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+            const closed: ClosedData = { reason };
+            if (!res.writableEnded) res.end(`event: closed\ndata: ${JSON.stringify(closed)}\n\n`);
           },
         });
         res.on('close', cleanup);

@@ -6,6 +6,12 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type {
+  Capacity,
+  DoctorReport,
+  Inventory as InventoryAnswer,
+  TrafficView,
+} from '../../contract/index.js';
 import { computeCapacity } from '../../metrics/capacity.js';
 import { runDoctor } from '../../doctor/index.js';
 import { gatherBootModuleFacts } from '../../persist/boot-modules.js';
@@ -20,18 +26,6 @@ export interface HostRouteDeps {
   sampler: TrafficSampler;
   /** A fresh-enough inventory for display; default: rediscover on every request. */
   inventory?: () => Promise<Inventory>;
-}
-
-/** What GET /traffic and the events stream's `traffic` event carry. */
-export interface TrafficView {
-  /** When the newer sample was taken (ms since the epoch). */
-  at: number;
-  /** The span the rates cover; 0 until two samples exist (then pfs and vfs are empty). */
-  intervalMs: number;
-  /** Per PF (netdev name) sums over the VFs with counters; absent for tenant tokens. */
-  pfs?: TrafficRates['pfs'];
-  /** Per VF; a VF missing here has no readable counters (truncated VF list), not zero traffic. */
-  vfs: VfRate[];
 }
 
 const round = (v: VfRate): VfRate => ({
@@ -105,7 +99,7 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
         preHandler: viewer,
         schema: { tags: ['host'], summary: "The host's SR-IOV inventory (PFs, VFs, host facts)" },
       },
-      async () => inventory(),
+      async (): Promise<InventoryAnswer> => inventory(),
     );
 
     app.get(
@@ -114,7 +108,7 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
         preHandler: viewer,
         schema: { tags: ['host'], summary: 'Preflight checks with evidence and the fix' },
       },
-      async () => {
+      async (): Promise<DoctorReport> => {
         const inv = await inventory();
         // boot.modules reads the installed policies and modules-load.d, as `sriovctl doctor` does.
         const bootModules = await gatherBootModuleFacts(ledger.host, {
@@ -136,7 +130,7 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
             'VFs and guaranteed bandwidth per PF and NUMA node: total, pooled, allocated, free',
         },
       },
-      async () => {
+      async (): Promise<Capacity> => {
         const { pfs, numa } = computeCapacity({
           inv: await inventory(),
           pools: await ledger.store.listPools(),
@@ -156,7 +150,7 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
           summary: 'Per-VF and per-PF rates (a tenant token sees its own VFs only)',
         },
       },
-      async (req) => {
+      async (req): Promise<TrafficView> => {
         let rates = sampler.rates();
         if (!rates) {
           // Not sampling in the background (no daemon): a first dump now, rates from the next.

@@ -23,11 +23,11 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import { healthQuery, problemOf, type HealthReport, type Problem } from '../../contract/index.js';
 import type { LedgerStore } from '../../ledger/store.js';
 import { healthFor, type HealthEvaluator } from '../../metrics/health.js';
 import { atLeast, principalOf, requireRole, type Principal } from '../auth.js';
-import { PROBLEM_BASE, sendProblem, type Problem } from '../problem.js';
+import { sendProblem } from '../problem.js';
 
 /** What the routes need of the exporter (src/metrics/exposition.ts). */
 export interface MetricsSource {
@@ -64,14 +64,8 @@ export interface MetricsRouteDeps {
 
 /** Who is scraping, or the problem to answer; see the module comment. */
 async function scraper(req: FastifyRequest, deps: MetricsRouteDeps): Promise<Principal | Problem> {
-  const problem = (status: 401 | 403, detail: string, fix: string): Problem => ({
-    type: `${PROBLEM_BASE}${status === 401 ? 'unauthorized' : 'forbidden'}`,
-    title: status === 401 ? 'Unauthorized' : 'Forbidden',
-    status,
-    detail,
-    fix,
-    instance: req.url,
-  });
+  const problem = (status: 401 | 403, detail: string, fix: string): Problem =>
+    problemOf(status === 401 ? 'unauthorized' : 'forbidden', detail, { fix, instance: req.url });
   if (req.headers.authorization === undefined) {
     if (deps.anonymousLoopback !== false && localCaller(req)) return LOOPBACK_SCRAPER;
     return problem(
@@ -160,13 +154,6 @@ export interface HealthRouteDeps {
   health: Pick<HealthEvaluator, 'current' | 'evaluate'>;
 }
 
-const healthQuery = z
-  .object({
-    /** Evaluate now instead of answering the last scheduled pass. */
-    fresh: z.enum(['true', 'false']).optional(),
-  })
-  .strict();
-
 /** GET /health (register with prefix /api/v1). */
 export function healthRoutes(deps: HealthRouteDeps): FastifyPluginAsync {
   return async (app0) => {
@@ -182,7 +169,7 @@ export function healthRoutes(deps: HealthRouteDeps): FastifyPluginAsync {
           querystring: healthQuery,
         },
       },
-      async (req) => {
+      async (req): Promise<HealthReport> => {
         const report =
           req.query.fresh === 'true' || deps.health.current().at === null
             ? await deps.health.evaluate()

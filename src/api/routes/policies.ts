@@ -5,20 +5,16 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import {
+  applyBody,
+  policyBody,
+  problemOf,
+  type ApplyStarted,
+  type PlanAnswer,
+} from '../../contract/index.js';
 import { PolicyTextError, type PolicyOps } from '../../daemon/policy-ops.js';
 import { actorOf, requireRole } from '../auth.js';
-import { PROBLEM_BASE, sendProblem } from '../problem.js';
-
-const policyBody = z
-  .object({
-    text: z.string().min(1, 'paste or upload a policy (YAML or JSON)').max(200_000),
-    allowDefaultRoute: z.boolean().optional(),
-    force: z.boolean().optional(),
-  })
-  .strict();
-
-const applyBody = policyBody.extend({ confirmDisruptive: z.boolean() }).strict();
+import { sendProblem } from '../problem.js';
 
 /** Policy problems as a 400 with one error per problem, located in the text. */
 function invalidPolicy(req: FastifyRequest, reply: FastifyReply, e: PolicyTextError) {
@@ -26,16 +22,15 @@ function invalidPolicy(req: FastifyRequest, reply: FastifyReply, e: PolicyTextEr
     field: `${i.file}:${i.line}:${i.col}${i.field ? ` ${i.field}` : ''}`,
     message: i.message,
   }));
-  return sendProblem(reply, {
-    type: `${PROBLEM_BASE}invalid-policy`,
-    title: 'Invalid policy',
-    status: 400,
-    detail: e.issues.map((i) => i.text).join('; '),
-    instance: req.url,
-    ...(errors[0] ? { field: errors[0].field } : {}),
-    fix: 'correct the policy at the places shown (examples/policies/README.md documents each field)',
-    errors,
-  });
+  return sendProblem(
+    reply,
+    problemOf('invalid-policy', e.issues.map((i) => i.text).join('; '), {
+      instance: req.url,
+      ...(errors[0] ? { field: errors[0].field } : {}),
+      fix: 'correct the policy at the places shown (examples/policies/README.md documents each field)',
+      errors,
+    }),
+  );
 }
 
 export function policyRoutes(ops: PolicyOps): FastifyPluginAsync {
@@ -55,7 +50,8 @@ export function policyRoutes(ops: PolicyOps): FastifyPluginAsync {
       },
       async (req, reply) => {
         try {
-          return await ops.plan(req.body);
+          const answer: PlanAnswer = await ops.plan(req.body);
+          return answer;
         } catch (e) {
           if (e instanceof PolicyTextError) return invalidPolicy(req, reply, e);
           throw e;
@@ -75,7 +71,7 @@ export function policyRoutes(ops: PolicyOps): FastifyPluginAsync {
       },
       async (req, reply) => {
         try {
-          const started = await ops.apply(req.body, actorOf(req.principal), req.id);
+          const started: ApplyStarted = await ops.apply(req.body, actorOf(req.principal), req.id);
           return reply.code(202).send(started);
         } catch (e) {
           if (e instanceof PolicyTextError) return invalidPolicy(req, reply, e);

@@ -1,13 +1,13 @@
 /**
  * What every command that talks to the daemon shares: the --api/--token/--json flags, the client,
- * flag validation with the ledger's own zod schemas (so a mistake names the flag and the field
+ * flag validation with the API contract's zod schemas (so a mistake names the flag and the field
  * before anything is sent), and how the daemon's problems and an unreachable daemon are printed
  * and mapped to exit codes.
  */
 import type { Command } from 'commander';
 import type { z } from 'zod';
-import { describeExclusions, type PlacementExplanation } from '../../ledger/placement.js';
-import { resourceName } from '../../ledger/types.js';
+import { problemOf, resourceName, type PlacementExplanation } from '../../contract/index.js';
+import { describeExclusions } from '../../ledger/placement.js';
 import {
   ApiClient,
   ApiProblemError,
@@ -207,12 +207,11 @@ export function idArg(kind: 'attachment' | 'token', v: string): string {
  * conflicts, so it exits 1 and --json prints the problem.
  */
 export function alreadyExists(kind: 'tenant' | 'pool', name: string): ApiProblemError {
-  return new ApiProblemError({
-    title: 'Conflict',
-    status: 409,
-    detail: `${kind} ${name} already exists`,
-    fix: 'pass --replace to replace its whole spec (flags not given return to their defaults)',
-  });
+  return new ApiProblemError(
+    problemOf('conflict', `${kind} ${name} already exists`, {
+      fix: 'pass --replace to replace its whole spec (flags not given return to their defaults)',
+    }),
+  );
 }
 
 /** Whether the daemon already has `path` (for `create` that must not replace silently). */

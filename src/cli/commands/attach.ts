@@ -3,8 +3,14 @@
  * holds what. `attach --dry-run` asks the daemon for the placement without attaching.
  */
 import type { Command } from 'commander';
-import type { AttachResult, PlacementPreview } from '../../ledger/ledger.js';
-import { attachRequest, type Attachment } from '../../ledger/types.js';
+import {
+  attachRequest,
+  type Attachment,
+  type AttachResult,
+  type ListOf,
+  type PlacementPreview,
+  type WhoAmI,
+} from '../../contract/index.js';
 import { ApiProblemError, type ApiClient } from '../api-client.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { styleFor } from '../format.js';
@@ -102,7 +108,7 @@ function parseNuma(v: string): { node: number; mode: string } {
 /** The tenant to attach for: --tenant, or the tenant a tenant-scoped token is confined to. */
 async function tenantFor(api: ApiClient, flag: string | undefined): Promise<string> {
   if (flag !== undefined) return flag;
-  const me = await api.get<{ tenant: string | null; name: string }>('/whoami');
+  const me = await api.get<WhoAmI>('/whoami');
   if (me.tenant === null)
     throw new UsageError(
       `--tenant is required (${me.name} is not confined to a tenant)`,
@@ -265,7 +271,7 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
         throw new UsageError(
           `--state ${JSON.stringify(flags.state)}: expected one of ${STATES.join(', ')}`,
         );
-      const r = await api.get<{ items: Attachment[] }>('/attachments', {
+      const r = await api.get<ListOf<Attachment>>('/attachments', {
         tenant: flags.tenant === undefined ? undefined : nameArg('tenant', flags.tenant),
         pool: flags.pool === undefined ? undefined : nameArg('pool', flags.pool),
         consumer: flags.consumer,

@@ -1,6 +1,6 @@
 /** `sriovctl audit`: the append-only log of every ledger mutation, newest first. */
 import type { Command } from 'commander';
-import type { AuditEntry } from '../../ledger/types.js';
+import type { AuditPage } from '../../contract/index.js';
 import { UsageError } from '../exit-codes.js';
 import { styleFor } from '../format.js';
 import { println } from '../io.js';
@@ -39,7 +39,7 @@ export function auditCommand(program: Command, ctx: CommandContext): void {
         throw new UsageError(
           `--action ${JSON.stringify(flags.action)}: expected an action such as attachment.create`,
         );
-      const r = await api.get<{ items: AuditEntry[]; next: number | null }>('/audit', {
+      const r = await api.get<AuditPage>('/audit', {
         tenant: flags.tenant === undefined ? undefined : nameArg('tenant', flags.tenant),
         action: flags.action,
         target: flags.target,

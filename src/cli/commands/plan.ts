@@ -15,7 +15,8 @@ import {
   type LoadedPolicy,
 } from '../../policy/index.js';
 import { planChanges, type PlanOptions } from '../../policy/plan.js';
-import type { Plan, Step } from '../../policy/steps.js';
+import type { PlanAnswer } from '../../contract/index.js';
+import type { Step } from '../../policy/steps.js';
 import { differingOnly, unverifiedText, verify } from '../../policy/verify.js';
 import { DEFAULT_API_SOCKET } from '../api-client.js';
 import { confirmDisruptive, printStep, unverifiedLine } from '../apply-output.js';
@@ -94,7 +95,7 @@ export function resolveLoadedOrReport(
   return r.desired;
 }
 
-function stepRows(plan: Plan, style: Style): string[][] {
+function stepRows(plan: PlanAnswer['plan'], style: Style): string[][] {
   return plan.steps.map((s, i) => [
     String(i + 1),
     s.netdev ?? s.pf,
@@ -105,7 +106,7 @@ function stepRows(plan: Plan, style: Style): string[][] {
 }
 
 /** The plan as a table, or a one-line "nothing to do". */
-export function renderPlan(plan: Plan, style: Style): string {
+export function renderPlan(plan: PlanAnswer['plan'], style: Style): string {
   const lines: string[] = [];
   if (plan.steps.length === 0) lines.push('Nothing to do: the host matches the policy.');
   else

@@ -1,10 +1,10 @@
 /** `sriovctl pool list|show|vfs|create|delete`: pools of VFs over the daemon's REST API. */
 import type { Command } from 'commander';
-import { poolSpec, type Pool } from '../../ledger/types.js';
+import { poolSpec, type ListOf, type Pool, type PoolVf } from '../../contract/index.js';
 import type { ApiClient } from '../api-client.js';
 import { styleFor } from '../format.js';
 import { println } from '../io.js';
-import { renderPool, renderPools, renderPoolVfs, type PoolVf } from '../render-ledger.js';
+import { renderPool, renderPools, renderPoolVfs } from '../render-ledger.js';
 import {
   alreadyExists,
   apiOptions,
@@ -43,7 +43,7 @@ const FLAGS = {
 };
 
 const vfsOf = (api: ApiClient, name: string) =>
-  api.get<{ items: PoolVf[] }>(`/pools/${name}/vfs`).then((r) => r.items);
+  api.get<ListOf<PoolVf>>(`/pools/${name}/vfs`).then((r) => r.items);
 
 /** Registers `pool`. */
 export function poolCommands(program: Command, ctx: CommandContext): void {
@@ -55,7 +55,7 @@ export function poolCommands(program: Command, ctx: CommandContext): void {
   apiOptions(pool.command('list').description('list pools with their VF counts')).action(
     (flags: ApiFlags) =>
       withApi(ctx, flags, async (api) => {
-        const r = await api.get<{ items: Pool[] }>('/pools');
+        const r = await api.get<ListOf<Pool>>('/pools');
         if (flags.json) return printJson(ctx.io, r);
         const rows = await Promise.all(
           r.items.map(async (p) => ({ pool: p, vfs: await vfsOf(api, p.name) })),
@@ -82,7 +82,7 @@ export function poolCommands(program: Command, ctx: CommandContext): void {
   ).action((name: string, flags: ApiFlags) =>
     withApi(ctx, flags, async (api) => {
       const n = nameArg('pool', name);
-      const r = await api.get<{ items: PoolVf[] }>(`/pools/${n}/vfs`);
+      const r = await api.get<ListOf<PoolVf>>(`/pools/${n}/vfs`);
       if (flags.json) return printJson(ctx.io, r);
       println(ctx.io.stdout, renderPoolVfs(r.items, out()));
     }),

@@ -1,6 +1,6 @@
 /** `sriovctl tenant list|show|create|delete`: tenants over the daemon's REST API. */
 import type { Command } from 'commander';
-import { tenantSpec, type Attachment, type Tenant } from '../../ledger/types.js';
+import { tenantSpec, type Attachment, type ListOf, type Tenant } from '../../contract/index.js';
 import { styleFor } from '../format.js';
 import { println } from '../io.js';
 import { renderTenant, renderTenants } from '../render-ledger.js';
@@ -46,7 +46,7 @@ export function tenantCommands(program: Command, ctx: CommandContext): void {
 
   apiOptions(tenant.command('list').description('list tenants')).action((flags: ApiFlags) =>
     withApi(ctx, flags, async (api) => {
-      const r = await api.get<{ items: Tenant[] }>('/tenants');
+      const r = await api.get<ListOf<Tenant>>('/tenants');
       if (flags.json) return printJson(ctx.io, r);
       println(ctx.io.stdout, renderTenants(r.items, out()));
     }),
@@ -59,7 +59,7 @@ export function tenantCommands(program: Command, ctx: CommandContext): void {
       const n = nameArg('tenant', name);
       const t = await api.get<Tenant>(`/tenants/${n}`);
       if (flags.json) return printJson(ctx.io, t);
-      const held = await api.get<{ items: Attachment[] }>('/attachments', { tenant: n });
+      const held = await api.get<ListOf<Attachment>>('/attachments', { tenant: n });
       println(ctx.io.stdout, renderTenant(t, held.items, out()));
     }),
   );

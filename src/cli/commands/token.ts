@@ -1,6 +1,12 @@
 /** `sriovctl token create|list|revoke` (admin) and `sriovctl whoami`. */
 import type { Command } from 'commander';
-import { tokenInput, type Role, type TokenRecord } from '../../ledger/types.js';
+import {
+  tokenInput,
+  type CreatedToken,
+  type ListOf,
+  type TokenRecord,
+  type WhoAmI,
+} from '../../contract/index.js';
 import { styleFor } from '../format.js';
 import { println } from '../io.js';
 import { renderFields, renderTokens } from '../render-ledger.js';
@@ -10,13 +16,6 @@ import type { CommandContext } from './context.js';
 interface CreateFlags extends ApiFlags {
   role: string;
   tenant?: string;
-}
-
-interface Whoami {
-  name: string;
-  role: Role;
-  tenant: string | null;
-  host: string;
 }
 
 /** Registers `token` and `whoami`. */
@@ -41,7 +40,7 @@ export function tokenCommands(program: Command, ctx: CommandContext): void {
         { name: 'NAME', role: '--role', tenant: '--tenant' },
         'token create',
       );
-      const r = await api.request<{ token: TokenRecord; secret: string }>('POST', '/tokens', {
+      const r = await api.request<CreatedToken>('POST', '/tokens', {
         body,
       });
       if (flags.json) return printJson(ctx.io, r);
@@ -58,7 +57,7 @@ export function tokenCommands(program: Command, ctx: CommandContext): void {
   apiOptions(token.command('list').description('list tokens (never their secrets)')).action(
     (flags: ApiFlags) =>
       withApi(ctx, flags, async (api) => {
-        const r = await api.get<{ items: TokenRecord[] }>('/tokens');
+        const r = await api.get<ListOf<TokenRecord>>('/tokens');
         if (flags.json) return printJson(ctx.io, r);
         println(ctx.io.stdout, renderTokens(r.items, out()));
       }),
@@ -82,7 +81,7 @@ export function tokenCommands(program: Command, ctx: CommandContext): void {
     program.command('whoami').description('who the daemon takes you for, and where'),
   ).action((flags: ApiFlags) =>
     withApi(ctx, flags, async (api) => {
-      const me = await api.get<Whoami>('/whoami');
+      const me = await api.get<WhoAmI>('/whoami');
       if (flags.json) return printJson(ctx.io, me);
       println(
         ctx.io.stdout,

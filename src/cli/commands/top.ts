@@ -5,22 +5,13 @@
  * with --once or when stdout is not a terminal it prints one table and exits.
  */
 import type { Command } from 'commander';
-import type { Attachment } from '../../ledger/types.js';
-import type { PfRate, VfRate } from '../../metrics/traffic.js';
+import type { Attachment, ListOf, PfRate, TrafficView, VfRate } from '../../contract/index.js';
 import type { ApiClient } from '../api-client.js';
 import { UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println } from '../io.js';
 import { apiOptions, printJson, withApi, type ApiFlags } from './api-command.js';
 import type { CommandContext } from './context.js';
-
-/** GET /api/v1/traffic (pfs absent for tenant tokens; intervalMs 0 until there are rates). */
-export interface TrafficAnswer {
-  at: number;
-  intervalMs: number;
-  pfs?: PfRate[];
-  vfs: VfRate[];
-}
 
 export const SORTS = ['rx', 'tx', 'drops', 'vf'] as const;
 export type TopSort = (typeof SORTS)[number];
@@ -44,7 +35,7 @@ const byName = (a: { pf: string; vf: number }, b: { pf: string; vf: number }) =>
 
 /** The VFs with rates, joined with their holders, filtered by PF and sorted. */
 export function topRows(
-  traffic: TrafficAnswer,
+  traffic: TrafficView,
   attachments: readonly Attachment[],
   opts: { sort: TopSort; pf?: string },
 ): TopRow[] {
@@ -99,7 +90,7 @@ const shownPf = (only: string | undefined) => (p: PfRate) =>
   (only === undefined || p.pf === only) && (p.vfsCounted > 0 || p.truncated);
 
 export interface TopView {
-  traffic: TrafficAnswer;
+  traffic: TrafficView;
   rows: TopRow[];
   sort: TopSort;
   pf?: string;
@@ -167,10 +158,10 @@ export function renderTop(v: TopView, style: Style): string {
 
 async function fetchView(
   api: ApiClient,
-): Promise<{ traffic: TrafficAnswer; attachments: Attachment[] }> {
+): Promise<{ traffic: TrafficView; attachments: Attachment[] }> {
   const [traffic, attachments] = await Promise.all([
-    api.get<TrafficAnswer>('/traffic'),
-    api.get<{ items: Attachment[] }>('/attachments'),
+    api.get<TrafficView>('/traffic'),
+    api.get<ListOf<Attachment>>('/attachments'),
   ]);
   return { traffic, attachments: attachments.items };
 }

@@ -1,7 +1,12 @@
-/** Calls to the REST API with the session's bearer token; every failure is an ApiError. */
+/**
+ * Calls to the REST API with the session's bearer token, over fetch; every failure is an ApiError.
+ * Building requests and reading answers is the contract's client core (src/contract/client.ts),
+ * shared with the CLI; this is its browser transport.
+ */
+import { API_PREFIX, ApiCore, type HttpRequest, type HttpResponse } from '../../contract/client.js';
 import { ApiError, toProblem } from '../lib/problem.js';
 
-export const API_BASE = '/api/v1';
+export const API_BASE = API_PREFIX;
 
 export interface RequestOptions {
   body?: unknown;
@@ -11,46 +16,40 @@ export interface RequestOptions {
 
 export type Api = <T>(method: string, path: string, opts?: RequestOptions) => Promise<T>;
 
-export async function request<T>(
-  token: string,
-  method: string,
-  path: string,
-  opts: RequestOptions = {},
-): Promise<T> {
-  const headers: Record<string, string> = {
-    Accept: 'application/json',
-    Authorization: `Bearer ${token}`,
-    ...opts.headers,
-  };
-  const init: RequestInit = { method, headers, cache: 'no-store' };
-  if (opts.body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(opts.body);
-  }
-  if (opts.signal) init.signal = opts.signal;
+/** One exchange over fetch; a request that gets no answer is an ApiError that says so. */
+async function send(r: HttpRequest): Promise<HttpResponse> {
+  const init: RequestInit = { method: r.method, headers: r.headers, cache: 'no-store' };
+  if (r.body !== undefined) init.body = r.body;
+  if (r.signal) init.signal = r.signal;
   let res: Response;
   try {
-    res = await fetch(`${API_BASE}${path}`, init);
+    res = await fetch(r.path, init);
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError({
       type: 'about:blank',
       title: 'Cannot reach sriovctl',
       status: 0,
-      detail: `the request to ${API_BASE}${path} failed: ${err instanceof Error ? err.message : String(err)}`,
+      detail: `the request to ${r.path} failed: ${err instanceof Error ? err.message : String(err)}`,
       fix: 'check that `sriovctl serve` is running and that this browser can reach it',
     });
   }
-  if (res.status === 204) return undefined as T;
-  const text = await res.text();
-  let body: unknown = undefined;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // Not JSON: a proxy's error page, say. toProblem shows its text.
-  }
-  if (!res.ok) throw new ApiError(toProblem(res.status, body, text));
-  return body as T;
+  return { status: res.status, statusText: res.statusText, text: await res.text() };
+}
+
+export async function request<T>(
+  token: string,
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<T> {
+  const core = new ApiCore({
+    transport: send,
+    headers: { authorization: `Bearer ${token}` },
+    error: (p) => new ApiError(p),
+    notAProblem: (a) => toProblem(a.status, undefined, a.text),
+  });
+  return core.request<T>(method, path, opts);
 }
 
 /** A random UUID for Idempotency-Key; randomUUID needs a secure context, getRandomValues does not. */

@@ -1,6 +1,6 @@
 /** Status labels with the colours PatternFly uses for them. */
 import { Label } from '@patternfly/react-core';
-import type { AttachmentState, CheckStatus } from '../api/types.js';
+import type { AttachmentState, CheckStatus } from '../../contract/index.js';
 
 const CHECK_COLOR = { pass: 'green', info: 'blue', warn: 'orange', fail: 'red' } as const;
 

@@ -1,54 +1,28 @@
-/** The API's problem+json errors, as the console shows them: detail, fix, and errors per field. */
+/**
+ * The API's problem+json errors, as the console shows them: detail, fix, and errors per field. The
+ * problem's shape and its reading are the contract's (src/contract/problem.ts); what the console
+ * adds is its error type and how a problem's fields map onto a form's.
+ */
+import { ProblemError } from '../../contract/client.js';
+import { readProblem, type Problem } from '../../contract/problem.js';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance?: string;
-  field?: string;
-  fix?: string;
-  errors?: { field: string; message: string }[];
-}
+export type { Problem } from '../../contract/problem.js';
 
-export class ApiError extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.detail || problem.title);
-    this.name = 'ApiError';
-  }
-  get status(): number {
-    return this.problem.status;
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Every failure of a call to the API, as the console's pages and states show it. */
+export class ApiError extends ProblemError {
+  override name = 'ApiError';
 }
 
 /** Reads a problem body; anything else becomes a problem that says what came back. */
 export function toProblem(status: number, body: unknown, fallbackText = ''): Problem {
-  if (isRecord(body) && typeof body.title === 'string') {
-    const p: Problem = {
-      type: typeof body.type === 'string' ? body.type : 'about:blank',
-      title: body.title,
-      status: typeof body.status === 'number' ? body.status : status,
-      detail: typeof body.detail === 'string' ? body.detail : '',
-    };
-    if (typeof body.instance === 'string') p.instance = body.instance;
-    if (typeof body.field === 'string') p.field = body.field;
-    if (typeof body.fix === 'string') p.fix = body.fix;
-    if (Array.isArray(body.errors))
-      p.errors = body.errors
-        .filter(isRecord)
-        .map((e) => ({ field: String(e.field ?? ''), message: String(e.message ?? '') }));
-    return p;
-  }
-  return {
-    type: 'about:blank',
-    title: `HTTP ${status}`,
-    status,
-    detail: fallbackText.slice(0, 500) || 'the server answered without an explanation',
-  };
+  return (
+    readProblem(status, body) ?? {
+      type: 'about:blank',
+      title: `HTTP ${status}`,
+      status,
+      detail: fallbackText.slice(0, 500) || 'the server answered without an explanation',
+    }
+  );
 }
 
 /** Turns `body.consumer.name` or `query.tenant` into the form's own key, `consumer.name`. */

@@ -4,33 +4,13 @@
  * A VF missing from an update has no counters this time (a truncated PF's list, a tenant's scope):
  * its latest rate is cleared, never shown as zero.
  */
+import type { PfRate, TrafficView, VfRate } from '../../contract/index.js';
 
-export interface PfRate {
-  pf: string;
-  rxBytesPerS: number;
-  txBytesPerS: number;
-  truncated: boolean;
-  vfsCounted: number;
-}
-
-export interface VfRate {
-  pf: string;
-  vf: number;
-  rxBytesPerS: number;
-  txBytesPerS: number;
-  rxPacketsPerS: number;
-  txPacketsPerS: number;
-  rxDroppedPerS: number;
-  txDroppedPerS: number;
-}
-
-export interface TrafficPayload {
+/** A traffic sample as GET /traffic and the `traffic` event carry it (or ISO text for `at`). */
+export type TrafficPayload = Omit<TrafficView, 'at'> & {
   /** When the sample was taken: epoch milliseconds (ISO text is accepted too). */
   at: number | string;
-  intervalMs: number;
-  pfs?: PfRate[];
-  vfs: VfRate[];
-}
+};
 
 export interface Sample {
   t: number;

@@ -31,7 +31,7 @@ import type {
   PoolSelector,
   PoolVf,
   Tenant,
-} from '../api/types.js';
+} from '../../contract/index.js';
 import { StateLabel } from '../components/labels.js';
 import { Empty, ErrorState, Loading, ProblemAlert } from '../components/states.js';
 import { filterRows, haystack } from '../lib/filter.js';

@@ -15,7 +15,7 @@ import {
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import type { AuditEntry, AuditPage as Page } from '../api/types.js';
+import type { AuditEntry, AuditPage as Page } from '../../contract/index.js';
 import { Empty, ErrorState, Loading, ProblemAlert } from '../components/states.js';
 import { formatTime } from '../lib/format.js';
 import type { ApiError } from '../lib/problem.js';

@@ -27,7 +27,7 @@ import {
   Title,
 } from '@patternfly/react-core';
 import { useDeferredValue, useMemo, useState } from 'react';
-import type { Attachment, Inventory, ListOf, PfSnapshot } from '../api/types.js';
+import type { Attachment, Inventory, ListOf, PfSnapshot } from '../../contract/index.js';
 import { Sparkline } from '../components/Sparkline.js';
 import { Empty, ErrorState, Loading } from '../components/states.js';
 import { filterRows } from '../lib/filter.js';

@@ -18,7 +18,7 @@ import {
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
-import type { CheckStatus, DoctorReport } from '../api/types.js';
+import type { CheckStatus, DoctorReport } from '../../contract/index.js';
 import { CopyButton } from '../components/CopyButton.js';
 import { CheckLabel } from '../components/labels.js';
 import { Empty, ErrorState, Loading } from '../components/states.js';

@@ -34,7 +34,7 @@ import type {
   DoctorReport,
   ListOf,
   Tenant,
-} from '../api/types.js';
+} from '../../contract/index.js';
 import { CheckLabel, StateLabel } from '../components/labels.js';
 import { Sparkline } from '../components/Sparkline.js';
 import { Empty, ErrorState, Loading } from '../components/states.js';
@@ -117,7 +117,8 @@ function vfUsage(c: CapacityCounts, testId: string) {
 function bwUsage(c: CapacityCounts, testId: string) {
   return usage(
     c.guaranteedMbps,
-    c.guaranteeCapMbps,
+    // No known link speed (null) caps nothing, like 0.
+    c.guaranteeCapMbps ?? 0,
     testId,
     'Guaranteed bandwidth',
     `${formatMbps(c.guaranteedMbps, '0')} / ${formatMbps(c.guaranteeCapMbps, '0')}`,
@@ -157,7 +158,8 @@ function HostOverview() {
   const events = useRecentEvents();
 
   const pfs = capacity.data?.pfs ?? [];
-  const sum = (k: keyof CapacityCounts) => pfs.reduce((n, p) => n + p[k], 0);
+  const sum = (k: Exclude<keyof CapacityCounts, 'guaranteeCapMbps'>) =>
+    pfs.reduce((n, p) => n + p[k], 0);
   const hostRx = pfs.reduce(
     (n, p) => n + (p.netdev ? (traffic.pf(p.netdev)?.rxBytesPerS ?? 0) : 0),
     0,

@@ -29,7 +29,12 @@ import {
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useRef, useState } from 'react';
-import type { ApplyDoneData, ApplyStepData, DaemonEvent, PlanResponse } from '../api/types.js';
+import type {
+  ApplyDoneData,
+  ApplyStepData,
+  DaemonEvent,
+  PlanAnswer,
+} from '../../contract/index.js';
 import { Empty, ProblemAlert } from '../components/states.js';
 import { formatRanges } from '../lib/format.js';
 import type { ApiError } from '../lib/problem.js';
@@ -41,7 +46,12 @@ interface ApplyState {
   operation: string | null;
   steps: Map<number, ApplyStepData>;
   total: number;
-  done: (ApplyDoneData & { message: string }) | null;
+  /** What the console shows of apply.done, with the event's message. */
+  done:
+    | (Pick<ApplyDoneData, 'operation' | 'ok' | 'error' | 'hint' | 'unverifiedSettings'> & {
+        message: string;
+      })
+    | null;
 }
 
 const STEP_COLOR = { start: 'blue', done: 'green', failed: 'red', skipped: 'grey' } as const;
@@ -60,7 +70,7 @@ export function PoliciesPage() {
   const [filename, setFilename] = useState('');
   const [allowDefaultRoute, setAllowDefaultRoute] = useState(false);
   const [force, setForce] = useState(false);
-  const [plan, setPlan] = useState<PlanResponse | null>(null);
+  const [plan, setPlan] = useState<PlanAnswer | null>(null);
   const [planned, setPlanned] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<'plan' | 'apply' | null>(null);
@@ -90,7 +100,7 @@ export function PoliciesPage() {
     setApply(null);
     setConfirmed(false);
     try {
-      const r = await api<PlanResponse>('POST', '/policies/plan', {
+      const r = await api<PlanAnswer>('POST', '/policies/plan', {
         body: { text, allowDefaultRoute, force },
       });
       setPlan(r);
@@ -336,7 +346,7 @@ function PlanView({
   stale,
   apply,
 }: {
-  plan: PlanResponse;
+  plan: PlanAnswer;
   stale: boolean;
   apply: ApplyState | null;
 }) {

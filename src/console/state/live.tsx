@@ -14,7 +14,7 @@ import {
 } from 'react';
 import { API_BASE } from '../api/client.js';
 import { EventStream, type StreamStatus } from '../api/events.js';
-import type { DaemonEvent } from '../api/types.js';
+import type { DaemonEvent } from '../../contract/index.js';
 import { TrafficHistory, type TrafficPayload } from '../lib/traffic.js';
 import { useSession } from './session.js';
 

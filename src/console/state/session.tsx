@@ -5,7 +5,7 @@
  */
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { request, type Api, type RequestOptions } from '../api/client.js';
-import type { Role, WhoAmI } from '../api/types.js';
+import type { Role, WhoAmI } from '../../contract/index.js';
 import { ApiError } from '../lib/problem.js';
 
 const STORAGE_KEY = 'sriovctl.token';

@@ -12,13 +12,8 @@ import { startDaemon, type Daemon, type DaemonOptions } from '../../../src/daemo
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import type { RequestContext } from '../../../src/ledger/ledger.js';
 import { createToken } from '../../../src/ledger/tokens.js';
-import {
-  attachRequest,
-  poolSpec,
-  tenantSpec,
-  type Attachment,
-  type Role,
-} from '../../../src/ledger/types.js';
+import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
+import type { Attachment, Role } from '../../../src/ledger/types.js';
 import type { DaemonEvent } from '../../../src/metrics/events.js';
 import { request, type HttpAnswer, type RequestOptions } from '../../support/api-fixture.js';
 

@@ -14,7 +14,7 @@ import { simRates, type SimTrafficOptions } from '../../../src/daemon/sim-traffi
 import { ifName, macAddress, pciAddress } from '../../../src/host/names.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { attachRequest, poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { EventBus, type DaemonEvent } from '../../../src/metrics/events.js';
 import type { DriftEvent } from '../../../src/policy/drift.js';
 import type { PlanTarget } from '../../../src/policy/plan.js';

@@ -3,9 +3,10 @@
 // traffic samples and heartbeats, and streams ending when the daemon stops or their token is
 // revoked (by itself or with its tenant).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TrafficView } from '../../../src/api/routes/host.js';
+import type { TrafficView } from '../../../src/contract/index.js';
 import { createToken } from '../../../src/ledger/tokens.js';
-import { tenantSpec, type Attachment } from '../../../src/ledger/types.js';
+import { tenantSpec } from '../../../src/contract/index.js';
+import type { Attachment } from '../../../src/ledger/types.js';
 import { openConsoleFixture, SseClient, V1, type ConsoleFixture } from './console-fixture.js';
 
 let f: ConsoleFixture;

@@ -11,7 +11,7 @@ import { ifName } from '../../../src/host/names.js';
 import { discover } from '../../../src/inventory/discover.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import type { Attachment } from '../../../src/ledger/types.js';
-import type { TrafficView } from '../../../src/api/routes/host.js';
+import type { TrafficView } from '../../../src/contract/index.js';
 import type { ProblemBody } from '../../support/api-fixture.js';
 import { openConsoleFixture, PRINCIPALS, type ConsoleFixture } from './console-fixture.js';
 

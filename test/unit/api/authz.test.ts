@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, AuditEntry, Pool, Tenant } from '../../../src/ledger/types.js';
-import { attachRequest, poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import {
   ledgerState,
   openApiFixture,

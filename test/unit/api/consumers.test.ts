@@ -5,7 +5,7 @@
 // probes in the audit log, which neither tenant does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment, AuditEntry } from '../../../src/ledger/types.js';
-import { poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import {
   ledgerState,
   openApiFixture,

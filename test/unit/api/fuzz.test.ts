@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attachRequest, poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { ledgerState, openApiFixture, type ApiFixture } from '../../support/api-fixture.js';
 
 // FUZZ_RUNS=5000 for a long hunt; the default keeps the file to a few seconds.

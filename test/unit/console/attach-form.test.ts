@@ -9,7 +9,7 @@ import {
   type AttachForm,
 } from '../../../src/console/pages/allocations/attachForm.js';
 import { fieldErrors, toProblem } from '../../../src/console/lib/problem.js';
-import { poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { openApiFixture, type ApiFixture } from '../../support/api-fixture.js';
 
 let f: ApiFixture;

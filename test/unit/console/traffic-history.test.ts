@@ -1,11 +1,8 @@
 // Throughput kept in the browser: latest rates and history per PF and VF, never a stale or
 // invented zero for a VF the latest sample did not count.
 import { describe, expect, it } from 'vitest';
-import {
-  TrafficHistory,
-  type TrafficPayload,
-  type VfRate,
-} from '../../../src/console/lib/traffic.js';
+import type { VfRate } from '../../../src/contract/index.js';
+import { TrafficHistory, type TrafficPayload } from '../../../src/console/lib/traffic.js';
 
 const vf = (pf: string, n: number, rx: number, tx = rx): VfRate => ({
   pf,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../../src/ledger/sqlite/checkpointer.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
-import { tenantSpec } from '../../../src/ledger/types.js';
+import { tenantSpec } from '../../../src/contract/index.js';
 import { tempDir } from './support.js';
 
 const closers: (() => Promise<void> | void)[] = [];

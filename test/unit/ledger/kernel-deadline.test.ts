@@ -15,7 +15,7 @@ import {
   type RequestContext,
 } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
-import { poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { bootSim, rejection, request, tempDir } from './support.js';
 
 const admin: RequestContext = { actor: { name: 'alice', tenant: null } };

@@ -14,13 +14,8 @@ import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
 import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
 import { consumerMac } from '../../../src/ledger/mac.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
-import {
-  poolSpec,
-  tenantSpec,
-  type AttachRequestInput,
-  type Attachment,
-  type AuditEntry,
-} from '../../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
+import type { AttachRequestInput, Attachment, AuditEntry } from '../../../src/ledger/types.js';
 import { bootSim, rejection, request, tempDir } from './support.js';
 import { onNetwork, type NetworkAttachment } from '../../support/network-attachment.js';
 

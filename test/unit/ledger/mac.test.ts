@@ -3,7 +3,8 @@
 // so they never clash with burned-in MACs, and unique on collision.
 import { describe, expect, it } from 'vitest';
 import { consumerMac, uniqueConsumerMac, type MacOwner } from '../../../src/ledger/mac.js';
-import { macText, type Consumer } from '../../../src/ledger/types.js';
+import { macText } from '../../../src/contract/index.js';
+import type { Consumer } from '../../../src/ledger/types.js';
 
 const KEY = 'a'.repeat(64);
 const vm: Consumer = { kind: 'vm', name: 'vm-42', host: 'compute-17' };

@@ -11,7 +11,7 @@ import { LedgerError } from '../../../src/ledger/errors.js';
 import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
 import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
-import { poolSpec, tenantSpec } from '../../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { bootSim, rejection, request, tempDir } from './support.js';
 
 const NVME = '0000:00:02.0';

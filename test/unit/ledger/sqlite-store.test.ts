@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { MIGRATIONS } from '../../../src/ledger/sqlite/migrations.js';
 import { ConflictError, type LedgerWriter } from '../../../src/ledger/store.js';
-import { poolSpec, tenantSpec, type Attachment } from '../../../src/ledger/types.js';
+import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
+import type { Attachment } from '../../../src/ledger/types.js';
 import { attachment, rejection, tempDir } from './support.js';
 import { eventually } from '../../support/eventually.js';
 

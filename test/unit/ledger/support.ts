@@ -7,15 +7,13 @@ import { afterEach } from 'vitest';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import type { Inventory } from '../../../src/inventory/types.js';
-import {
-  attachRequest,
-  poolSpec,
-  tenantSpec,
-  type AttachRequest,
-  type AttachRequestInput,
-  type Attachment,
-  type Pool,
-  type Tenant,
+import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
+import type {
+  AttachRequest,
+  AttachRequestInput,
+  Attachment,
+  Pool,
+  Tenant,
 } from '../../../src/ledger/types.js';
 
 const STAMP = '2024-01-01T00:00:00.000Z';

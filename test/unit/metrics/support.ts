@@ -6,12 +6,8 @@ import { loadSimHost, type SimHost, type TrafficRates } from '../../../src/host/
 import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
 import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
-import {
-  attachRequest,
-  type AttachRequestInput,
-  type Attachment,
-  type PoolSpec,
-} from '../../../src/ledger/types.js';
+import { attachRequest } from '../../../src/contract/index.js';
+import type { AttachRequestInput, Attachment, PoolSpec } from '../../../src/ledger/types.js';
 import { EventBus } from '../../../src/metrics/events.js';
 import type { HealthConfigInput } from '../../../src/metrics/health.js';
 import { createObservability, type Observability } from '../../../src/metrics/observability.js';

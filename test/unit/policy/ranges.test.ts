@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatRange, parsePfName, parseRange } from '../../../src/policy/ranges.js';
+import { parsePfName, parseRange } from '../../../src/contract/ranges.js';
+import { formatRange } from '../../../src/policy/ranges.js';
 
 describe('VF ranges', () => {
   it('parses single indexes, a-b ranges and lists of both, sorted', () => {

@@ -33,7 +33,7 @@ import type {
   PlacementPreview,
   Pool,
   Tenant,
-} from '../../api/types.js';
+} from '../../../contract/index.js';
 import { ProblemAlert } from '../../components/states.js';
 import { ApiError, fieldErrors } from '../../lib/problem.js';
 import { useSession } from '../../state/session.js';

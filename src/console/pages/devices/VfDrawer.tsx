@@ -14,7 +14,7 @@ import {
   Title,
 } from '@patternfly/react-core';
 import type { ReactNode } from 'react';
-import type { AuditEntry, AuditPage } from '../../api/types.js';
+import type { AuditEntry, AuditPage } from '../../../contract/index.js';
 import { OnOff, StateLabel } from '../../components/labels.js';
 import { Sparkline } from '../../components/Sparkline.js';
 import { Empty, Loading, ProblemAlert } from '../../components/states.js';

@@ -1,5 +1,5 @@
 /** The rows of the VF table: one per VF of the inventory, with its attachment and search text. */
-import type { Attachment, Inventory, PfSnapshot, VfSnapshot } from '../../api/types.js';
+import type { Attachment, Inventory, PfSnapshot, VfSnapshot } from '../../../contract/index.js';
 import { haystack } from '../../lib/filter.js';
 
 export interface VfRow {

@@ -4,10 +4,10 @@
  * /pools/{name}, `sriovctl pool create`). An entry no PF could ever match — a name Linux would not
  * accept, with spaces, newlines or shell text in it — is refused here with the fix, instead of
  * giving a selector that silently matches nothing. Messages are the "problem — fix" half; a policy
- * error adds the value in front, an API error the field path.
+ * error adds the value in front, an API error the field path. Values come out as plain strings in
+ * the kernel's form (the wire has no brands); the policy loader brands what it keeps.
  */
 import { z } from 'zod';
-import type { NetdevsimDevice, PciAddress, PfId } from '../host/names.js';
 import { parsePfName } from './ranges.js';
 
 /** The most entries a selector list takes: more than any host has PFs. */
@@ -31,21 +31,16 @@ export const pciAddr = z
   .string({ error: PCI_FIX })
   .transform((v) => v.toLowerCase())
   .pipe(z.string().regex(/^([0-9a-f]{4}:)?[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/, { error: PCI_FIX }))
-  .transform((v) => (v.length === 7 ? `0000:${v}` : v) as PciAddress);
+  .transform((v) => (v.length === 7 ? `0000:${v}` : v));
 
 const PF_ADDRESS_FIX = `${PCI_FIX} (or a netdevsim device like netdevsim10)`;
 
 /** A PF's identity as the inventory has it: a PCI address, or a netdevsim bus device name. */
 export const pfAddress = z.union(
-  [
-    pciAddr,
-    z
-      .string()
-      .regex(/^netdevsim[0-9]{1,10}$/)
-      .transform((v) => v as NetdevsimDevice),
-  ],
+  // abort: a failed option counts as failed outright, so the union answers its own message.
+  [pciAddr, z.string().regex(/^netdevsim[0-9]{1,10}$/, { abort: true })],
   { error: PF_ADDRESS_FIX },
-) as z.ZodType<PfId, unknown>;
+);
 
 /** A PF netdev name, optionally with VF ranges (`ens1f0#0-7,12`). */
 export const pfNameEntry = z
