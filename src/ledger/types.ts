@@ -3,6 +3,9 @@
  * schemas that validate them wherever they enter (HTTP bodies, CLI flags, database rows).
  */
 import { z } from 'zod';
+import type { VlanProto } from '../host/host.js';
+import { macAddress, ZERO_MAC } from '../host/names.js';
+import { mbps, vlanId, type VfSettings } from '../host/vf-settings.js';
 import { parseRange } from '../policy/ranges.js';
 import { pfSelectorFields } from '../policy/selector-fields.js';
 
@@ -144,6 +147,10 @@ export const attachRequest = z
     count: z.number().int().min(1).max(32).optional(),
     vlan: z.number().int().min(0).max(VLAN_MAX).optional(),
     qos: z.number().int().min(0).max(7).default(0),
+    /** The VLAN's tag protocol: 802.1ad (QinQ) where the PF's driver takes it. */
+    vlanProto: z
+      .enum(['802.1Q', '802.1ad'], { error: 'vlanProto is 802.1Q or 802.1ad' })
+      .default('802.1Q'),
     minTxRate: rate.default(0),
     maxTxRate: rate.default(0),
     trust: z.boolean().default(false),
@@ -190,6 +197,8 @@ export interface AttachmentSettings {
   mac: string | null;
   vlan: number;
   qos: number;
+  /** The VLAN's tag protocol (rows from before it was recorded are 802.1Q). */
+  vlanProto: VlanProto;
   minTxRate: number;
   maxTxRate: number;
   trust: boolean;
@@ -203,10 +212,27 @@ export function attachmentSettings(a: AttachmentSettings): AttachmentSettings {
     mac: a.mac,
     vlan: a.vlan,
     qos: a.qos,
+    vlanProto: a.vlanProto,
     minTxRate: a.minTxRate,
     maxTxRate: a.maxTxRate,
     trust: a.trust,
     spoofchk: a.spoofchk,
+    linkState: a.linkState,
+  };
+}
+
+/**
+ * An attachment's settings in the one VF settings model, for the executor and the comparison with
+ * the kernel (every field set; a VF without a network has the zero MAC, as a scrub leaves it).
+ */
+export function attachmentVfSettings(a: AttachmentSettings): Required<VfSettings> {
+  return {
+    mac: a.mac === null ? ZERO_MAC : macAddress(a.mac),
+    vlan: { vlan: vlanId(a.vlan), qos: a.qos, proto: a.vlanProto },
+    minTxRate: mbps(a.minTxRate, 'minTxRate'),
+    maxTxRate: mbps(a.maxTxRate, 'maxTxRate'),
+    spoofchk: a.spoofchk,
+    trust: a.trust,
     linkState: a.linkState,
   };
 }

@@ -1,7 +1,7 @@
 /** Plan steps: what the executor will do, in order, each saying why and whether it is disruptive. */
 import type { EswitchMode } from '../host/host.js';
 import type { MacAddress, PciAddress, PfId } from '../host/names.js';
-import type { VfSettings } from '../executor/vf-settings.js';
+import type { VfSettings } from '../host/vf-settings.js';
 
 /** Where a VF should be bound: its host driver, vfio-pci, or no driver at all. */
 export type VfDriverTarget = 'host' | 'vfio-pci' | 'none';
