@@ -91,6 +91,8 @@ export interface Attachment {
   mac: string | null;
   vlan: number;
   qos: number;
+  /** Absent from a daemon older than attachments' VLAN protocol (they were all 802.1Q). */
+  vlanProto?: '802.1Q' | '802.1ad';
   minTxRate: number;
   maxTxRate: number;
   trust: boolean;
