@@ -1,6 +1,7 @@
 // Attachments carry their VLAN's tag protocol: 802.1ad (QinQ) where the PF's driver takes it.
 // Placement keeps it off drivers that always refuse it (ixgbe), the kernel's refusal on ice outside
 // double VLAN mode is explained and rolled back, the ledger records it, and reconcile compares it.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ifName } from '../../../src/host/names.js';
@@ -135,6 +136,28 @@ describe('attachments and vlanProto', () => {
     );
     expect(e.field).toBe('vlanProto');
     expect(e.message).toContain('vlanProto 802.1ad tags the VF');
+  });
+
+  it('an Idempotency-Key answered before attachments had vlanProto still answers its retry', async () => {
+    const r = await withPools(await rig());
+    const req = request({ tenant: 't', pool: 'dvm', vlan: 120 });
+    // The request as a ledger from before vlanProto hashed it: the parsed body without the field.
+    const { vlanProto: _none, ...older } = req;
+    const first = { attachments: [], placement: null, reasons: ['answered before the upgrade'] };
+    await r.store.mutate((tx) =>
+      tx.putIdempotency(
+        {
+          actor: 'alice',
+          key: 'retry-from-before',
+          requestHash: createHash('sha256').update(JSON.stringify(older)).digest('hex'),
+          status: 'done',
+          response: { status: 201, body: first },
+        },
+        new Date().toISOString(),
+      ),
+    );
+    const again = await r.ledger.attach({ ...admin, idempotencyKey: 'retry-from-before' }, req);
+    expect(again).toEqual(first);
   });
 
   it('reconcile compares the tag protocol and puts 802.1ad back after an out-of-band change', async () => {
