@@ -103,9 +103,9 @@ function splitSettings(
   config: VfConfig | null,
   unreadable: boolean,
 ): { differs: VfSettings; unknown: VfSettings } {
-  if (config === null)
-    return unreadable ? { differs: {}, unknown: want } : { differs: want, unknown: {} };
   const d = diffVfSettings(want, config);
+  // Without a config every field is unknown to the comparison; for a fresh VF that means "set".
+  if (config === null && !unreadable) return { differs: settingsFor(want, d.fields), unknown: {} };
   return { differs: settingsFor(want, d.differs), unknown: settingsFor(want, d.unknown) };
 }
 
