@@ -21,7 +21,7 @@ import {
   type PciAddress,
   type PfId,
 } from '../host/names.js';
-import { assertNever, type Step } from '../policy/steps.js';
+import { assertNever, type Step } from './steps.js';
 import { bindDriver, releaseDriver } from './bind.js';
 import { setNumVfs } from './numvfs.js';
 import { readVirtfns } from './sysfs-read.js';
