@@ -8,6 +8,7 @@
  */
 import type { NetlinkChange } from '../src/host/host.js';
 import { ifName, macAddress, pciAddress } from '../src/host/names.js';
+import { mbps, vlanId } from '../src/host/vf-settings.js';
 import { loadSimHost, type SimHost } from '../src/host/sim/index.js';
 import { discover } from '../src/inventory/discover.js';
 import { applyPlan } from '../src/policy/apply.js';
@@ -31,9 +32,9 @@ function layout(): PlanTarget[] {
       driver: 'host' as const,
       settings: {
         mac: macAddress(mac(p, i)),
-        vlan: { vlan: 100 + (i % 64), qos: 0, proto: '802.1Q' as const },
-        minTxRate: 0,
-        maxTxRate: 1000 + i,
+        vlan: { vlan: vlanId(100 + (i % 64)), qos: 0, proto: '802.1Q' as const },
+        minTxRate: mbps(0),
+        maxTxRate: mbps(1000 + i),
       },
     })),
   }));

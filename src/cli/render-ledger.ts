@@ -41,11 +41,13 @@ function rates(a: Pick<Attachment, 'minTxRate' | 'maxTxRate'>): string {
   return `${a.minTxRate || '-'}/${a.maxTxRate || '-'}`;
 }
 
-function vlanOf(a: Pick<Attachment, 'vlan' | 'qos' | 'mac'>): string {
+function vlanOf(a: Pick<Attachment, 'vlan' | 'qos' | 'mac' | 'vlanProto'>): string {
   // A VF without a network (its PF has no netdev) has no VLAN either.
   if (a.mac === null) return '-';
   if (a.vlan === 0) return 'untagged';
-  return a.qos ? `${a.vlan} qos ${a.qos}` : String(a.vlan);
+  // 802.1Q is the default and goes unsaid (a daemon from before vlanProto sends none).
+  const proto = a.vlanProto === '802.1ad' ? ' 802.1ad' : '';
+  return `${a.qos ? `${a.vlan} qos ${a.qos}` : String(a.vlan)}${proto}`;
 }
 
 /** Audit and record timestamps without milliseconds: `2026-11-25 14:40:34Z`. */

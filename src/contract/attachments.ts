@@ -57,6 +57,10 @@ export const attachRequest = z
     count: z.number().int().min(1).max(32).optional(),
     vlan: z.number().int().min(0).max(VLAN_MAX).optional(),
     qos: z.number().int().min(0).max(7).default(0),
+    /** The VLAN's tag protocol: 802.1ad (QinQ) where the PF's driver takes it. */
+    vlanProto: z
+      .enum(['802.1Q', '802.1ad'], { error: 'vlanProto is 802.1Q or 802.1ad' })
+      .default('802.1Q'),
     minTxRate: txRate.default(0),
     maxTxRate: txRate.default(0),
     trust: z.boolean().default(false),
@@ -115,6 +119,7 @@ export const attachment = z.strictObject({
   mac: z.string().nullable(),
   vlan: z.number().int(),
   qos: z.number().int(),
+  vlanProto: z.enum(['802.1Q', '802.1ad']),
   minTxRate: z.number().int(),
   maxTxRate: z.number().int(),
   trust: z.boolean(),

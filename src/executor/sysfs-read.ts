@@ -1,12 +1,12 @@
 /** The few sysfs reads the executor needs before and after a write, parsed strictly. */
 import { KernelError, MalformedHostError } from '../host/errors.js';
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { driverName, pciAddress, type DriverName, type PciAddress } from '../host/names.js';
 
 const DEVICES = '/sys/bus/pci/devices';
 
 /** A decimal attribute such as sriov_numvfs. */
-export async function readNumber(host: Host, path: string): Promise<number> {
+export async function readNumber(host: HostReader, path: string): Promise<number> {
   const text = await host.readFile(path);
   const t = text.trim();
   if (!/^-?[0-9]+$/.test(t))
@@ -15,7 +15,7 @@ export async function readNumber(host: Host, path: string): Promise<number> {
 }
 
 /** The driver a device is bound to, or null when unbound. */
-export async function readDriver(host: Host, pci: PciAddress): Promise<DriverName | null> {
+export async function readDriver(host: HostReader, pci: PciAddress): Promise<DriverName | null> {
   try {
     const target = await host.readLink(`${DEVICES}/${pci}/driver`);
     return driverName(target.slice(target.lastIndexOf('/') + 1));
@@ -26,7 +26,7 @@ export async function readDriver(host: Host, pci: PciAddress): Promise<DriverNam
 }
 
 /** The IOMMU group number of a device, or null when the IOMMU is off. */
-export async function readIommuGroup(host: Host, pci: PciAddress): Promise<number | null> {
+export async function readIommuGroup(host: HostReader, pci: PciAddress): Promise<number | null> {
   try {
     const target = await host.readLink(`${DEVICES}/${pci}/iommu_group`);
     const n = Number(target.slice(target.lastIndexOf('/') + 1));
@@ -44,7 +44,10 @@ export async function readIommuGroup(host: Host, pci: PciAddress): Promise<numbe
 }
 
 /** The VF addresses of a PF from its virtfnN links, by index. */
-export async function readVirtfns(host: Host, pf: PciAddress): Promise<Map<number, PciAddress>> {
+export async function readVirtfns(
+  host: HostReader,
+  pf: PciAddress,
+): Promise<Map<number, PciAddress>> {
   const dir = `${DEVICES}/${pf}`;
   const out = new Map<number, PciAddress>();
   for (const name of await host.readDir(dir)) {

@@ -1,42 +1,38 @@
 /**
- * Applying VF settings through the PF (rtnetlink via one `ip -batch`), then reading them back.
- * A rate never goes out with one side left for iproute2 to fill: it would look the other side up in
- * a dump and exit the whole batch when the VF is not in it (PFs with more than ~220 VFs). A maximum
- * alone goes as the legacy IFLA_VF_TX_RATE, for which the kernel keeps the VF's current minimum
- * itself (nothing needs reading); a minimum alone is completed with the current maximum read from a
- * dump, and refused for a VF the dump leaves out (the planner refuses that up front). Transient
- * refusals right after VF creation (EAGAIN while an i40e VF resets) are retried with bounded backoff.
+ * Applying VF settings through the PF (rtnetlink via one `ip -batch`), then reading them back with
+ * one dump. One call may cover several PFs and several items per VF (the MAC step and the settings
+ * step of a plan, coalesced): every item becomes one line of the same batch, in order, and gets a
+ * result of its own. A rate never goes out with one side left for iproute2 to fill: it would look
+ * the other side up in a dump and exit the whole batch when the VF is not in it (PFs with more than
+ * ~220 VFs). A maximum alone goes as the legacy IFLA_VF_TX_RATE, for which the kernel keeps the VF's
+ * current minimum itself (nothing needs reading); a minimum alone is completed with the current
+ * maximum read from a dump, and refused for a VF the dump leaves out (the planner refuses that up
+ * front). Transient refusals right after VF creation (EAGAIN while an i40e VF resets) are retried
+ * with bounded backoff. Read-back compares with diffVfSettings, the one comparison of VF settings.
  */
 import type { ErrnoName } from '../host/errors.js';
-import type {
-  Host,
-  LinkDump,
-  LinkInfo,
-  VfChange,
-  VfInfo,
-  VfLinkState,
-  VlanProto,
-} from '../host/host.js';
-import type { IfName, MacAddress } from '../host/names.js';
+import type { Host, LinkDump, LinkInfo, VfChange, VfInfo } from '../host/host.js';
+import type { IfName } from '../host/names.js';
+import {
+  diffVfSettings,
+  kernelVfSettings,
+  type VfSettingField,
+  type VfSettings,
+} from '../host/vf-settings.js';
 import { OperationError } from './errors.js';
 import { explain } from './explain.js';
 
-/** The settings sriovctl manages on a VF; absent fields are left as they are. */
-export interface VfSettings {
-  mac?: MacAddress;
-  vlan?: { vlan: number; qos: number; proto: VlanProto };
-  minTxRate?: number;
-  maxTxRate?: number;
-  spoofchk?: boolean;
-  trust?: boolean;
-  linkState?: VfLinkState;
-}
+export type { VfSettings } from '../host/vf-settings.js';
 
+/** What reading a VF back after applying found. */
 export type VfReadBack =
   | { state: 'verified' }
-  | { state: 'mismatch'; fields: { field: string; wanted: unknown; found: unknown }[] }
-  /** The kernel's VF list was truncated before this VF: its settings cannot be read back. */
-  | { state: 'unreadable' };
+  | { state: 'mismatch'; fields: { field: VfSettingField; wanted: unknown; found: unknown }[] }
+  /**
+   * Nothing differs, but not everything could be read: without `fields`, the VF is not in the
+   * kernel's netlink VF list (truncated before it); with `fields`, the driver does not report them.
+   */
+  | { state: 'unreadable'; fields?: VfSettingField[] };
 
 export interface VfApplyResult {
   vf: number;
@@ -57,10 +53,19 @@ export interface ApplyOptions {
   driver?: string | null;
 }
 
+/** One line of a batch: settings for one VF of one PF. */
+export interface VfBatchItem {
+  pf: IfName;
+  vf: number;
+  settings: VfSettings;
+  /** The PF driver, for explanations (default: ApplyOptions.driver). */
+  driver?: string | null;
+}
+
 const RETRYABLE = new Set<ErrnoName>(['EAGAIN', 'EBUSY']);
 
-function findLink(links: LinkInfo[], pf: IfName): LinkInfo | undefined {
-  return links.find((l) => l.ifname === pf);
+function findVf(dump: LinkDump, pf: IfName, vf: number): VfInfo | undefined {
+  return dump.links.find((l: LinkInfo) => l.ifname === pf)?.vfs?.find((v) => v.vf === vf);
 }
 
 /** Whether a VF's settings give a minimum rate without a maximum (the current one must be read). */
@@ -100,26 +105,17 @@ function toChange(
   return change;
 }
 
-/** Compares what was asked with what the PF reports now. */
+/** Compares what was asked with what the PF reports now (through diffVfSettings). */
 export function compareVf(s: VfSettings, found: VfInfo | undefined): VfReadBack {
   if (!found) return { state: 'unreadable' };
-  const fields: { field: string; wanted: unknown; found: unknown }[] = [];
-  const check = (field: string, wanted: unknown, got: unknown) => {
-    if (wanted !== undefined && wanted !== got) fields.push({ field, wanted, found: got });
-  };
-  check('mac', s.mac, found.mac);
-  if (s.vlan) {
-    check('vlan', s.vlan.vlan, found.vlan);
-    check('qos', s.vlan.qos, found.qos);
-    // With VLAN 0 and QoS 0 there is no tag, and the protocol is not reported.
-    if (s.vlan.vlan !== 0 || s.vlan.qos !== 0) check('vlanProto', s.vlan.proto, found.vlanProto);
-  }
-  check('minTxRate', s.minTxRate, found.minTxRate);
-  check('maxTxRate', s.maxTxRate, found.maxTxRate);
-  check('spoofchk', s.spoofchk, found.spoofchk);
-  check('trust', s.trust, found.trust);
-  check('linkState', s.linkState, found.linkState);
-  return fields.length ? { state: 'mismatch', fields } : { state: 'verified' };
+  const d = diffVfSettings(s, kernelVfSettings(found));
+  if (d.differs.length)
+    return {
+      state: 'mismatch',
+      fields: d.differs.map((f) => ({ field: f.field, wanted: f.wanted, found: f.found })),
+    };
+  if (d.unknown.length) return { state: 'unreadable', fields: d.unknown.map((f) => f.field) };
+  return { state: 'verified' };
 }
 
 function settingName(s: VfSettings): string {
@@ -127,50 +123,65 @@ function settingName(s: VfSettings): string {
 }
 
 /**
+ * The dump that covers `items`: of the one PF they are on (only their VFs), or of every link when
+ * they span several PFs (one dump instead of one per PF).
+ */
+function dumpFor(host: Host, items: readonly VfBatchItem[]): Promise<LinkDump> {
+  const pfs = new Set(items.map((i) => i.pf));
+  const vfs = [...new Set(items.map((i) => i.vf))];
+  const [only] = pfs;
+  return host.linkDump(pfs.size === 1 && only !== undefined ? { ifname: only, vfs } : { vfs });
+}
+
+/**
  * Applies settings to VFs of one PF in one batch, retries transient refusals, and reads every VF
  * back. Never throws for a per-VF refusal: each VF gets its own result.
  */
-export async function applyVfSettings(
+export function applyVfSettings(
   host: Host,
   pf: IfName,
   items: readonly { vf: number; settings: VfSettings }[],
   opts: ApplyOptions = {},
 ): Promise<VfApplyResult[]> {
+  return applyVfBatch(
+    host,
+    items.map((i) => ({ pf, vf: i.vf, settings: i.settings })),
+    opts,
+  );
+}
+
+/**
+ * Applies items (any PFs, any number per VF) in one batch, retries transient refusals, and reads
+ * everything back with one dump. Returns one result per item, in order; never throws for a per-VF
+ * refusal.
+ */
+export async function applyVfBatch(
+  host: Host,
+  items: readonly VfBatchItem[],
+  opts: ApplyOptions = {},
+): Promise<VfApplyResult[]> {
   const retries = opts.retries ?? 4;
   const delay = opts.retryDelayMs ?? 100;
-  const results = new Map<number, VfApplyResult>();
-  let pending = [...items];
+  const results: (VfApplyResult | undefined)[] = items.map(() => undefined);
+  let pending = items.map((_, i) => i);
   // The current state is needed only to complete a minimum rate given without a maximum.
-  const oneSided = items.some((i) => minOnly(i.settings));
-  const vfs = items.map((i) => i.vf);
-  let dump: LinkDump = oneSided
-    ? await host.linkDump({ ifname: pf, vfs })
+  let dump: LinkDump = items.some((i) => minOnly(i.settings))
+    ? await dumpFor(host, items)
     : { links: [], warnings: [] };
   for (let attempt = 1; pending.length > 0; attempt++) {
-    const link = findLink(dump.links, pf);
     const changes: VfChange[] = [];
-    const sent: { vf: number; settings: VfSettings }[] = [];
-    for (const item of pending) {
-      const c = toChange(
-        pf,
-        item.vf,
-        item.settings,
-        link?.vfs?.find((v) => v.vf === item.vf),
-      );
+    const sent: number[] = [];
+    for (const n of pending) {
+      const item = items[n]!;
+      const c = toChange(item.pf, item.vf, item.settings, findVf(dump, item.pf, item.vf));
       if (c instanceof OperationError) {
-        results.set(item.vf, {
-          vf: item.vf,
-          ok: false,
-          message: c.message,
-          error: c,
-          attempts: attempt,
-        });
+        results[n] = { vf: item.vf, ok: false, message: c.message, error: c, attempts: attempt };
       } else if (Object.values(item.settings).every((v) => v === undefined)) {
         // Nothing to set: iproute2 would reject a bare `vf N` and end the batch.
-        results.set(item.vf, { vf: item.vf, ok: true, attempts: 0 });
+        results[n] = { vf: item.vf, ok: true, attempts: 0 };
       } else {
         changes.push(c);
-        sent.push(item);
+        sent.push(n);
       }
     }
     const answers = changes.length
@@ -179,15 +190,16 @@ export async function applyVfSettings(
           opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs },
         )
       : [];
-    const retry: typeof pending = [];
-    sent.forEach((item, i) => {
+    const retry: number[] = [];
+    sent.forEach((n, i) => {
+      const item = items[n]!;
       const a = answers[i]!;
       if (a.ok) {
-        results.set(item.vf, { vf: item.vf, ok: true, attempts: attempt });
+        results[n] = { vf: item.vf, ok: true, attempts: attempt };
         return;
       }
       if (a.errno && RETRYABLE.has(a.errno) && attempt <= retries) {
-        retry.push(item);
+        retry.push(n);
         return;
       }
       const r: VfApplyResult = { vf: item.vf, ok: false, message: a.message, attempts: attempt };
@@ -195,34 +207,29 @@ export async function applyVfSettings(
         r.errno = a.errno;
         const op = {
           kind: 'vfSetting' as const,
-          pf,
+          pf: item.pf,
           vf: item.vf,
           setting: settingName(item.settings),
-          driver: opts.driver ?? null,
+          driver: item.driver ?? opts.driver ?? null,
         };
         const e = explain(op, a.errno);
         r.error = new OperationError(
           op,
-          `set ${settingName(item.settings)} on VF ${item.vf} of ${pf}`,
+          `set ${settingName(item.settings)} on VF ${item.vf} of ${item.pf}`,
           a.errno,
           e.explanation,
           e.fix,
         );
       }
-      results.set(item.vf, r);
+      results[n] = r;
     });
     pending = retry;
     if (pending.length) await new Promise((r) => setTimeout(r, delay * 2 ** (attempt - 1)));
-    dump = await host.linkDump({ ifname: pf, vfs });
+    dump = await dumpFor(host, items);
   }
-  const link = findLink(dump.links, pf);
-  return items.map((item) => {
-    const r = results.get(item.vf)!;
-    if (r.ok)
-      r.readBack = compareVf(
-        item.settings,
-        link?.vfs?.find((v) => v.vf === item.vf),
-      );
+  return items.map((item, n) => {
+    const r = results[n]!;
+    if (r.ok) r.readBack = compareVf(item.settings, findVf(dump, item.pf, item.vf));
     return r;
   });
 }

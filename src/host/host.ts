@@ -168,8 +168,12 @@ export interface ConfigFileOptions {
   mode?: number;
 }
 
-/** The seam. See the module comment. */
-export interface Host {
+/**
+ * The reading half of the seam: files, link dumps, routes, devlink and ethtool queries. Everything
+ * that decides (discovery, doctor, planning, placement, metrics) gets only this, so the compiler
+ * refuses a write there.
+ */
+export interface HostReader {
   readonly description: HostDescription;
 
   /** Equivalent to `cat PATH`: a file's whole contents (sysfs, procfs or a config file). */
@@ -180,24 +184,12 @@ export interface Host {
   readDir(path: string): Promise<string[]>;
   /** Equivalent to `stat -c %F` on lstat: what the entry is, or null if nothing is there. */
   entryKind(path: string): Promise<EntryKind | null>;
-  /** Equivalent to `echo -n VALUE > PATH` with the errno of write(2) surfaced as a KernelError. */
-  writeFile(path: string, value: string, opts?: WriteOptions): Promise<void>;
-  /**
-   * Atomically replaces one of sriovctl's own files (temp file, fsync, rename), creating missing
-   * parent directories: config under /etc/sriovctl/, state under /var/lib/sriovctl/, and
-   * `sriovctl*` units in /etc/systemd/system/. Any other path is refused with UnsafeInputError.
-   */
-  writeConfigFile(path: string, content: string, opts?: ConfigFileOptions): Promise<void>;
-  /** Removes such a file (or an empty directory of them); false when nothing was there. */
-  removeConfigFile(path: string): Promise<boolean>;
 
   /**
    * Equivalent to `ip -j -d -s link show [dev IFNAME]` (VF info and stats); with `ifname`, only
    * that link (a missing one is a HostCommandError, as `ip` says "Device does not exist").
    */
   linkDump(opts?: LinkDumpOptions): Promise<LinkDump>;
-  /** Equivalent to `ip -force -batch -` with one line per change; one result per change, in order. */
-  linkApply(changes: readonly NetlinkChange[], opts?: WriteOptions): Promise<NetlinkResult[]>;
   /** Equivalent to `ip -j route show default` for IPv4 and IPv6. */
   defaultRoutes(): Promise<DefaultRoute[]>;
 
@@ -207,12 +199,6 @@ export interface Host {
    */
   /** Equivalent to `devlink -j dev eswitch show HANDLE`; null when the driver has no eswitch ops. */
   devlinkEswitchMode(dev: PciAddress | DevlinkHandle): Promise<EswitchMode | null>;
-  /** Equivalent to `devlink dev eswitch set HANDLE mode MODE`. */
-  devlinkSetEswitchMode(
-    dev: PciAddress | DevlinkHandle,
-    mode: EswitchMode,
-    opts?: WriteOptions,
-  ): Promise<void>;
   /** Equivalent to `devlink -j dev info HANDLE`; null when the driver has no info op. */
   devlinkInfo(dev: PciAddress | DevlinkHandle): Promise<DevlinkInfo | null>;
 
@@ -226,3 +212,34 @@ export interface Host {
   /** Equivalent to `ethtool -i IFNAME`. */
   ethtoolDriverInfo(ifname: IfName): Promise<EthtoolDriverInfo>;
 }
+
+/**
+ * The writing half of the seam: sysfs writes, sriovctl's own files, netlink changes and the
+ * devlink eswitch mode. Only the executor (src/executor/) calls these.
+ */
+export interface HostWriter {
+  /** Equivalent to `echo -n VALUE > PATH` with the errno of write(2) surfaced as a KernelError. */
+  writeFile(path: string, value: string, opts?: WriteOptions): Promise<void>;
+  /**
+   * Atomically replaces one of sriovctl's own files (temp file, fsync, rename), creating missing
+   * parent directories: config under /etc/sriovctl/, state under /var/lib/sriovctl/, and
+   * `sriovctl*` units in /etc/systemd/system/. Any other path is refused with UnsafeInputError.
+   */
+  writeConfigFile(path: string, content: string, opts?: ConfigFileOptions): Promise<void>;
+  /** Removes such a file (or an empty directory of them); false when nothing was there. */
+  removeConfigFile(path: string): Promise<boolean>;
+  /** Equivalent to `ip -force -batch -` with one line per change; one result per change, in order. */
+  linkApply(changes: readonly NetlinkChange[], opts?: WriteOptions): Promise<NetlinkResult[]>;
+  /** Equivalent to `devlink dev eswitch set HANDLE mode MODE`. */
+  devlinkSetEswitchMode(
+    dev: PciAddress | DevlinkHandle,
+    mode: EswitchMode,
+    opts?: WriteOptions,
+  ): Promise<void>;
+}
+
+/**
+ * The whole seam (see the module comment): what the implementations provide, and what composition
+ * roots hand to the executor.
+ */
+export type Host = HostReader & HostWriter;

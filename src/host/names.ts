@@ -5,7 +5,8 @@
 import { UnsafeInputError } from './errors.js';
 
 declare const brand: unique symbol;
-type Brand<T, B extends string> = T & { readonly [brand]: B };
+/** A value of type T that a constructor here (or in vf-settings.ts) validated as a B. */
+export type Brand<T, B extends string> = T & { readonly [brand]: B };
 
 /** A PCI address in the kernel's canonical form `dddd:bb:dd.f`, lowercase hex. */
 export type PciAddress = Brand<string, 'PciAddress'>;

@@ -2,7 +2,7 @@
  * Which netdevs carry a default route, directly or underneath a bond, bridge or VLAN. Resetting a
  * PF (or its VFs) under such a stack cuts the host off, which doctor must warn about.
  */
-import type { DefaultRoute, Host } from '../host/host.js';
+import type { DefaultRoute, HostReader } from '../host/host.js';
 import { tryReadDir } from './seam-reads.js';
 import { CLASS_NET_DIR } from './sysfs-entries.js';
 
@@ -15,7 +15,7 @@ const MAX_STACK_DEPTH = 4;
  * Best effort: an unreadable directory just ends that branch.
  */
 export async function defaultRouteCarriers(
-  host: Host,
+  host: HostReader,
   routes: readonly DefaultRoute[],
 ): Promise<Set<string>> {
   const seen = new Set<string>();

@@ -3,7 +3,7 @@
  * Machine-wide reads (PCI device list, link dump, default routes, driver and IOMMU group lists) are
  * issued once and shared; PFs and their VFs are then read concurrently.
  */
-import type { DefaultRoute, Host, LinkDump, LinkInfo } from '../host/host.js';
+import type { DefaultRoute, HostReader, LinkDump, LinkInfo } from '../host/host.js';
 import { defaultRouteCarriers } from './default-route.js';
 import { deepFreeze } from './freeze.js';
 import { gatherHostFacts } from './host-facts.js';
@@ -72,7 +72,7 @@ function byPath(a: DiscoveryIssue, b: DiscoveryIssue): number {
 }
 
 /** Reads the host once and returns a deeply frozen inventory of every SR-IOV PF and VF. */
-export async function discover(host: Host, opts: DiscoverOptions = {}): Promise<Inventory> {
+export async function discover(host: HostReader, opts: DiscoverOptions = {}): Promise<Inventory> {
   const takenAt = (opts.now ?? (() => new Date()))().toISOString();
   // Concurrent reads record into separate lists, joined in a fixed order at the end.
   const scanIssues: DiscoveryIssue[] = [];

@@ -5,7 +5,7 @@
  * beside it and stand in when ethtool has nothing. /sys/module/<mod>/version covers PFs without a
  * netdev. Each query may fail on its own without sinking the others.
  */
-import type { DevlinkInfo, EswitchMode, EthtoolDriverInfo, Host } from '../host/host.js';
+import type { DevlinkInfo, EswitchMode, EthtoolDriverInfo, HostReader } from '../host/host.js';
 import type { IfName, PciAddress } from '../host/names.js';
 import { issue } from './issues.js';
 import { isAbsent, tryCall, tryReadFile, type Outcome } from './seam-reads.js';
@@ -53,7 +53,7 @@ export function moduleNameOf(driver: string): string {
 
 /** Queries devlink, ethtool and the module version for one PF; failures become issues. */
 export async function readPfVersions(
-  host: Host,
+  host: HostReader,
   pci: PciAddress,
   netdev: IfName | null,
   driver: string | null,

@@ -3,7 +3,7 @@
  * vfio-pci availability and default routes. Each comes from the file libvirt's virt-host-validate
  * and the kernel docs point at (linux-sriov-abi.md §3).
  */
-import type { DefaultRoute, Host } from '../host/host.js';
+import type { DefaultRoute, HostReader } from '../host/host.js';
 import { failedReadIssue, issue, parseOr } from './issues.js';
 import { isAbsent, tryCall, tryReadDir, tryReadFile, type Outcome } from './seam-reads.js';
 import { IOMMU_GROUPS_DIR, PCI_DRIVERS_DIR } from './sysfs-entries.js';
@@ -31,7 +31,11 @@ export interface GatherHostFactsOptions {
 }
 
 /** Reads a one-line procfs value, trimmed; '' with an issue when unreadable. */
-async function readTrimmed(host: Host, path: string, issues: DiscoveryIssue[]): Promise<string> {
+async function readTrimmed(
+  host: HostReader,
+  path: string,
+  issues: DiscoveryIssue[],
+): Promise<string> {
   const read = await tryReadFile(host, path);
   if (read.ok) return read.value.trim();
   issues.push(failedReadIssue(path, read));
@@ -54,7 +58,7 @@ export function cpuVirtualizationFrom(cpuinfo: string): 'vmx' | 'svm' | null {
 
 /** Interrupt remapping: off when the cmdline disables it, else from the units' capabilities. */
 async function readInterruptRemapping(
-  host: Host,
+  host: HostReader,
   units: readonly string[],
   cmdline: string,
   issues: DiscoveryIssue[],
@@ -84,7 +88,7 @@ async function readInterruptRemapping(
 }
 
 async function readIommuFacts(
-  host: Host,
+  host: HostReader,
   cmdline: string,
   issues: DiscoveryIssue[],
   groupsListing: Promise<Outcome<string[]>>,
@@ -125,7 +129,7 @@ async function readIommuFacts(
 }
 
 /** vfio-pci loaded (its driver directory exists) or loadable (module file or builtin). */
-async function readVfioPci(host: Host, kernelRelease: string): Promise<HostFacts['vfioPci']> {
+async function readVfioPci(host: HostReader, kernelRelease: string): Promise<HostFacts['vfioPci']> {
   const kind = await tryCall(() => host.entryKind(VFIO_PCI_DRIVER_DIR));
   if (kind.ok && kind.value !== null) {
     return { loaded: true, available: true, evidence: VFIO_PCI_DRIVER_DIR };
@@ -149,7 +153,7 @@ async function readVfioPci(host: Host, kernelRelease: string): Promise<HostFacts
 
 /** Gathers the machine-wide facts through the seam; failures become issues, never exceptions. */
 export async function gatherHostFacts(
-  host: Host,
+  host: HostReader,
   opts: GatherHostFactsOptions = {},
 ): Promise<HostFacts> {
   const issues = opts.issues ?? [];

@@ -4,7 +4,7 @@
  * (other-systems.md §3.1-3.3), so sriovctl must know before it touches the PF. Each claim names
  * the file that proves it. Config directories are listed and read once per discovery, not per PF.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { failedReadIssue } from './issues.js';
 import { isAbsent, tryReadDir, tryReadFile } from './seam-reads.js';
 import type { DiscoveryIssue, NetworkManagerClaim } from './types.js';
@@ -30,7 +30,7 @@ export interface ManagementContext {
 
 /** Lists a config directory and reads the files that `keep` accepts; unreadable ones become issues. */
 async function readConfigDir(
-  host: Host,
+  host: HostReader,
   dir: string,
   keep: (name: string) => boolean,
   issues: DiscoveryIssue[],
@@ -54,7 +54,10 @@ async function readConfigDir(
 }
 
 /** Starts reading the managers' config once; PF checks await the parts they need. */
-export function createManagementContext(host: Host, issues: DiscoveryIssue[]): ManagementContext {
+export function createManagementContext(
+  host: HostReader,
+  issues: DiscoveryIssue[],
+): ManagementContext {
   let nm: Promise<ConfigFile[]> | undefined;
   let netplan: Promise<ConfigFile[]> | undefined;
   let generated: Promise<Set<string>> | undefined;
@@ -107,7 +110,7 @@ function nmStateManages(text: string): boolean {
 
 /** The tools that claim `ifname` (ifindex from the link dump), each with its evidence path. */
 export async function detectManagers(
-  host: Host,
+  host: HostReader,
   ctx: ManagementContext,
   ifname: string,
   ifindex: number | null,

@@ -3,7 +3,7 @@
  * a built-in fallback. pci.ids is ~1.3 MB and discovery needs a handful of IDs, so it is searched
  * for exactly those IDs with indexOf instead of being parsed into a map of every device.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { BUILTIN_DEVICE_NAMES, BUILTIN_VENDOR_NAMES } from './pci-names-builtin.js';
 import { tryReadFile } from './seam-reads.js';
 
@@ -111,7 +111,7 @@ export function lookupPciNames(index: PciIdsIndex | null, id: PciId): PciNames {
  * Reads pci.ids through the seam (`path`, else the distribution locations) and returns an index,
  * or null when no copy is readable; the built-in table then answers.
  */
-export async function loadPciIds(host: Host, path?: string): Promise<PciIdsIndex | null> {
+export async function loadPciIds(host: HostReader, path?: string): Promise<PciIdsIndex | null> {
   for (const candidate of path !== undefined ? [path] : PCI_IDS_PATHS) {
     const read = await tryReadFile(host, candidate);
     if (read.ok) return pciIdsIndex(read.value);
@@ -121,7 +121,7 @@ export async function loadPciIds(host: Host, path?: string): Promise<PciIdsIndex
 
 /** Resolves names for a set of IDs with one read of pci.ids. */
 export async function resolvePciNames(
-  host: Host,
+  host: HostReader,
   ids: readonly PciId[],
   pciIdsPath?: string,
 ): Promise<Map<string, PciNames>> {

@@ -4,7 +4,7 @@
  * scan reads each PF's directory and `virtfnN` links as soon as it meets the PF and then skips the
  * VFs those links name instead of probing them too.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { isPciAddress, type PciAddress } from '../host/names.js';
 import { failedReadIssue, issue, parseOr } from './issues.js';
 import {
@@ -53,7 +53,7 @@ export function virtfnIndexes(entries: readonly string[]): number[] {
 
 /** Reads a PF's directory listing and each of its virtfn links. */
 async function readVirtfns(
-  host: Host,
+  host: HostReader,
   pci: PciAddress,
 ): Promise<Pick<PfCandidate, 'listing' | 'virtfns'>> {
   const dir = pciDeviceDir(pci);
@@ -75,7 +75,10 @@ async function readVirtfns(
  * another PF would hide that PF; the kernel never makes one, and readPf flags links that disagree
  * with offset/stride.)
  */
-export async function scanForPfs(host: Host, issues: DiscoveryIssue[]): Promise<PfCandidate[]> {
+export async function scanForPfs(
+  host: HostReader,
+  issues: DiscoveryIssue[],
+): Promise<PfCandidate[]> {
   const list = await tryReadDir(host, PCI_DEVICES_DIR);
   if (!list.ok) {
     issues.push(failedReadIssue(PCI_DEVICES_DIR, list));

@@ -4,7 +4,7 @@
  * skipped with an issue; everything else degrades to null plus an issue.
  */
 import { UnsafeInputError } from '../host/errors.js';
-import type { Host, LinkInfo } from '../host/host.js';
+import type { HostReader, LinkInfo } from '../host/host.js';
 import { ifName, pciParts, formatPci, type IfName, type PciAddress } from '../host/names.js';
 import { readPfVersions } from './firmware.js';
 import type { PfCandidate, VirtfnLink } from './pci-scan.js';
@@ -81,7 +81,7 @@ interface PfNetdevState {
 }
 
 async function readPfNetdev(
-  host: Host,
+  host: HostReader,
   netdev: string,
   pci: PciAddress,
   issues: DiscoveryIssue[],

@@ -3,7 +3,7 @@
  * command failing, so every read returns either the value or the errno and message of the failure.
  */
 import { KernelError, SriovctlError } from '../host/errors.js';
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 
 export type Outcome<T> =
   { ok: true; value: T } | { ok: false; errno: string | null; message: string };
@@ -29,7 +29,7 @@ function failed<T>(err: unknown): Outcome<T> {
 }
 
 /** `cat PATH`, as an outcome. */
-export async function tryReadFile(host: Host, path: string): Promise<Outcome<string>> {
+export async function tryReadFile(host: HostReader, path: string): Promise<Outcome<string>> {
   try {
     return { ok: true, value: await host.readFile(path) };
   } catch (err) {
@@ -38,7 +38,7 @@ export async function tryReadFile(host: Host, path: string): Promise<Outcome<str
 }
 
 /** `readlink PATH`, as an outcome. */
-export async function tryReadLink(host: Host, path: string): Promise<Outcome<string>> {
+export async function tryReadLink(host: HostReader, path: string): Promise<Outcome<string>> {
   try {
     return { ok: true, value: await host.readLink(path) };
   } catch (err) {
@@ -47,7 +47,7 @@ export async function tryReadLink(host: Host, path: string): Promise<Outcome<str
 }
 
 /** `ls PATH`, as an outcome. */
-export async function tryReadDir(host: Host, path: string): Promise<Outcome<string[]>> {
+export async function tryReadDir(host: HostReader, path: string): Promise<Outcome<string[]>> {
   try {
     return { ok: true, value: await host.readDir(path) };
   } catch (err) {

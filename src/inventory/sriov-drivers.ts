@@ -3,7 +3,7 @@
  * sysfs does not expose this (the core answers ENOENT only when you try), so it is a table of
  * drivers whose source has the hook, plus vfio-pci's opt-in module parameter.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { failedReadIssue, parseOr } from './issues.js';
 import { isAbsent, tryReadFile } from './seam-reads.js';
 import type { DiscoveryIssue } from './types.js';
@@ -70,7 +70,7 @@ export function sriovConfigurableByName(driver: string | null): boolean | null |
  * an issue) when the file is unreadable or malformed.
  */
 export async function readVfioEnableSriov(
-  host: Host,
+  host: HostReader,
   issues: DiscoveryIssue[],
 ): Promise<boolean | null> {
   const read = await tryReadFile(host, VFIO_ENABLE_SRIOV_PATH);

@@ -3,7 +3,7 @@
  * benchmark's "floor" loop (the same reads with no parsing) can be written from them, so the two
  * stay comparable when a read is added.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { tryReadDir, tryReadFile, tryReadLink, type Outcome } from './seam-reads.js';
 
 export const PCI_DEVICES_DIR = '/sys/bus/pci/devices';
@@ -90,7 +90,7 @@ export function entryPath(dir: string, entry: SysfsEntry): string {
 
 /** Reads one entry through the seam the way its kind says (cat, readlink or ls). */
 export function readEntry(
-  host: Host,
+  host: HostReader,
   path: string,
   kind: EntryReadKind,
 ): Promise<Outcome<string | string[]>> {
@@ -106,7 +106,7 @@ export function readEntry(
 
 /** Reads every entry of a list under `dir` concurrently; never throws. */
 export async function readEntries<const E extends readonly SysfsEntry[]>(
-  host: Host,
+  host: HostReader,
   dir: string,
   entries: E,
 ): Promise<EntryReads<E>> {

@@ -1,12 +1,7 @@
 /** The inventory snapshot: everything discovery learned about a host in one pass, as plain data. */
-import type {
-  EswitchMode,
-  HostDescription,
-  VfCounters,
-  VfLinkState,
-  VlanProto,
-} from '../host/host.js';
+import type { EswitchMode, HostDescription, VfCounters } from '../host/host.js';
 import type { PciAddress, PfId } from '../host/names.js';
+import type { KernelVfSettings } from '../host/vf-settings.js';
 
 /** Which tool other than sriovctl configures a PF, and the evidence (a file path). */
 export interface NetworkManagerClaim {
@@ -96,16 +91,8 @@ export interface VfSnapshot {
   config: VfConfig | null;
 }
 
-export interface VfConfig {
-  mac: string;
-  vlan: number;
-  qos: number;
-  vlanProto: VlanProto;
-  minTxRate: number;
-  maxTxRate: number;
-  spoofchk: boolean | null;
-  trust: boolean | null;
-  linkState: VfLinkState;
+/** The PF's view of one VF: its settings (the one VF settings model) and its traffic counters. */
+export interface VfConfig extends KernelVfSettings {
   counters: VfCounters | null;
 }
 

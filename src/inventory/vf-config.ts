@@ -5,23 +5,13 @@
  */
 import type { LinkInfo, VfInfo } from '../host/host.js';
 import type { PfId } from '../host/names.js';
+import { kernelVfSettings } from '../host/vf-settings.js';
 import { issue } from './issues.js';
 import type { DiscoveryIssue, VfConfig } from './types.js';
 
 /** One VF's netlink settings as snapshot data. */
 export function vfConfigFrom(info: VfInfo): VfConfig {
-  return {
-    mac: info.mac,
-    vlan: info.vlan,
-    qos: info.qos,
-    vlanProto: info.vlanProto,
-    minTxRate: info.minTxRate,
-    maxTxRate: info.maxTxRate,
-    spoofchk: info.spoofchk ?? null,
-    trust: info.trust ?? null,
-    linkState: info.linkState,
-    counters: info.counters ? { ...info.counters } : null,
-  };
+  return { ...kernelVfSettings(info), counters: info.counters ? { ...info.counters } : null };
 }
 
 /**

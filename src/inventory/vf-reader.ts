@@ -3,7 +3,7 @@
  * directory, all at once. Nothing here lists a directory that grows with the number of VFs, so
  * discovery stays linear in VFs.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import type { PciAddress } from '../host/names.js';
 import { failedReadIssue, issue, malformedIssue, parseOr } from './issues.js';
 import type { VirtfnLink } from './pci-scan.js';
@@ -21,7 +21,7 @@ import {
 
 /** What the whole discovery pass knows that a VF read needs (read once, not per VF). */
 export interface VfReadContext {
-  host: Host;
+  host: HostReader;
   /** Names under /sys/bus/pci/drivers, to catch dangling driver links; null if unreadable. */
   drivers: ReadonlySet<string> | null;
   /** Groups under /sys/kernel/iommu_groups, to catch dangling group links; null if unreadable. */

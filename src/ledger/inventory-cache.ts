@@ -6,14 +6,14 @@
  * arrive for every VF setting sriovctl itself makes, so refreshing on each would rediscover the
  * host per request. Requests never wait for a refresh once a snapshot exists.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { discover } from '../inventory/discover.js';
 import type { Inventory } from '../inventory/types.js';
 
 /** Even with no sign of change, rediscover this often (hot-plugged PFs, renamed netdevs). */
 const FULL_REFRESH_MS = 10 * 60_000;
 
-async function readOr(host: Host, path: string): Promise<string> {
+async function readOr(host: HostReader, path: string): Promise<string> {
   try {
     return (await host.readFile(path)).trim();
   } catch (err) {
@@ -25,7 +25,7 @@ async function readOr(host: Host, path: string): Promise<string> {
  * What placement depends on that can change under it: VF counts, PF links and speeds, and whether
  * vfio-pci is loaded (an operator told to `modprobe vfio-pci` expects the next attach to see it).
  */
-async function fingerprint(host: Host, inv: Inventory): Promise<string> {
+async function fingerprint(host: HostReader, inv: Inventory): Promise<string> {
   const vfio = (await host.entryKind('/sys/bus/pci/drivers/vfio-pci')) === null ? '-' : 'vfio';
   const parts = await Promise.all(
     inv.pfs.map(async (pf) => {
@@ -67,7 +67,7 @@ export class InventoryCache {
   private readonly now: () => number;
 
   constructor(
-    private readonly host: Host,
+    private readonly host: HostReader,
     opts: InventoryCacheOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 30_000;

@@ -9,15 +9,16 @@ import { createHash } from 'node:crypto';
 import { v7 as timeOrderedUuid } from 'uuid';
 import { HostBusyError, HostGate, type HeldGate } from '../executor/host-gate.js';
 import { HostTimeoutError } from '../host/errors.js';
-import type { Host } from '../host/host.js';
-import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import {
   configureVfs,
   describeReadBack,
   NO_NETWORK_DETAIL,
   SCRUBBED,
   type VfTarget,
-} from './configure.js';
+} from '../executor/attachment-vf.js';
+import type { Host } from '../host/host.js';
+import { diffVfSettings } from '../host/vf-settings.js';
+import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { LedgerError } from './errors.js';
 import { revokeToken } from './tokens.js';
 import type { InventoryCache } from './inventory-cache.js';
@@ -38,7 +39,7 @@ import {
 } from './placement.js';
 import { ConflictError, type LedgerStore, type LedgerWriter, type NewAuditEntry } from './store.js';
 import {
-  attachmentSettings,
+  attachmentVfSettings,
   type AttachRequest,
   type Attachment,
   type Consumer,
@@ -178,6 +179,16 @@ function auditEntry(
 }
 
 const hashBody = (body: unknown) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+
+/**
+ * The request as its Idempotency-Key remembers it: without the default vlanProto, so a retry of a
+ * request made before attachments had one still matches.
+ */
+function hashedRequest(req: AttachRequest): unknown {
+  if (req.vlanProto !== '802.1Q') return req;
+  const { vlanProto: _default, ...rest } = req;
+  return rest;
+}
 
 export class Ledger {
   readonly store: LedgerStore;
@@ -567,7 +578,7 @@ export class Ledger {
   ): Promise<AttachResult> {
     const inv = await this.inventory.get();
     const key = ctx.idempotencyKey;
-    const requestHash = key ? hashBody(req) : '';
+    const requestHash = key ? hashBody(hashedRequest(req)) : '';
     const now = this.stamp();
 
     // Not waited to disk: the reservation guards kernel changes, which a power loss undoes too
@@ -590,7 +601,7 @@ export class Ledger {
         if (req.mac !== undefined) this.checkMac(ctx.actor, tenant.name, req.mac, all, inv);
         const vlan = resolveVlan(req, tenant, this.networkOf(pool, inv));
         if (!vlan.ok)
-          throw new LedgerError('refused', vlan.reason, 'vlan', undefined, { code: vlan.code });
+          throw new LedgerError('refused', vlan.reason, vlan.field, undefined, { code: vlan.code });
         const interfaces = this.interfacesFor(req, held);
         for (const i of interfaces) {
           const dup = held.find((a) => a.interface === i);
@@ -653,6 +664,7 @@ export class Ledger {
             mac,
             vlan: vlan.vlan,
             qos: req.qos,
+            vlanProto: req.vlanProto,
             minTxRate: req.minTxRate,
             maxTxRate: req.maxTxRate,
             trust: req.trust,
@@ -793,7 +805,7 @@ export class Ledger {
         pfNetdev: a.pfNetdev,
         vfIndex: a.vfIndex,
         vfPciAddress: a.vfPciAddress,
-        settings: attachmentSettings(a),
+        settings: attachmentVfSettings(a),
       }));
       let outcomes;
       try {
@@ -1199,6 +1211,7 @@ export class Ledger {
         if (a.state === 'orphaned' || !vf) return true;
         // A VF without a network has only its driver to compare.
         if (a.pfNetdev === null) return driverDiffers(a, vf.driver, driverOf(a));
+        // A VF the kernel's list leaves out cannot be compared: it is set again without comparing.
         return !vf.config || differs(a, vf.config, vf.driver, driverOf(a));
       }),
     ];
@@ -1345,7 +1358,10 @@ function driverDiffers(
   return vfDriver === 'vfio-pci' && a.vfPciAddress !== null && driver !== 'vfio-pci';
 }
 
-/** Whether the kernel's view of a VF differs from the attachment (settings or driver). */
+/**
+ * Whether the kernel's view of a VF differs from the attachment (settings or driver), by the one
+ * comparison of VF settings: a field the driver does not report is unknown, not a difference.
+ */
 function differs(
   a: Attachment,
   k: NonNullable<PfSnapshot['vfs'][number]['config']>,
@@ -1353,16 +1369,7 @@ function differs(
   vfDriver: PoolSpec['vfDriver'],
 ): boolean {
   if (driverDiffers(a, driver, vfDriver)) return true;
-  return (
-    k.mac !== a.mac ||
-    k.vlan !== a.vlan ||
-    k.qos !== a.qos ||
-    k.minTxRate !== a.minTxRate ||
-    k.maxTxRate !== a.maxTxRate ||
-    (k.trust !== null && k.trust !== a.trust) ||
-    (k.spoofchk !== null && k.spoofchk !== a.spoofchk) ||
-    k.linkState !== a.linkState
-  );
+  return diffVfSettings(attachmentVfSettings(a), k).verdict === 'differs';
 }
 
 function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {

@@ -4,6 +4,7 @@
  * replayed and explained. Admission rules live here too: a PF's guaranteed rates never exceed
  * its link speed times the oversubscription factor, and tenants stay inside their quotas.
  */
+import { minRateSupported, vlanProtoSupport } from '../executor/quirks.js';
 import type { Inventory, PfSnapshot, VfSnapshot } from '../inventory/types.js';
 import { parsePfName, parseRange } from '../contract/ranges.js';
 import type {
@@ -15,9 +16,6 @@ import type {
   Tenant,
 } from './types.js';
 import { vfDriverIncapacity, type VfIncapacity } from './vf-capability.js';
-
-/** Intel drivers whose VFs cannot have a guaranteed minimum rate (the kernel says EINVAL). */
-const NO_MIN_RATE = new Set(['ixgbe', 'i40e']);
 
 export interface PlacementConfig {
   /** Guaranteed rates on a PF may add up to its link speed times this; default 1.0. */
@@ -134,6 +132,7 @@ export function networkSettingAsked(req: AttachRequest): { field: string; value:
     ['mac', req.mac, req.mac !== undefined],
     ['vlan', req.vlan, req.vlan !== undefined],
     ['qos', req.qos, req.qos !== 0],
+    ['vlanProto', req.vlanProto, req.vlanProto !== '802.1Q'],
     ['minTxRate', req.minTxRate, req.minTxRate !== 0],
     ['maxTxRate', req.maxTxRate, req.maxTxRate !== 0],
     ['trust', req.trust, req.trust],
@@ -233,21 +232,49 @@ export function resolveVlan(
   network: { pool: Pool; takesSettings: boolean } | null = null,
 ):
   | { ok: true; vlan: number }
-  | { ok: false; code: 'vlan-not-allowed' | 'not-a-network-vf'; reason: string } {
+  | {
+      ok: false;
+      code: 'vlan-not-allowed' | 'not-a-network-vf';
+      reason: string;
+      /** The request field to change: vlan, or vlanProto. */
+      field: 'vlan' | 'vlanProto';
+    } {
   if (network && !network.takesSettings) {
     if (req.vlan === undefined) return { ok: true, vlan: 0 };
     return {
       ok: false,
       code: 'not-a-network-vf',
+      field: 'vlan',
       reason: notANetworkVf(network.pool, 'vlan', req.vlan),
     };
   }
+  const r = resolveVlanId(req, tenant);
+  // An 802.1ad tag needs a VLAN: untagged, the protocol would mean nothing (and ice outside
+  // double VLAN mode, ixgbe, i40e and mlx5 refuse it even then).
+  if (r.ok && r.vlan === 0 && req.vlanProto === '802.1ad')
+    return {
+      ok: false,
+      code: 'vlan-not-allowed',
+      field: 'vlanProto',
+      reason: `vlanProto 802.1ad tags the VF's traffic, so it needs a VLAN; the VF would be untagged (VLAN 0): ask for one of tenant ${tenant.name}'s VLANs other than 0, or leave vlanProto out (802.1Q)`,
+    };
+  return r;
+}
+
+/** The VLAN ID of an attachment: the request's, or the tenant's only one. */
+function resolveVlanId(
+  req: AttachRequest,
+  tenant: Tenant,
+):
+  | { ok: true; vlan: number }
+  | { ok: false; code: 'vlan-not-allowed'; reason: string; field: 'vlan' } {
   const allowed = tenantVlans(tenant);
   if (req.vlan !== undefined) {
     if (!allowed.has(req.vlan))
       return {
         ok: false,
         code: 'vlan-not-allowed',
+        field: 'vlan',
         reason: `VLAN ${req.vlan} is not one of tenant ${tenant.name}'s VLANs (${tenant.vlans || 'none'}); ask for one of them or add it to the tenant`,
       };
     return { ok: true, vlan: req.vlan };
@@ -257,11 +284,13 @@ export function resolveVlan(
     return {
       ok: false,
       code: 'vlan-not-allowed',
+      field: 'vlan',
       reason: `tenant ${tenant.name} has no VLANs, so no VF can be isolated for it; give the tenant vlans (0 allows untagged)`,
     };
   return {
     ok: false,
     code: 'vlan-not-allowed',
+    field: 'vlan',
     reason: `tenant ${tenant.name} has several VLANs (${tenant.vlans}); say which one with vlan`,
   };
 }
@@ -474,8 +503,10 @@ function pfRule(
     return `not on NUMA node ${req.numa.node} (required)`;
   if (req.maxTxRate > 0 && pf.speedMbps !== null && req.maxTxRate > pf.speedMbps)
     return `PF link (${pf.speedMbps} Mbit/s) slower than maxTxRate`;
+  if (req.vlanProto !== '802.1Q' && vlanProtoSupport(pf.driver, req.vlanProto) === 'no')
+    return `PF driver ${pf.driver} refuses ${req.vlanProto} VF VLANs (EPROTONOSUPPORT)`;
   if (req.minTxRate > 0) {
-    if (pf.driver !== null && NO_MIN_RATE.has(pf.driver))
+    if (!minRateSupported(pf.driver))
       return `PF driver ${pf.driver} cannot guarantee a minimum rate`;
     const cap = pfBandwidth(pf, config);
     if (cap === null) return 'PF link speed unknown (link down?), so no rate can be guaranteed';

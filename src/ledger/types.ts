@@ -5,6 +5,9 @@
  * flags); an attachment is the ledger's own, pinned to the contract's wire shape by a type test.
  */
 import type { AttachmentState, Consumer } from '../contract/index.js';
+import type { VlanProto } from '../host/host.js';
+import { macAddress, ZERO_MAC } from '../host/names.js';
+import { mbps, vlanId, type VfSettings } from '../host/vf-settings.js';
 
 export type {
   AttachmentState,
@@ -31,6 +34,8 @@ export interface AttachmentSettings {
   mac: string | null;
   vlan: number;
   qos: number;
+  /** The VLAN's tag protocol (rows from before it was recorded are 802.1Q). */
+  vlanProto: VlanProto;
   minTxRate: number;
   maxTxRate: number;
   trust: boolean;
@@ -44,10 +49,27 @@ export function attachmentSettings(a: AttachmentSettings): AttachmentSettings {
     mac: a.mac,
     vlan: a.vlan,
     qos: a.qos,
+    vlanProto: a.vlanProto,
     minTxRate: a.minTxRate,
     maxTxRate: a.maxTxRate,
     trust: a.trust,
     spoofchk: a.spoofchk,
+    linkState: a.linkState,
+  };
+}
+
+/**
+ * An attachment's settings in the one VF settings model, for the executor and the comparison with
+ * the kernel (every field set; a VF without a network has the zero MAC, as a scrub leaves it).
+ */
+export function attachmentVfSettings(a: AttachmentSettings): Required<VfSettings> {
+  return {
+    mac: a.mac === null ? ZERO_MAC : macAddress(a.mac),
+    vlan: { vlan: vlanId(a.vlan), qos: a.qos, proto: a.vlanProto },
+    minTxRate: mbps(a.minTxRate, 'minTxRate'),
+    maxTxRate: mbps(a.maxTxRate, 'maxTxRate'),
+    spoofchk: a.spoofchk,
+    trust: a.trust,
     linkState: a.linkState,
   };
 }

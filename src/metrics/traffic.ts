@@ -4,7 +4,7 @@
  * the PF side, so VFs bound to vfio-pci or inside guests are covered; VFs past a truncated VF list
  * have no counters and are reported as unreadable, never as idle.
  */
-import type { Host, LinkDump, LinkInfo, VfCounters } from '../host/host.js';
+import type { HostReader, LinkDump, LinkInfo, VfCounters } from '../host/host.js';
 
 export interface Sample {
   /** Milliseconds (the sampler's clock). */
@@ -116,7 +116,7 @@ export class TrafficSampler {
   private readonly now: () => number;
 
   constructor(
-    private readonly host: Host,
+    private readonly host: HostReader,
     opts: SamplerOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 500;

@@ -7,7 +7,7 @@
  * loads it from the VF's modalias when the VF appears, as it loads the PF's driver.
  */
 import type { BootModuleFacts, BootModuleNeed } from '../doctor/boot-modules.js';
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { isAbsent, tryCall, tryReadDir, tryReadFile } from '../inventory/seam-reads.js';
 import { parsePolicyDocuments } from '../policy/load.js';
 import type { LoadedPolicy, VfDriver } from '../policy/schema.js';
@@ -92,7 +92,7 @@ export const MODULES_LOAD_DIRS: readonly string[] = [
 
 /** Where each module is set to load at boot: `path:line`, or the kernel command line's `modules_load=`. */
 async function listedModules(
-  host: Host,
+  host: HostReader,
   cmdline: string,
 ): Promise<{ listed: { module: string; where: string }[]; filesRead: string[] }> {
   const listed: { module: string; where: string }[] = [];
@@ -122,7 +122,7 @@ async function listedModules(
 
 /** The installed policies as the boot-time apply will read them (*.yaml, *.yml, *.json, sorted). */
 async function readInstalledPolicies(
-  host: Host,
+  host: HostReader,
 ): Promise<{ files: string[]; policies: LoadedPolicy[]; problems: string[] }> {
   const names = await tryReadDir(host, POLICY_DIR);
   if (!names.ok) {
@@ -152,7 +152,7 @@ async function readInstalledPolicies(
  * whether it is built in, and whether its driver is registered now.
  */
 export async function gatherBootModuleFacts(
-  host: Host,
+  host: HostReader,
   kernel: { release: string; cmdline: string },
 ): Promise<BootModuleFacts> {
   const installed = await readInstalledPolicies(host);

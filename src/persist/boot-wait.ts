@@ -4,7 +4,7 @@
  * This replaces systemd-udev-settle.service, which is deprecated and waits for every device on the
  * machine; a PF that never shows up costs at most the wait, never the boot.
  */
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import { discover } from '../inventory/discover.js';
 import type { Inventory } from '../inventory/types.js';
 import type { LoadedPolicy } from '../policy/schema.js';
@@ -47,7 +47,7 @@ export function missingPfs(policies: readonly LoadedPolicy[], inv: Inventory): s
 
 /** Polls discovery until every policy's PFs are present with a driver, or the timeout passes. */
 export async function waitForPolicyPfs(
-  host: Host,
+  host: HostReader,
   policies: readonly LoadedPolicy[],
   opts: PfWaitOptions,
 ): Promise<PfWaitResult> {

@@ -1,9 +1,10 @@
 /**
  * `sriovctl install` and `uninstall` as data: which files go where, which come out, and what to tell
- * the operator about other tools that also manage the same PFs. The CLI renders; the host seam writes.
+ * the operator about other tools that also manage the same PFs. The CLI renders; the executor writes
+ * (src/executor/config-files.ts).
  */
 import { checkManagedBy } from '../doctor/pf-managers.js';
-import type { Host } from '../host/host.js';
+import type { HostReader } from '../host/host.js';
 import type { Inventory } from '../inventory/types.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { renderModulesLoad, type BootModule } from './boot-modules.js';
@@ -121,30 +122,24 @@ export function planInstall(
 }
 
 /** Names of the files in policies.d now (empty when it does not exist). */
-export async function installedPolicies(host: Host): Promise<string[]> {
+export async function installedPolicies(host: HostReader): Promise<string[]> {
   if ((await host.entryKind(POLICY_DIR)) !== 'dir') return [];
   return (await host.readDir(POLICY_DIR)).filter((n) => !n.startsWith('.'));
 }
 
 /** What an earlier install left that the next one replaces. */
-export async function installedNow(host: Host): Promise<InstalledNow> {
+export async function installedNow(host: HostReader): Promise<InstalledNow> {
   return {
     policies: await installedPolicies(host),
     modulesLoad: (await host.entryKind(MODULES_LOAD_FILE)) !== null,
   };
 }
 
-/** Writes, then removes stale policies, through the seam. */
-export async function executeInstall(host: Host, plan: InstallPlan): Promise<void> {
-  for (const w of plan.writes) await host.writeConfigFile(w.path, w.content, { mode: w.mode });
-  for (const r of plan.removals) await host.removeConfigFile(r.path);
-}
-
 /**
  * The units and the modules-load.d file (it exists for the boot-time apply), and with `purge` the
  * installed policies and the recorded state, in removal order.
  */
-export async function planUninstall(host: Host, purge: boolean): Promise<FileRemoval[]> {
+export async function planUninstall(host: HostReader, purge: boolean): Promise<FileRemoval[]> {
   const out: FileRemoval[] = UNIT_NAMES.map((u) => ({
     path: `${SYSTEMD_UNIT_DIR}/${u}`,
     what: 'systemd unit',
@@ -162,31 +157,8 @@ export async function planUninstall(host: Host, purge: boolean): Promise<FileRem
   return out;
 }
 
-/**
- * Removes what is there; directories only when empty (an operator's own files in /etc/sriovctl
- * stay). Returns what was actually removed and what was kept.
- */
-export async function executeRemovals(
-  host: Host,
-  removals: readonly FileRemoval[],
-): Promise<{ removed: FileRemoval[]; kept: FileRemoval[] }> {
-  const removed: FileRemoval[] = [];
-  const kept: FileRemoval[] = [];
-  for (const r of removals) {
-    if (r.dir) {
-      if ((await host.entryKind(r.path)) !== 'dir') continue;
-      if ((await host.readDir(r.path)).length > 0) {
-        kept.push(r);
-        continue;
-      }
-    }
-    if (await host.removeConfigFile(r.path)) removed.push(r);
-  }
-  return { removed, kept };
-}
-
 /** Units still enabled (their <target>.wants link exists): disable them before removal. */
-export async function enabledUnits(host: Host): Promise<string[]> {
+export async function enabledUnits(host: HostReader): Promise<string[]> {
   const out: string[] = [];
   for (const u of UNIT_NAMES) {
     if ((await host.entryKind(`${SYSTEMD_UNIT_DIR}/${INSTALL_TARGET[u]}.wants/${u}`)) !== null)
@@ -200,7 +172,7 @@ export async function enabledUnits(host: Host): Promise<string[]> {
  * service unit is enabled (it is starting, or systemd starts it on the first connection), or its
  * socket exists. null when nothing says a daemon serves this host.
  */
-export async function expectedDaemon(host: Host): Promise<string | null> {
+export async function expectedDaemon(host: HostReader): Promise<string | null> {
   const enabled = (await enabledUnits(host)).filter((u) => u !== APPLY_UNIT);
   if (enabled.length > 0)
     return `${enabled.join(' and ')} ${enabled.length === 1 ? 'is' : 'are'} enabled`;

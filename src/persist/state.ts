@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { SriovctlError } from '../host/errors.js';
-import type { Host } from '../host/host.js';
+import { writeConfigFiles } from '../executor/config-files.js';
+import type { Host, HostReader } from '../host/host.js';
 import { isPciAddress } from '../host/names.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { APPLIED_STATE_FILE } from './locations.js';
@@ -118,21 +119,20 @@ export function parseAppliedState(text: string, path = APPLIED_STATE_FILE): Appl
   return r.data as unknown as AppliedState;
 }
 
-/** Records the desired state apply just brought the host to (atomically, through the seam). */
+/** Records the desired state apply just brought the host to (atomically, by the executor). */
 export async function recordAppliedState(
   host: Host,
   desired: readonly DesiredPf[],
   at: Date = new Date(),
 ): Promise<string> {
-  await host.writeConfigFile(
-    APPLIED_STATE_FILE,
-    renderAppliedState(desired, host.description.name, at),
-  );
+  await writeConfigFiles(host, [
+    { path: APPLIED_STATE_FILE, content: renderAppliedState(desired, host.description.name, at) },
+  ]);
   return APPLIED_STATE_FILE;
 }
 
 /** The last recorded applied state, or null when none was recorded yet. */
-export async function loadAppliedState(host: Host): Promise<AppliedState | null> {
+export async function loadAppliedState(host: HostReader): Promise<AppliedState | null> {
   if ((await host.entryKind(APPLIED_STATE_FILE)) === null) return null;
   return parseAppliedState(await host.readFile(APPLIED_STATE_FILE), APPLIED_STATE_FILE);
 }

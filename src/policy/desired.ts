@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { EswitchMode } from '../host/host.js';
 import { ZERO_MAC, type MacAddress, type PfId } from '../host/names.js';
 import type { Inventory } from '../inventory/types.js';
-import type { VfSettings } from '../executor/vf-settings.js';
+import { mbps, vlanId, type VfSettings } from '../host/vf-settings.js';
 import { mergePf, byPriority, type GroupPlacement, type MergedPf } from './merge.js';
 import type { DriftAction, LoadedPolicy, PfAdminState, PolicyIssue, VfDriver } from './schema.js';
 import { selectPfs, type Selection } from './select.js';
@@ -145,10 +145,11 @@ function vfSettings(pl: GroupPlacement, vfIndex: number, hostname: string, pci: 
     if (m !== undefined) s.mac = m;
   }
   if (g.vlan !== undefined || g.qos !== undefined || g.vlanProto !== undefined) {
-    s.vlan = { vlan: g.vlan ?? 0, qos: g.qos ?? 0, proto: g.vlanProto ?? '802.1Q' };
+    s.vlan = { vlan: vlanId(g.vlan ?? 0), qos: g.qos ?? 0, proto: g.vlanProto ?? '802.1Q' };
   }
-  if (g.minTxRate !== undefined) s.minTxRate = g.minTxRate;
-  if (g.maxTxRate !== undefined) s.maxTxRate = g.maxTxRate;
+  // The policy schema checked the ranges; the constructors give the values their names.
+  if (g.minTxRate !== undefined) s.minTxRate = mbps(g.minTxRate, 'minTxRate');
+  if (g.maxTxRate !== undefined) s.maxTxRate = mbps(g.maxTxRate, 'maxTxRate');
   if (g.spoofchk !== undefined) s.spoofchk = g.spoofchk;
   if (g.trust !== undefined) s.trust = g.trust;
   if (g.linkState !== undefined) s.linkState = g.linkState;

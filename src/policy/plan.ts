@@ -8,7 +8,7 @@
  */
 import type { EswitchMode } from '../host/host.js';
 import type { MacAddress, PciAddress, PfId } from '../host/names.js';
-import type { VfSettings } from '../executor/vf-settings.js';
+import { diffVfSettings, settingsFor, type VfSettings } from '../host/vf-settings.js';
 import type { PfSnapshot, VfConfig, VfSnapshot, Inventory } from '../inventory/types.js';
 import { formatRange } from './ranges.js';
 import type { PfAdminState } from './schema.js';
@@ -93,34 +93,26 @@ export function vfLooksInUse(
   return null;
 }
 
-const SETTING_FIELDS = [
-  'vlan',
-  'minTxRate',
-  'maxTxRate',
-  'spoofchk',
-  'trust',
-  'linkState',
-] as const;
+/**
+ * A VF's wanted settings split by the one comparison of VF settings: what differs from its current
+ * config, and what cannot be compared (`unreadable`: the VF is not in the kernel's list; or a field
+ * the driver does not report). Fresh VFs (`config` null, readable) get everything set.
+ */
+function splitSettings(
+  want: VfSettings,
+  config: VfConfig | null,
+  unreadable: boolean,
+): { differs: VfSettings; unknown: VfSettings } {
+  const d = diffVfSettings(want, config);
+  // Without a config every field is unknown to the comparison; for a fresh VF that means "set".
+  if (config === null && !unreadable) return { differs: settingsFor(want, d.fields), unknown: {} };
+  return { differs: settingsFor(want, d.differs), unknown: settingsFor(want, d.unknown) };
+}
 
-/** The VF settings (other than the MAC) that differ from the current config, or all when unknown. */
-function settingsToChange(want: VfSettings, cur: VfConfig | null): VfSettings {
-  const out: VfSettings = {};
-  for (const f of SETTING_FIELDS) {
-    if (want[f] === undefined) continue;
-    if (cur === null) {
-      Object.assign(out, { [f]: want[f] });
-      continue;
-    }
-    if (f === 'vlan') {
-      const v = want.vlan!;
-      const tagged = v.vlan !== 0 || v.qos !== 0;
-      if (cur.vlan !== v.vlan || cur.qos !== v.qos || (tagged && cur.vlanProto !== v.proto))
-        out.vlan = v;
-    } else if (cur[f] !== want[f]) {
-      Object.assign(out, { [f]: want[f] });
-    }
-  }
-  return out;
+/** The settings without the MAC (set in a step of its own, before any driver change). */
+function withoutMac(s: VfSettings): VfSettings {
+  const { mac: _mac, ...rest } = s;
+  return rest;
 }
 
 function differs(fields: string[]): string {
@@ -265,6 +257,8 @@ function planPf(
   const drivers: Extract<Step, { kind: 'vfDrivers' }>['changes'] = [];
   const settings: { vf: number; settings: VfSettings }[] = [];
   const blindSettings: { vf: number; settings: VfSettings }[] = [];
+  /** Settings of listed VFs that the driver does not report (spoofchk or trust left at -1). */
+  const unreported: { vf: number; settings: VfSettings }[] = [];
   const mtus: { vf: number; mtu: number }[] = [];
   /** VFs bound now that a driver change takes from a driver or from the ledger's consumer. */
   const taken: number[] = [];
@@ -272,12 +266,10 @@ function planPf(
     const c = current(want.vfIndex);
     // Existing VFs without a netlink view: their settings are unknown, not unset.
     const unknown = !recreate && c.config === null && cur.netdev !== null;
-    if (
-      want.settings.mac !== undefined &&
-      (c.config === null || c.config.mac !== want.settings.mac)
-    ) {
-      (unknown ? blindMacs : macs).push({ vf: want.vfIndex, mac: want.settings.mac });
-    }
+    const split = splitSettings(want.settings, recreate ? null : c.config, unknown);
+    if (split.differs.mac !== undefined) macs.push({ vf: want.vfIndex, mac: split.differs.mac });
+    else if (split.unknown.mac !== undefined)
+      blindMacs.push({ vf: want.vfIndex, mac: split.unknown.mac });
     // netdevsim VFs have no PCI function: there is no driver to change (validation refuses
     // vfio-pci for them).
     const onTarget =
@@ -301,9 +293,12 @@ function planPf(
     if (want.mtu !== undefined && want.driver === 'host' && curMtu !== want.mtu) {
       mtus.push({ vf: want.vfIndex, mtu: want.mtu });
     }
-    const change = settingsToChange(want.settings, c.config);
-    if (Object.keys(change).length)
-      (unknown ? blindSettings : settings).push({ vf: want.vfIndex, settings: change });
+    const change = withoutMac(split.differs);
+    if (Object.keys(change).length) settings.push({ vf: want.vfIndex, settings: change });
+    const blind = withoutMac(split.unknown);
+    for (const k of Object.keys(change) as (keyof VfSettings)[]) delete blind[k];
+    if (Object.keys(blind).length)
+      (unknown ? blindSettings : unreported).push({ vf: want.vfIndex, settings: blind });
   }
   const name = cur.netdev ?? cur.pciAddress;
   const blindVfs = [...new Set([...blindMacs, ...blindSettings].map((x) => x.vf))];
@@ -380,6 +375,23 @@ function planPf(
       vfs: idx,
       what: `apply VF settings to VFs ${formatRange(idx)} of ${name} (current settings cannot be read)`,
       why: `${fields.join(', ')} cannot be verified: ${unreadWhy}; set without comparing`,
+    });
+  }
+  if (unreported.length) {
+    const idx = unreported.map((s) => s.vf);
+    const fields = [...new Set(unreported.flatMap((s) => Object.keys(s.settings)))];
+    const what = `${cur.driver ?? 'the driver'} does not report ${fields.join(', ')}`;
+    notes.push(
+      `${name}: ${what} of VFs ${formatRange(idx)}; ${fields.length === 1 ? 'it is' : 'they are'} set without comparing every time and cannot be verified`,
+    );
+    steps.push({
+      ...base,
+      basis: 'unknown',
+      kind: 'vfSettings',
+      settings: unreported,
+      vfs: idx,
+      what: `apply VF settings to VFs ${formatRange(idx)} of ${name} (${what})`,
+      why: `${fields.join(', ')} cannot be verified: ${what}; set without comparing`,
     });
   }
   if (mtus.length) {

@@ -1,50 +1,17 @@
-/** Plan steps: what the executor will do, in order, each saying why and whether it is disruptive. */
-import type { EswitchMode } from '../host/host.js';
-import type { MacAddress, PciAddress, PfId } from '../host/names.js';
-import type { VfSettings } from '../executor/vf-settings.js';
-
-/** Where a VF should be bound: its host driver, vfio-pci, or no driver at all. */
-export type VfDriverTarget = 'host' | 'vfio-pci' | 'none';
-
 /**
- * Why a step is planned. `differs`: sriovctl read the host and it differs from the policy (or the
- * step makes what is not there yet). `unknown`: the current value cannot be read (VFs the kernel's
- * netlink VF list leaves out), so the step sets it without knowing whether anything changes, and
- * nothing can verify it afterwards. Diff, drift and read-back count only `differs`; `unknown` is
- * reported as "cannot be verified", never as a difference (see verify.ts).
+ * A plan: the executor's steps (src/executor/steps.ts) in the order that brings the host to the
+ * policy, what would be refused without an override, and notes for the operator.
  */
-export type StepBasis = 'differs' | 'unknown';
+import type { PfId } from '../host/names.js';
+import type { Step } from '../executor/steps.js';
 
-interface StepBase {
-  pf: PfId;
-  netdev: string | null;
-  /** One line for humans: what happens. */
-  what: string;
-  /** Why it is needed: the desired value against the current one. */
-  why: string;
-  /** Set when the step destroys VFs, rebinds drivers or takes a link down. */
-  disruptive?: string;
-  /** VF indexes the step touches. */
-  vfs: number[];
-  basis: StepBasis;
-}
-
-export type Step =
-  | (StepBase & { kind: 'pfUp' })
-  | (StepBase & { kind: 'pfDown' })
-  | (StepBase & { kind: 'pfMtu'; from: number | null; to: number })
-  | (StepBase & { kind: 'eswitchMode'; from: EswitchMode | null; to: EswitchMode })
-  | (StepBase & { kind: 'numVfs'; from: number; to: number })
-  | (StepBase & { kind: 'waitVfs'; count: number; netdevs: boolean })
-  | (StepBase & { kind: 'vfMacs'; macs: { vf: number; mac: MacAddress }[] })
-  | (StepBase & {
-      kind: 'vfDrivers';
-      changes: { vf: number; device: PciAddress | null; from: string | null; to: VfDriverTarget }[];
-    })
-  | (StepBase & { kind: 'vfSettings'; settings: { vf: number; settings: VfSettings }[] })
-  | (StepBase & { kind: 'vfMtu'; mtus: { vf: number; mtu: number }[] });
-
-export type StepKind = Step['kind'];
+export {
+  assertNever,
+  type Step,
+  type StepBasis,
+  type StepKind,
+  type VfDriverTarget,
+} from '../executor/steps.js';
 
 /** A refusal: the plan would do something dangerous that needs an explicit override. */
 export interface PlanRefusal {
@@ -59,9 +26,4 @@ export interface Plan {
   refusals: PlanRefusal[];
   /** Things the operator should know that do not stop the plan (unreadable VFs, ...). */
   notes: string[];
-}
-
-/** Exhaustiveness guard for switches over step kinds. */
-export function assertNever(x: never): never {
-  throw new Error(`unexpected step ${JSON.stringify(x)}`);
 }

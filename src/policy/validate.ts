@@ -4,6 +4,7 @@
  * to change and says how; "warning" means sriovctl can proceed but the kernel or the NIC may not
  * do what the policy says.
  */
+import { minRateSupported, vlanProtoSupport } from '../executor/quirks.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import { isMulticastMac, type MacAddress } from '../host/names.js';
 import { parsedVfCount } from '../host/netlink-vf-list.js';
@@ -21,10 +22,6 @@ export const DRIVER_MAX_MTU: Record<string, number> = {
   bnxt_en: 9500,
 };
 
-/** Drivers whose VFs the kernel refuses 802.1ad VLANs on (EPROTONOSUPPORT). */
-const NO_QINQ = new Set(['ixgbe', 'i40e', 'mlx5_core']);
-/** Intel drivers without a VF minimum rate (ndo_set_vf_rate refuses min_tx_rate != 0). */
-const NO_MIN_RATE = new Set(['ixgbe', 'i40e']);
 /** Drivers without a devlink eswitch: no switchdev mode. */
 const NO_ESWITCH = new Set(['ixgbe', 'i40e', 'igb']);
 const HAS_ESWITCH = new Set(['ice', 'mlx5_core', 'bnxt_en']);
@@ -323,13 +320,14 @@ function checkPlacement(pl: GroupPlacement, pf: PfSnapshot, inv: Inventory, c: P
     );
   }
   if (g.vlanProto === '802.1ad' && (g.vlan ?? 0) > 0) {
-    if (NO_QINQ.has(driver)) {
+    const support = vlanProtoSupport(pf.driver, '802.1ad');
+    if (support === 'no') {
       c.warn(
         policy,
         `${at}.vlanProto`,
         `802.1ad on ${label}: ${driver} refuses 802.1ad VF VLANs (EPROTONOSUPPORT) — use 802.1Q, or a NIC that does QinQ on VFs (ice in double VLAN mode)`,
       );
-    } else if (driver === 'ice') {
+    } else if (support === 'depends') {
       c.warn(
         policy,
         `${at}.vlanProto`,
@@ -347,7 +345,7 @@ function checkPlacement(pl: GroupPlacement, pf: PfSnapshot, inv: Inventory, c: P
       `cannot be set alone on ${vfsText(blind)} of ${label}: the kernel sets minTxRate only together with maxTxRate, and it does not report ${blind.length === 1 ? "this VF's" : "these VFs'"} current maxTxRate (${blind.length === 1 ? 'it is' : 'they are'} past its netlink VF list) — give maxTxRate too (0 = no limit)`,
     );
   }
-  if (NO_MIN_RATE.has(driver) && (g.minTxRate ?? 0) > 0) {
+  if (!minRateSupported(pf.driver) && (g.minTxRate ?? 0) > 0) {
     c.warn(
       policy,
       `${at}.minTxRate`,

@@ -30,6 +30,7 @@ import type { Host } from '../../src/host/host.js';
 import { buildBatchScript, parseBatchResults } from '../../src/host/linux/batch-results.js';
 import { runCommand } from '../../src/host/linux/exec.js';
 import { macAddress, netdevsimDevice, type PfId } from '../../src/host/names.js';
+import { mbps, vlanId } from '../../src/host/vf-settings.js';
 import { discover } from '../../src/inventory/discover.js';
 import { applyPlan } from '../../src/policy/apply.js';
 import { planChanges, type PlanTarget } from '../../src/policy/plan.js';
@@ -109,9 +110,9 @@ function layout(pfs: readonly PfId[], g: number, vfs = VFS): PlanTarget[] {
         driver: 'host' as const,
         settings: {
           mac: macAddress(v.mac),
-          vlan: { vlan: v.vlan, qos: 0, proto: '802.1Q' as const },
-          minTxRate: v.minTxRate,
-          maxTxRate: v.maxTxRate,
+          vlan: { vlan: vlanId(v.vlan), qos: 0, proto: '802.1Q' as const },
+          minTxRate: mbps(v.minTxRate),
+          maxTxRate: mbps(v.maxTxRate),
         },
       };
     }),

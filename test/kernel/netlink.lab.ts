@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { applyVfSettings } from '../../src/executor/index.js';
 import type { IfName } from '../../src/host/names.js';
 import { macAddress } from '../../src/host/names.js';
+import { mbps, vlanId } from '../../src/host/vf-settings.js';
 import { labHost, netdevsim, removeNetdevsim } from './support.js';
 
 const host = await labHost();
@@ -32,15 +33,19 @@ test('mac, vlan+qos, 802.1ad, rates, spoofchk, trust and link state apply and re
       vf: 0,
       settings: {
         mac: macAddress('02:00:00:00:00:01'),
-        vlan: { vlan: 100, qos: 3, proto: '802.1Q' },
+        vlan: { vlan: vlanId(100), qos: 3, proto: '802.1Q' },
       },
     },
     {
       vf: 1,
-      settings: { vlan: { vlan: 200, qos: 0, proto: '802.1ad' }, trust: true, spoofchk: true },
+      settings: {
+        vlan: { vlan: vlanId(200), qos: 0, proto: '802.1ad' },
+        trust: true,
+        spoofchk: true,
+      },
     },
-    { vf: 2, settings: { minTxRate: 100, maxTxRate: 1000, linkState: 'disable' } },
-    { vf: 3, settings: { linkState: 'enable', maxTxRate: 500 } },
+    { vf: 2, settings: { minTxRate: mbps(100), maxTxRate: mbps(1000), linkState: 'disable' } },
+    { vf: 3, settings: { linkState: 'enable', maxTxRate: mbps(500) } },
   ]);
   for (const x of r)
     assert.deepEqual([x.vf, x.ok, x.readBack], [x.vf, true, { state: 'verified' }], x.message);

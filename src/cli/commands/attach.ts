@@ -45,6 +45,7 @@ interface AttachFlags extends ApiFlags {
   count?: string;
   vlan?: string;
   qos?: string;
+  vlanProto?: string;
   minTxRate?: string;
   maxTxRate?: string;
   trust?: boolean;
@@ -72,6 +73,7 @@ const FLAGS = {
   count: '--count',
   vlan: '--vlan',
   qos: '--qos',
+  vlanProto: '--vlan-proto',
   minTxRate: '--min-tx-rate',
   maxTxRate: '--max-tx-rate',
   trust: '--trust',
@@ -136,6 +138,10 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
       .option('--count <n>', 'number of VFs, named net0, net1, ... (default 1)')
       .option('--vlan <id>', "VLAN ID from the tenant's set (0 = untagged)")
       .option('--qos <n>', '802.1p priority 0-7 for the VLAN')
+      .option(
+        '--vlan-proto <proto>',
+        "the VLAN's tag protocol: 802.1Q (default) or 802.1ad where the PF's driver takes it",
+      )
       .option('--min-tx-rate <mbps>', 'guaranteed rate in Mbit/s (admitted against link speed)')
       .option('--max-tx-rate <mbps>', 'rate cap in Mbit/s (0 = none)')
       .option('--trust', 'trusted VF (the tenant must allow trust)')
@@ -164,6 +170,7 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
           ...(count !== undefined ? { count } : {}),
           ...(vlan !== undefined ? { vlan } : {}),
           ...(qos !== undefined ? { qos } : {}),
+          ...(flags.vlanProto !== undefined ? { vlanProto: flags.vlanProto } : {}),
           ...(minTxRate !== undefined ? { minTxRate } : {}),
           ...(maxTxRate !== undefined ? { maxTxRate } : {}),
           ...(flags.trust ? { trust: true } : {}),
@@ -175,12 +182,15 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
         };
         // Check everything but the tenant before asking whoami, so a typo costs no round trip.
         validated(attachRequest, { tenant: flags.tenant ?? 'x', ...draft }, FLAGS, 'attach');
-        const body = validated(
+        const parsed = validated(
           attachRequest,
           { tenant: await tenantFor(api, flags.tenant), ...draft },
           FLAGS,
           'attach',
         );
+        // Without --vlan-proto the body is what it was before attachments had one (802.1Q).
+        const { vlanProto: _default, ...rest } = parsed;
+        const body = flags.vlanProto === undefined ? rest : parsed;
         if (flags.dryRun) {
           const p = await api.request<PlacementPreview>('POST', '/placements', { body });
           const placement = p.placement ? placementLine(p.placement) : '';

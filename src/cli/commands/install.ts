@@ -6,14 +6,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { removeConfigFiles, writeConfigFiles } from '../../executor/config-files.js';
 import type { Host } from '../../host/host.js';
 import { discover } from '../../inventory/discover.js';
 import { bootModules } from '../../persist/boot-modules.js';
 import {
   doubleManagement,
   enabledUnits,
-  executeInstall,
-  executeRemovals,
   installedNow,
   nameClash,
   planInstall,
@@ -119,7 +118,10 @@ export async function installOnHost(
 
   const verb = flags.dryRun ? 'would write ' : 'wrote       ';
   const gone = flags.dryRun ? 'would remove' : 'removed     ';
-  if (!flags.dryRun) await executeInstall(host, plan);
+  if (!flags.dryRun) {
+    await writeConfigFiles(host, plan.writes);
+    await removeConfigFiles(host, plan.removals);
+  }
   println(
     io.stdout,
     flags.dryRun ? 'Dry run: nothing written.' : 'Installed for reboot persistence:',
@@ -194,7 +196,7 @@ export async function uninstallOnHost(
     for (const r of removals) println(io.stdout, `  would remove ${r.path}  (${r.what})`);
     return;
   }
-  const { removed, kept } = await executeRemovals(host, removals);
+  const { removed, kept } = await removeConfigFiles(host, removals);
   if (removed.length === 0) println(io.stdout, 'Nothing to remove: sriovctl is not installed.');
   else println(io.stdout, 'Removed:');
   for (const r of removed) println(io.stdout, `  ${r.path}  (${r.what})`);

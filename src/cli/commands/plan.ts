@@ -163,17 +163,18 @@ function withCommon(cmd: Command): Command {
 }
 
 function printApplyResult(io: CliIo, result: ApplyResult, style: Style): void {
+  // Steps sent in one batch can fail together; the steps not run are said once, after them.
   for (const o of result.outcomes) {
     if (o.status !== 'failed') continue;
     println(io.stderr, style.c.red(`failed: ${o.error?.message ?? o.step.what}`));
     if (o.error?.hint) println(io.stderr, `hint: ${o.error.hint}`);
-    const skipped = result.outcomes.filter((x) => x.status === 'skipped').length;
-    if (skipped)
-      println(
-        io.stderr,
-        `${skipped} later step(s) not run; run apply again once fixed: it starts from the host as it is now`,
-      );
   }
+  const skipped = result.outcomes.filter((x) => x.status === 'skipped').length;
+  if (skipped && !result.ok)
+    println(
+      io.stderr,
+      `${skipped} later step(s) not run; run apply again once fixed: it starts from the host as it is now`,
+    );
 }
 
 /** Registers `plan`, `apply` and `diff`. */

@@ -303,6 +303,7 @@ function AttachmentsTab({
                   </Td>
                   <Td modifier="nowrap" dataLabel="VLAN">
                     {a.mac === null ? '—' : formatVlan(a.vlan, a.qos)}
+                    {a.mac !== null && a.vlan !== 0 && a.vlanProto === '802.1ad' ? ' 802.1ad' : ''}
                   </Td>
                   <Td modifier="nowrap" dataLabel="Rate">
                     {formatMbps(a.minTxRate, '0')} / {formatMbps(a.maxTxRate, '∞')}

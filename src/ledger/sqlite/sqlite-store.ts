@@ -101,7 +101,9 @@ function poolOf(row: Row): Pool {
 }
 
 function attachmentOf(row: Row): Attachment {
-  const s = parseJson(row.settings) as Omit<AttachmentSettings, 'mac'>;
+  // Rows written before attachments recorded their VLAN protocol have none: they were 802.1Q.
+  const s = parseJson(row.settings) as Omit<AttachmentSettings, 'mac' | 'vlanProto'> &
+    Partial<Pick<AttachmentSettings, 'vlanProto'>>;
   return {
     id: str(row, 'id'),
     tenant: str(row, 'tenant'),
@@ -121,6 +123,7 @@ function attachmentOf(row: Row): Attachment {
     mac: row.mac === null ? null : str(row, 'mac'),
     vlan: s.vlan,
     qos: s.qos,
+    vlanProto: s.vlanProto ?? '802.1Q',
     minTxRate: s.minTxRate,
     maxTxRate: s.maxTxRate,
     trust: s.trust,

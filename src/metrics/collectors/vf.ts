@@ -61,8 +61,11 @@ export const VF_INFO_LABELS = [
 /** A VF's counter line prefixes, encoded once, one array per family (see ByteWriter.bytes). */
 type Prefixes = Buffer[];
 
-/** The settings an info line shows, from the live dump (VfInfo) or the snapshot (VfConfig). */
-interface VfSettings {
+/**
+ * The settings an info line shows, from the live dump (VfInfo) or the snapshot (VfConfig): a view
+ * for display, not the VF settings model (src/host/vf-settings.ts).
+ */
+interface InfoSettings {
   mac: string;
   vlan: number;
   spoofchk?: boolean | null;
@@ -126,7 +129,7 @@ function baseLabels(pfName: string, vf: number, pciAddr: string, numaNode: strin
 function infoLine(
   base: string,
   driver: string,
-  cfg: VfSettings | null | undefined,
+  cfg: InfoSettings | null | undefined,
   att: Attachment | undefined,
 ): string {
   let s = `sriov_vf_info{${base}`;
@@ -289,7 +292,7 @@ export class VfCollector {
   ): boolean {
     const i = vf.vfIndex;
     // The live dump when it has the VF; else discovery's view (null past a truncated list).
-    const cfg: VfSettings | null = v ?? vf.config;
+    const cfg: InfoSettings | null = v ?? vf.config;
     const att = p.held[i];
     // The pool's driver is what a held VF is bound to; the snapshot's may predate the attach.
     const pool = att ? ledger.poolsByName.get(att.pool) : undefined;

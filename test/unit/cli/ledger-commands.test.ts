@@ -648,6 +648,22 @@ describe('attach, attachments, detach', () => {
   });
 });
 
+describe('attach --vlan-proto', () => {
+  it('checks the protocol before sending, and passes 802.1ad to the kernel, which ice refuses outside double VLAN mode', async () => {
+    const base = ['attach', '--tenant', 'team-a', '--pool', 'e810', '--consumer', 'vm:qinq'];
+    const bad = await cli([...base, '--vlan', '100', '--vlan-proto', '802.1x']);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain('--vlan-proto (vlanProto): vlanProto is 802.1Q or 802.1ad');
+    const refused = await cli([...base, '--vlan', '100', '--vlan-proto', '802.1ad']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^sriovctl: the kernel refused to configure .*ens1f0.*does not support 802\.1ad \(QinQ\) VF VLANs/,
+    );
+    expect(refused.stderr).toMatch(/^fix: use 802\.1Q, or on ice enable Double VLAN Mode/m);
+    expect((await attachmentsOf('team-a')).filter((a) => a.consumer.name === 'qinq')).toEqual([]);
+  });
+});
+
 describe('tenant-scoped tokens see their own tenant only', () => {
   let opA: string;
   let viewerA: string;

@@ -128,6 +128,15 @@ describe('errorsByField', () => {
       rest: [{ field: 'body', message: 'unknown key x' }],
     });
   });
+  it('sends the VLAN protocol only when one is chosen, and shows its error under it', () => {
+    expect(attachBody({ ...emptyForm('t', 'p'), vlan: '100', vlanProto: '802.1ad' })).toMatchObject(
+      { vlan: 100, vlanProto: '802.1ad' },
+    );
+    expect(attachBody({ ...emptyForm('t', 'p'), vlan: '100' })).not.toHaveProperty('vlanProto');
+    expect(errorsByField({ vlanProto: 'needs a VLAN' }).byField).toEqual({
+      vlanProto: 'needs a VLAN',
+    });
+  });
   it('leaves empty optional fields out of the body', () => {
     expect(attachBody(emptyForm('t', 'p'))).toEqual({
       tenant: 't',

@@ -3,7 +3,14 @@
  * two-port card, which each test bends into the situation it pins down.
  */
 import type { HostFacts, Inventory, PfSnapshot, VfSnapshot } from '../../../src/inventory/types.js';
-import { formatPci, pciAddress, pciParts, type PciAddress } from '../../../src/host/names.js';
+import {
+  formatPci,
+  pciAddress,
+  pciParts,
+  ZERO_MAC,
+  type PciAddress,
+} from '../../../src/host/names.js';
+import { mbps, vlanId } from '../../../src/host/vf-settings.js';
 
 type DeepPartialHost = Partial<Omit<HostFacts, 'iommu' | 'vfioPci'>> & {
   iommu?: Partial<HostFacts['iommu']>;
@@ -62,12 +69,12 @@ export function vfs(
       iommuGroup: (opts.firstGroup ?? 100) + i,
       numaNode: 0,
       config: {
-        mac: '00:00:00:00:00:00',
-        vlan: 0,
+        mac: ZERO_MAC,
+        vlan: vlanId(0),
         qos: 0,
         vlanProto: '802.1Q',
-        minTxRate: 0,
-        maxTxRate: 0,
+        minTxRate: mbps(0),
+        maxTxRate: mbps(0),
         spoofchk: true,
         trust: false,
         linkState: 'auto',

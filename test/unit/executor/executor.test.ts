@@ -9,6 +9,7 @@ import {
   setNumVfs,
 } from '../../../src/executor/index.js';
 import { driverName, ifName, macAddress, pciAddress } from '../../../src/host/names.js';
+import { mbps, vlanId } from '../../../src/host/vf-settings.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -168,13 +169,18 @@ describe('applyVfSettings', () => {
         vf: 0,
         settings: {
           mac: macAddress('02:00:00:00:00:10'),
-          vlan: { vlan: 100, qos: 2, proto: '802.1Q' },
+          vlan: { vlan: vlanId(100), qos: 2, proto: '802.1Q' },
           trust: true,
         },
       },
       {
         vf: 1,
-        settings: { minTxRate: 1000, maxTxRate: 10000, spoofchk: false, linkState: 'enable' },
+        settings: {
+          minTxRate: mbps(1000),
+          maxTxRate: mbps(10000),
+          spoofchk: false,
+          linkState: 'enable',
+        },
       },
     ]);
     expect(r.map((x) => [x.vf, x.ok, x.readBack?.state])).toEqual([
@@ -190,7 +196,7 @@ describe('applyVfSettings', () => {
       h,
       ifName('enp4s0f1'),
       [
-        { vf: 0, settings: { vlan: { vlan: 10, qos: 0, proto: '802.1ad' } } },
+        { vf: 0, settings: { vlan: { vlan: vlanId(10), qos: 0, proto: '802.1ad' } } },
         { vf: 1, settings: { trust: true } },
       ],
       { driver: 'ixgbe' },
@@ -220,7 +226,7 @@ describe('applyVfSettings', () => {
     const h = await boot('iommu-off');
     // i40e rounds a max rate below 50 Mbit/s up to 50.
     const [r] = await applyVfSettings(h, ifName('ens2f0'), [
-      { vf: 0, settings: { maxTxRate: 20 } },
+      { vf: 0, settings: { maxTxRate: mbps(20) } },
     ]);
     expect(r!.readBack).toEqual({
       state: 'mismatch',
@@ -235,10 +241,10 @@ describe('applyVfSettings', () => {
       { kind: 'vf', pf: ifName('ens1f0'), vf: 200, rate: { minTxRate: 100, maxTxRate: 500 } },
     ]);
     const r = await applyVfSettings(h, ifName('ens1f0'), [
-      { vf: 10, settings: { maxTxRate: 2000 } },
-      { vf: 200, settings: { maxTxRate: 2000 } },
-      { vf: 201, settings: { minTxRate: 0, maxTxRate: 3000, trust: true } },
-      { vf: 202, settings: { minTxRate: 50 } },
+      { vf: 10, settings: { maxTxRate: mbps(2000) } },
+      { vf: 200, settings: { maxTxRate: mbps(2000) } },
+      { vf: 201, settings: { minTxRate: mbps(0), maxTxRate: mbps(3000), trust: true } },
+      { vf: 202, settings: { minTxRate: mbps(50) } },
     ]);
     expect(r[0]).toMatchObject({ ok: true, readBack: { state: 'verified' } });
     // The legacy TX_RATE: the kernel kept VF 200's minimum; nothing had to read it.

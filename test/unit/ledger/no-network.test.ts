@@ -3,10 +3,9 @@
 // MAC and no PF netdev, detach scrubs by driver binding only, and reconcile compares the driver.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bindDriver } from '../../../src/executor/index.js';
+import { bindDriver, NO_NETWORK_DETAIL } from '../../../src/executor/index.js';
 import { pciAddress } from '../../../src/host/names.js';
 import type { SimHost } from '../../../src/host/sim/index.js';
-import { NO_NETWORK_DETAIL } from '../../../src/ledger/configure.js';
 import { LedgerError } from '../../../src/ledger/errors.js';
 import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
 import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';

@@ -151,6 +151,7 @@ describe('VLANs', () => {
     expect(r).toEqual({
       ok: false,
       code: 'vlan-not-allowed',
+      field: 'vlan',
       reason:
         "VLAN 200 is not one of tenant team-a's VLANs (100-199,300); ask for one of them or add it to the tenant",
     });

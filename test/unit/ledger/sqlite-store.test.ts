@@ -431,6 +431,7 @@ describe('mutate', () => {
       numaNode: 1,
       vlan: 200,
       qos: 3,
+      vlanProto: '802.1ad',
       minTxRate: 1000,
       maxTxRate: 5000,
       trust: true,
@@ -453,6 +454,36 @@ describe('mutate', () => {
     expect(await s.listAttachments({ pool: 'gold', tenant: 'team-a', state: 'attached' })).toEqual(
       [],
     );
+  });
+});
+
+describe('attachments from before vlanProto', () => {
+  it('read a row whose settings have no vlanProto as 802.1Q, as every attachment then was', async () => {
+    const path = dbFile();
+    const s = openStore(path);
+    const a = row(2, { vlan: 100 });
+    await s.mutate(async (tx) => {
+      await seed(tx);
+      await tx.insertAttachment(a);
+    });
+    await s.close();
+    const db = new Database(path);
+    try {
+      const { settings } = db
+        .prepare('SELECT settings FROM attachments WHERE id = ?')
+        .get(a.id) as {
+        settings: string;
+      };
+      const { vlanProto: _gone, ...older } = JSON.parse(settings) as Record<string, unknown>;
+      expect(_gone).toBe('802.1Q');
+      db.prepare('UPDATE attachments SET settings = ? WHERE id = ?').run(
+        JSON.stringify(older),
+        a.id,
+      );
+    } finally {
+      db.close();
+    }
+    expect(await openStore(path).getAttachment(a.id)).toEqual(a);
   });
 });
 

@@ -66,6 +66,7 @@ export function attachment(
     trust: false,
     spoofchk: true,
     linkState: 'auto',
+    vlanProto: '802.1Q',
     state: 'attached',
     detail: null,
     requestKey: null,

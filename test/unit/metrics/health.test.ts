@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ifName, pciAddress } from '../../../src/host/names.js';
+import { vlanId } from '../../../src/host/vf-settings.js';
 import { discover } from '../../../src/inventory/discover.js';
 import type { DaemonEvent } from '../../../src/metrics/events.js';
 import {
@@ -176,7 +177,7 @@ describe('health: drift', () => {
       vfs: [0, 1, 2, 3].map((i) => ({
         vfIndex: i,
         driver: 'host' as const,
-        settings: { vlan: { vlan: 300 + i, qos: 0, proto: '802.1Q' as const } },
+        settings: { vlan: { vlan: vlanId(300 + i), qos: 0, proto: '802.1Q' as const } },
       })),
     };
     const applied = await applyPlan(w.host, planChanges([target], await discover(w.host)), {

@@ -2,6 +2,7 @@
 // reported with what differs, repaired when asked, and disruptive repairs are left to a human.
 import { afterEach, expect, it, vi } from 'vitest';
 import { ifName, macAddress, pciAddress } from '../../../src/host/names.js';
+import { vlanId } from '../../../src/host/vf-settings.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { HostGate } from '../../../src/executor/host-gate.js';
 import { discover } from '../../../src/inventory/discover.js';
@@ -23,7 +24,7 @@ const TARGET: PlanTarget = {
     driver: 'host' as const,
     settings: {
       mac: macAddress(`02:00:00:00:03:0${i}`),
-      vlan: { vlan: 300 + i, qos: 0, proto: '802.1Q' as const },
+      vlan: { vlan: vlanId(300 + i), qos: 0, proto: '802.1Q' as const },
       trust: false,
     },
   })),
@@ -230,7 +231,11 @@ it('calls settings the kernel does not report unverified: not drift, and never r
     numVfs: 256,
     vfs: [
       { vfIndex: 10, driver: 'host', settings: { trust: false } },
-      { vfIndex: 200, driver: 'host', settings: { vlan: { vlan: 42, qos: 0, proto: '802.1Q' } } },
+      {
+        vfIndex: 200,
+        driver: 'host',
+        settings: { vlan: { vlan: vlanId(42), qos: 0, proto: '802.1Q' } },
+      },
     ],
   };
   const { events, watcher: w } = await watch(h, true, 5, undefined, [far]);

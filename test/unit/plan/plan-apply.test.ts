@@ -2,6 +2,7 @@
 // against the simulator's journal), idempotence, guards, fault injection and convergence.
 import { afterEach, describe, expect, it } from 'vitest';
 import { macAddress, pciAddress } from '../../../src/host/names.js';
+import { mbps, vlanId } from '../../../src/host/vf-settings.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { applyPlan, ApplyRefusedError } from '../../../src/policy/apply.js';
@@ -31,8 +32,8 @@ function tenantLayout(): PlanTarget {
       driver: i < 4 ? ('host' as const) : ('vfio-pci' as const),
       settings: {
         mac: macAddress(`02:00:00:00:01:0${i}`),
-        vlan: { vlan: 100 + i, qos: 0, proto: '802.1Q' as const },
-        ...(i < 4 ? { minTxRate: 0, maxTxRate: 10000 } : {}),
+        vlan: { vlan: vlanId(100 + i), qos: 0, proto: '802.1Q' as const },
+        ...(i < 4 ? { minTxRate: mbps(0), maxTxRate: mbps(10000) } : {}),
         spoofchk: true,
         trust: false,
       },

@@ -343,6 +343,12 @@ export function AttachModal({
             </GridItem>
             <GridItem>{text('qos', 'qos', 'QoS (802.1p priority)', '0-7')}</GridItem>
             <GridItem>
+              {select('vlanProto', 'vlanProto', 'VLAN protocol', [
+                ['', '802.1Q (default)'],
+                ['802.1ad', "802.1ad (QinQ, where the PF's driver takes it)"],
+              ])}
+            </GridItem>
+            <GridItem>
               {text('mac', 'mac', 'MAC', 'default: a stable locally administered MAC')}
             </GridItem>
             <GridItem>

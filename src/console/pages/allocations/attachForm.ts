@@ -14,6 +14,8 @@ export interface AttachForm {
   interfaces: string;
   vlan: string;
   qos: string;
+  /** Empty: the API's default, 802.1Q. */
+  vlanProto: '' | '802.1Q' | '802.1ad';
   minTxRate: string;
   maxTxRate: string;
   trust: boolean;
@@ -35,6 +37,7 @@ export const emptyForm = (tenant = '', pool = ''): AttachForm => ({
   interfaces: '',
   vlan: '',
   qos: '',
+  vlanProto: '',
   minTxRate: '',
   maxTxRate: '',
   trust: false,
@@ -60,6 +63,7 @@ export function attachBody(f: AttachForm): Record<string, unknown> {
   if (interfaces.length) body.interfaces = interfaces;
   for (const k of ['count', 'vlan', 'qos', 'minTxRate', 'maxTxRate'] as const)
     if (f[k].trim()) body[k] = num(f[k]);
+  if (f.vlanProto) body.vlanProto = f.vlanProto;
   if (f.trust) body.trust = true;
   if (f.spoofchk) body.spoofchk = f.spoofchk === 'on';
   body.linkState = f.linkState;
@@ -80,6 +84,7 @@ export const FORM_FIELDS = [
   'interfaces',
   'vlan',
   'qos',
+  'vlanProto',
   'minTxRate',
   'maxTxRate',
   'trust',

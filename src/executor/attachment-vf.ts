@@ -1,24 +1,31 @@
 /**
- * What attaching and detaching do to a VF, through the executor: the attachment's settings on
- * the PF side, then the pool's driver; and the scrub that makes a VF safe to hand to someone else
- * (no MAC, no VLAN, no rates, no trust, spoof checking on, link auto).
+ * What attaching and detaching do to a VF: the attachment's settings on the PF side, then the
+ * pool's driver; and the scrub that makes a VF safe to hand to someone else (no MAC, no VLAN, no
+ * rates, no trust, spoof checking on, link auto). The ledger decides which VF and which settings;
+ * this does it, with the drivers' quirks (quirks.ts) worked around.
  */
-import { bindDriver, OperationError, readDriver } from '../executor/index.js';
-import { applyVfSettings, type VfReadBack, type VfSettings } from '../executor/vf-settings.js';
-import type { Host, VfInfo } from '../host/host.js';
-import type { DriverName, IfName, MacAddress, PciAddress } from '../host/names.js';
-import type { AttachmentSettings, PoolSpec } from './types.js';
+import type { Host } from '../host/host.js';
+import { ZERO_MAC, type DriverName, type IfName, type PciAddress } from '../host/names.js';
+import { kernelVfSettings, mbps, vlanId, type VfSettings } from '../host/vf-settings.js';
+import { bindDriver } from './bind.js';
+import { OperationError } from './errors.js';
+import { ratesNeedLink, withoutUnchangedRates } from './quirks.js';
+import { readDriver } from './sysfs-read.js';
+import { applyVfSettings, type VfReadBack } from './vf-settings.js';
 
-export const SCRUBBED: AttachmentSettings = {
-  mac: '00:00:00:00:00:00',
-  vlan: 0,
-  qos: 0,
-  minTxRate: 0,
-  maxTxRate: 0,
+/** The settings of a scrubbed VF: nothing of its last consumer left on it. */
+export const SCRUBBED: Required<VfSettings> = {
+  mac: ZERO_MAC,
+  vlan: { vlan: vlanId(0), qos: 0, proto: '802.1Q' },
+  minTxRate: mbps(0),
+  maxTxRate: mbps(0),
   trust: false,
   spoofchk: true,
   linkState: 'auto',
 };
+
+/** The driver an attached (and a scrubbed) VF is on: vfio-pci, or the one its ID matches. */
+export type AttachmentDriver = 'vfio-pci' | 'host';
 
 /** One VF to configure: where it is and what it must look like. */
 export interface VfTarget {
@@ -26,7 +33,8 @@ export interface VfTarget {
   pfNetdev: string | null;
   vfIndex: number;
   vfPciAddress: string | null;
-  settings: AttachmentSettings;
+  /** Every setting (an attachment's, or SCRUBBED); unused when the PF has no netdev. */
+  settings: VfSettings;
 }
 
 export interface VfOutcome {
@@ -42,28 +50,8 @@ export interface VfOutcome {
   failedAt: 'settings' | 'driver' | null;
 }
 
-function toVfSettings(s: AttachmentSettings): VfSettings {
-  return {
-    // A network VF always has a MAC (the ledger gives one); a scrub sets the zero one.
-    mac: (s.mac ?? SCRUBBED.mac) as MacAddress,
-    vlan: { vlan: s.vlan, qos: s.qos, proto: '802.1Q' },
-    minTxRate: s.minTxRate,
-    maxTxRate: s.maxTxRate,
-    spoofchk: s.spoofchk,
-    trust: s.trust,
-    linkState: s.linkState,
-  };
-}
-
-/** PF drivers whose rate changes fail while the link is down, even when nothing changes. */
-const RATES_NEED_LINK = new Set(['ixgbe']);
-
 /** The PF's VF list from the link dump, or null when it cannot be read (then every field is sent). */
-async function currentVfs(
-  host: Host,
-  pf: IfName,
-  vfs: readonly number[],
-): Promise<VfInfo[] | null> {
+async function currentVfs(host: Host, pf: IfName, vfs: readonly number[]) {
   try {
     const dump = await host.linkDump({ ifname: pf, vfs });
     return dump.links.find((l) => l.ifname === pf)?.vfs ?? null;
@@ -72,23 +60,14 @@ async function currentVfs(
   }
 }
 
-/**
- * Drops the rates when the VF already has them. A rate in a change reaches the driver even when it
- * changes nothing, and ixgbe refuses every rate, 0/0 included, while its link is down or not at
- * 10 Gbit/s: sending unchanged rates would make its VFs impossible to attach or scrub then.
- */
-function withoutUnchangedRates(s: VfSettings, now: VfInfo | undefined): VfSettings {
-  if (!now || now.minTxRate !== s.minTxRate || now.maxTxRate !== s.maxTxRate) return s;
-  const { minTxRate: _min, maxTxRate: _max, ...rest } = s;
-  return rest;
-}
-
 /** Human text for a read-back: what the attachment's `detail` says after configuring. */
 export function describeReadBack(r: VfReadBack | null): string {
   if (r === null) return 'not read back';
   if (r.state === 'verified') return 'verified by read-back';
   if (r.state === 'unreadable')
-    return "applied; not verifiable: the kernel's netlink VF list of this PF is truncated before this VF";
+    return r.fields
+      ? `applied; not verifiable: the driver does not report ${r.fields.join(', ')}`
+      : "applied; not verifiable: the kernel's netlink VF list of this PF is truncated before this VF";
   return `read-back differs: ${r.fields.map((f) => `${f.field} wanted ${String(f.wanted)}, found ${String(f.found)}`).join('; ')}`;
 }
 
@@ -104,7 +83,7 @@ export async function configureVfs(
   host: Host,
   pfDriver: string | null,
   targets: readonly VfTarget[],
-  vfDriver: PoolSpec['vfDriver'],
+  vfDriver: AttachmentDriver,
   timeoutMs?: number,
 ): Promise<VfOutcome[]> {
   if (targets.length === 0) return [];
@@ -136,24 +115,23 @@ async function applySettings(
   timeoutMs?: number,
 ): Promise<{ error: OperationError | null; readBack: VfReadBack | null }[]> {
   // Only drivers that refuse unchanged rates need the current values first (a dump per call).
-  const current =
-    pfDriver !== null && RATES_NEED_LINK.has(pfDriver)
-      ? await currentVfs(
-          host,
-          pf,
-          targets.map((t) => t.vfIndex),
-        )
-      : null;
+  const current = ratesNeedLink(pfDriver)
+    ? await currentVfs(
+        host,
+        pf,
+        targets.map((t) => t.vfIndex),
+      )
+    : null;
   const results = await applyVfSettings(
     host,
     pf,
-    targets.map((t) => ({
-      vf: t.vfIndex,
-      settings: withoutUnchangedRates(
-        toVfSettings(t.settings),
-        current?.find((v) => v.vf === t.vfIndex),
-      ),
-    })),
+    targets.map((t) => {
+      const now = current?.find((v) => v.vf === t.vfIndex);
+      return {
+        vf: t.vfIndex,
+        settings: withoutUnchangedRates(t.settings, now && kernelVfSettings(now)),
+      };
+    }),
     { driver: pfDriver, ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
   );
   return targets.map((t, i) => {
@@ -184,7 +162,7 @@ async function applySettings(
 async function ensureDriver(
   host: Host,
   t: VfTarget,
-  vfDriver: PoolSpec['vfDriver'],
+  vfDriver: AttachmentDriver,
   timeoutMs?: number,
 ): Promise<OperationError | null> {
   const addr = t.vfPciAddress as PciAddress;
