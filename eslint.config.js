@@ -99,7 +99,7 @@ const LOGIC_RANKS = [
   ['inventory', 'executor'],
   ['doctor', 'policy'],
   ['ledger'],
-  ['persist', 'metrics'],
+  ['boot', 'metrics'],
 ];
 const LOGIC = LOGIC_RANKS.flat();
 const RANKS = [...LOGIC_RANKS]
