@@ -34,6 +34,27 @@ export interface AttachDialog {
   attach: () => Promise<void>;
 }
 
+/** The last request's error: the problem, and its validation errors by the field they name. */
+function useRequestErrors() {
+  const [errors, setErrors] = useState<Partial<Record<FormField, string>>>({});
+  const [problem, setProblem] = useState<ApiError | null>(null);
+  const [rest, setRest] = useState<{ field: string; message: string }[]>([]);
+  /** Shows a failed request's problem and its errors under their fields. */
+  const fail = (err: unknown) => {
+    const e = asApiError(err);
+    const split = errorsByField(fieldErrors(e.problem));
+    setErrors(split.byField);
+    setRest(split.rest);
+    setProblem(e);
+  };
+  const clear = () => {
+    setErrors({});
+    setRest([]);
+    setProblem(null);
+  };
+  return { errors, rest, problem, fail, clear };
+}
+
 /** The attach dialog's state, starting at the caller's tenant (or the first) and its first pool. */
 export function useAttachDialog(
   tenants: Tenant[],
@@ -45,9 +66,7 @@ export function useAttachDialog(
     const firstPool = tenants.find((t) => t.name === firstTenant)?.pools[0] ?? '';
     return emptyForm(firstTenant, firstPool);
   });
-  const [errors, setErrors] = useState<Partial<Record<FormField, string>>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
-  const [rest, setRest] = useState<{ field: string; message: string }[]>([]);
+  const { errors, rest, problem, fail, clear } = useRequestErrors();
   const [preview, setPreview] = useState<PlacementPreview | null>(null);
   const [busy, setBusy] = useState<'preview' | 'attach' | null>(null);
   const key = useRef<{ body: string; key: string } | null>(null);
@@ -59,20 +78,6 @@ export function useAttachDialog(
       return next;
     });
     setPreview(null);
-  };
-
-  const fail = (err: unknown) => {
-    const e = asApiError(err);
-    const split = errorsByField(fieldErrors(e.problem));
-    setErrors(split.byField);
-    setRest(split.rest);
-    setProblem(e);
-  };
-
-  const clear = () => {
-    setErrors({});
-    setRest([]);
-    setProblem(null);
   };
 
   const runPreview = async () => {

@@ -39,13 +39,29 @@ export interface PolicyPage extends PolicyInput {
   runApply: () => Promise<void>;
 }
 
-/** The Policies page's state; follows apply events from the event stream. */
-export function usePolicyPage(): PolicyPage {
-  const { api } = useSession();
+/** The policy text, the uploaded file's name and the overrides, as the operator sets them. */
+function usePolicyInput(): PolicyInput {
   const [text, setText] = useState('');
   const [filename, setFilename] = useState('');
   const [allowDefaultRoute, setAllowDefaultRoute] = useState(false);
   const [force, setForce] = useState(false);
+  return {
+    text,
+    setText,
+    filename,
+    setFilename,
+    allowDefaultRoute,
+    setAllowDefaultRoute,
+    force,
+    setForce,
+  };
+}
+
+/** The Policies page's state; follows apply events from the event stream. */
+export function usePolicyPage(): PolicyPage {
+  const { api } = useSession();
+  const input = usePolicyInput();
+  const { text, allowDefaultRoute, force } = input;
   const [plan, setPlan] = useState<PlanAnswer | null>(null);
   const [planned, setPlanned] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -109,14 +125,7 @@ export function usePolicyPage(): PolicyPage {
   };
 
   return {
-    text,
-    setText,
-    filename,
-    setFilename,
-    allowDefaultRoute,
-    setAllowDefaultRoute,
-    force,
-    setForce,
+    ...input,
     plan,
     error,
     busy,
