@@ -99,7 +99,7 @@ const LOGIC_RANKS = [
   ['inventory', 'executor'],
   ['doctor', 'policy'],
   ['ledger'],
-  ['persist', 'metrics'],
+  ['boot', 'metrics'],
 ];
 const LOGIC = LOGIC_RANKS.flat();
 const RANKS = [...LOGIC_RANKS]
@@ -108,15 +108,19 @@ const RANKS = [...LOGIC_RANKS]
   .join(' → ');
 const HOST_IMPLEMENTATIONS = ['host/linux', 'host/sim'];
 
-/** @type {Record<string, { targets: string[], why: string }[]>} folder under src/ → its bans */
+/**
+ * @typedef {{ targets: string[], why: string, importNames?: string[] }} Ban
+ * @type {Record<string, Ban[]>} folder under src/ → its bans
+ */
 const ZONES = {};
 
 /**
- * Forbids files under src/`zone` to import src/`target` for each target.
- * @param {string} zone @param {string[]} targets @param {string} why
+ * Forbids files under src/`zone` to import src/`target` for each target (a folder, or a module
+ * without its .js); with `importNames`, only those names of it.
+ * @param {string} zone @param {string[]} targets @param {string} why @param {string[]} [importNames]
  */
-function ban(zone, targets, why) {
-  (ZONES[zone] ??= []).push({ targets, why });
+function ban(zone, targets, why, importNames) {
+  (ZONES[zone] ??= []).push({ targets, why, ...(importNames ? { importNames } : {}) });
 }
 
 const TWO_HOSTS = 'The real host and the simulator implement one seam: neither imports the other.';
@@ -156,6 +160,25 @@ ban(
   'integrations',
   ['api', 'cli', 'console', 'daemon'],
   'An integration calls use cases, not another surface.',
+);
+// An integration (device plugin, CNI, libvirt hook) calls the allocation service and the scoped
+// readers. A store would skip the service's claims, host gate, tenant scoping and audit; writing
+// to the host would skip the ledger. src/integrations/README.md says the same for people.
+ban(
+  'integrations',
+  ['ledger/store', 'ledger/sqlite'],
+  'An integration calls the allocation service and scoped readers, never a store (the service holds the claims, the host gate, tenant scoping and the audit).',
+);
+ban(
+  'integrations',
+  ['executor', ...HOST_IMPLEMENTATIONS],
+  'An integration never writes to the host: the allocation service hands its changes to the executor, the only writer, and the daemon picks the host.',
+);
+ban(
+  'integrations',
+  ['host/host'],
+  'An integration reads the host through a HostReader at most; writes go through the allocation service.',
+  ['Host', 'HostWriter'],
 );
 ban(
   'cli',
@@ -204,11 +227,12 @@ function layerBlocks() {
     Array.from({ length: MAX_DEPTH + 1 }, (_, depth) => {
       const enclosing = zones.filter((z) => zone === z || zone.startsWith(`${z}/`));
       const patterns = enclosing.flatMap((z) =>
-        ZONES[z].flatMap(({ targets, why }) =>
+        ZONES[z].flatMap(({ targets, why, importNames }) =>
           targets.map((target) => ({
             regex: reach(zone, depth, target),
             caseSensitive: true,
-            message: `src/${z} must not import src/${target}. ${why}`,
+            ...(importNames ? { importNames } : {}),
+            message: `src/${z} must not import ${importNames ? `${importNames.join(', ')} from ` : ''}src/${target}. ${why}`,
           })),
         ),
       );

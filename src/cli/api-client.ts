@@ -16,7 +16,7 @@ import {
   type RequestOptions,
 } from '../contract/index.js';
 import { SriovctlError } from '../host/errors.js';
-import { API_SOCKET, DAEMON_UNIT } from '../persist/locations.js';
+import { API_SOCKET, DAEMON_UNIT } from '../boot/locations.js';
 import { UsageError } from './exit-codes.js';
 
 /** The daemon's API socket on a real host (where `sriovctl serve` listens by default). */

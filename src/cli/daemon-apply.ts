@@ -20,8 +20,8 @@ import {
   type PlanAnswer,
 } from '../contract/index.js';
 import type { PolicyText } from '../policy/index.js';
-import { expectedDaemon } from '../persist/install.js';
-import { DAEMON_UNIT } from '../persist/locations.js';
+import { expectedDaemon } from '../boot/install.js';
+import { DAEMON_UNIT } from '../boot/locations.js';
 import {
   ApiClient,
   ApiProblemError,

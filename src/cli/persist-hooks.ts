@@ -4,9 +4,9 @@
  */
 import type { Host } from '../host/host.js';
 import { localFiles } from '../host/linux/index.js';
-import { waitForPolicyPfs } from '../persist/boot-wait.js';
-import { APPLIED_STATE_FILE } from '../persist/locations.js';
-import { recordAppliedState } from '../persist/state.js';
+import { waitForPolicyPfs } from '../boot/boot-wait.js';
+import { APPLIED_STATE_FILE } from '../boot/locations.js';
+import { recordAppliedState } from '../boot/state.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { loadPolicyFiles, PolicyLoadError } from '../policy/index.js';
 import { UsageError } from './exit-codes.js';

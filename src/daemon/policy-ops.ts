@@ -16,7 +16,7 @@ import type { Actor, Ledger, ReconcileReport } from '../ledger/ledger.js';
 import { poolMembers } from '../ledger/placement.js';
 import type { Attachment, Pool } from '../ledger/types.js';
 import type { EventBus } from '../metrics/events.js';
-import { recordAppliedState } from '../persist/state.js';
+import { recordAppliedState } from '../boot/state.js';
 import { applyPlan, type ApplyResult } from '../policy/apply.js';
 import type { DesiredPf } from '../policy/desired.js';
 import { parsePolicyDocuments, resolvePolicies, type PolicyIssue } from '../policy/index.js';

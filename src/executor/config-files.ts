@@ -1,7 +1,7 @@
 /**
  * sriovctl's own files on the host (installed policies, systemd units, the modules-load.d file, the
  * applied state): written and removed here, through the seam's writeConfigFile, which is atomic and
- * refuses any path outside sriovctl's own. What to write is decided elsewhere (src/persist/).
+ * refuses any path outside sriovctl's own. What to write is decided elsewhere (src/boot/).
  */
 import type { Host, HostWriter } from '../host/host.js';
 

@@ -63,3 +63,22 @@ export function parseOr<T, F>(
     return fallback;
   }
 }
+
+/**
+ * A read entry's value parsed; on a failed read or a bad value, records the issue and returns the
+ * fallback (the two ways an entry can let discovery down, handled in one place).
+ */
+export function readOr<T, F>(
+  issues: DiscoveryIssue[],
+  read: Outcome<string>,
+  parse: (text: string, path: string) => T,
+  path: string,
+  fallback: F,
+  pciAddress?: PfId,
+): T | F {
+  if (!read.ok) {
+    issues.push(failedReadIssue(path, read, pciAddress));
+    return fallback;
+  }
+  return parseOr(issues, parse, read.value, path, fallback, pciAddress);
+}

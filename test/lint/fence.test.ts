@@ -127,6 +127,24 @@ const CASES: Case[] = [
     ],
   },
   {
+    // An integration reaches the host only through the allocation service.
+    fixture: 'layers-integration.ts',
+    as: 'src/integrations/kubernetes/device-plugin.ts',
+    expect: [
+      { rule: LAYERS, line: 2, says: 'src/integrations must not import src/ledger/store.' },
+      { rule: LAYERS, line: 3, says: 'src/integrations must not import src/ledger/sqlite.' },
+      { rule: LAYERS, line: 4, says: 'src/integrations must not import src/executor.' },
+      { rule: LAYERS, line: 5, says: "'Host' import from '../../host/host.js' is restricted" },
+      {
+        rule: LAYERS,
+        line: 5,
+        says: "'HostWriter' import from '../../host/host.js' is restricted",
+      },
+      { rule: LAYERS, line: 6, says: 'src/integrations must not import src/host/sim.' },
+    ],
+  },
+  { fixture: 'layers-integration-clean.ts', as: 'src/integrations/libvirt/hook.ts', expect: [] },
+  {
     fixture: 'layers-surfaces.ts',
     as: 'src/allocation/steps/attach-step.ts',
     expect: [

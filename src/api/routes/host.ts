@@ -14,7 +14,7 @@ import type {
 } from '../../contract/index.js';
 import { computeCapacity } from '../../metrics/capacity.js';
 import { runDoctor } from '../../doctor/index.js';
-import { gatherBootModuleFacts } from '../../persist/boot-modules.js';
+import { gatherBootModuleFacts } from '../../boot/boot-modules.js';
 import type { Inventory } from '../../inventory/types.js';
 import { LedgerError } from '../../ledger/errors.js';
 import type { Ledger } from '../../ledger/ledger.js';

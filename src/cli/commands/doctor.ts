@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { runDoctor, worstOf } from '../../doctor/index.js';
 import { discover } from '../../inventory/discover.js';
-import { gatherBootModuleFacts } from '../../persist/boot-modules.js';
+import { gatherBootModuleFacts } from '../../boot/boot-modules.js';
 import { EXIT_CODES_HELP, exitForStatus } from '../exit-codes.js';
 import { styleFor } from '../format.js';
 import { filterInventory, parseInventoryFilter } from '../inventory-filter.js';

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { removeConfigFiles, writeConfigFiles } from '../../executor/config-files.js';
 import type { Host } from '../../host/host.js';
 import { discover } from '../../inventory/discover.js';
-import { bootModules } from '../../persist/boot-modules.js';
+import { bootModules } from '../../boot/boot-modules.js';
 import {
   doubleManagement,
   enabledUnits,
@@ -18,15 +18,15 @@ import {
   planInstall,
   planUninstall,
   type PolicySource,
-} from '../../persist/install.js';
+} from '../../boot/install.js';
 import {
   APPLY_UNIT,
   DAEMON_UNIT,
   MODULES_LOAD_FILE,
   POLICY_DIR,
   SOCKET_UNIT,
-} from '../../persist/locations.js';
-import type { UnitOptions } from '../../persist/units.js';
+} from '../../boot/locations.js';
+import type { UnitOptions } from '../../boot/units.js';
 import { planChanges } from '../../policy/plan.js';
 import { EXIT, UsageError } from '../exit-codes.js';
 import { styleFor } from '../format.js';

@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import { inheritedSocketFd } from '../../api/unix-socket.js';
 import { startDaemon, type DaemonOptions } from '../../daemon/daemon.js';
 import { discover } from '../../inventory/discover.js';
-import { API_SOCKET, SOCKET_UNIT, STATE_DIR } from '../../persist/locations.js';
+import { API_SOCKET, SOCKET_UNIT, STATE_DIR } from '../../boot/locations.js';
 import { UsageError } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { openHost, selectHost } from '../open-host.js';

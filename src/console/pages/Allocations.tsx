@@ -41,7 +41,8 @@ import { useRefreshOn } from '../state/live.js';
 import { navigate } from '../state/router.js';
 import { can, useSession } from '../state/session.js';
 import { asApiError, useApi } from '../state/useApi.js';
-import { AttachModal, Explanation } from './allocations/AttachModal.js';
+import { AttachModal } from './allocations/AttachModal.js';
+import { Explanation } from './allocations/PlacementPreview.js';
 
 const TABS = ['attachments', 'tenants', 'pools'] as const;
 type TabKey = (typeof TABS)[number];

@@ -12,7 +12,7 @@ import { ApiClient, ApiUnavailableError } from '../../../src/cli/api-client.js';
 import { daemonWaitSeconds, findLocalDaemon } from '../../../src/cli/daemon-apply.js';
 import type { CliIo } from '../../../src/cli/io.js';
 import { loadSimHost } from '../../../src/host/sim/index.js';
-import { expectedDaemon } from '../../../src/persist/install.js';
+import { expectedDaemon } from '../../../src/boot/install.js';
 import { GROW } from '../../support/policy-texts.js';
 import { runCli } from './run-cli.js';
 

@@ -14,7 +14,7 @@ import {
   gatherBootModuleFacts,
   parseModulesLoad,
   sameModule,
-} from '../../../src/persist/boot-modules.js';
+} from '../../../src/boot/boot-modules.js';
 import { parsePolicyText } from '../../../src/policy/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sriovctl-boot-modules-'));

@@ -8,9 +8,9 @@ import type { Host, HostReader, HostWriter } from '../../../src/host/host.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
 import { TrafficSampler } from '../../../src/metrics/traffic.js';
-import { gatherBootModuleFacts } from '../../../src/persist/boot-modules.js';
-import { installedNow, planUninstall } from '../../../src/persist/install.js';
-import { loadAppliedState } from '../../../src/persist/state.js';
+import { gatherBootModuleFacts } from '../../../src/boot/boot-modules.js';
+import { installedNow, planUninstall } from '../../../src/boot/install.js';
+import { loadAppliedState } from '../../../src/boot/state.js';
 
 const SRC = join(import.meta.dirname, '../../../src');
 const WRITES = [

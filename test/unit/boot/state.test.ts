@@ -4,14 +4,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { recordApplied } from '../../../src/cli/persist-hooks.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
-import { APPLIED_STATE_FILE } from '../../../src/persist/locations.js';
+import { APPLIED_STATE_FILE } from '../../../src/boot/locations.js';
 import {
   AppliedStateError,
   loadAppliedState,
   parseAppliedState,
   recordAppliedState,
   renderAppliedState,
-} from '../../../src/persist/state.js';
+} from '../../../src/boot/state.js';
 import { parsePolicyText, resolvePolicies } from '../../../src/policy/index.js';
 
 const sims: SimHost[] = [];

@@ -15,7 +15,7 @@ import {
   renderUnits,
   sriovctlSocket,
   type UnitFile,
-} from '../../../src/persist/units.js';
+} from '../../../src/boot/units.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/sriovctl.js', import.meta.url));
 const COMMAND = [process.execPath, BIN];

@@ -10,9 +10,9 @@ import { installOnHost, uninstallOnHost } from '../../../src/cli/commands/instal
 import type { CliIo } from '../../../src/cli/io.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
-import { missingPfs, waitForPolicyPfs } from '../../../src/persist/boot-wait.js';
-import { installedName, nameClash } from '../../../src/persist/install.js';
-import { renderUnits } from '../../../src/persist/units.js';
+import { missingPfs, waitForPolicyPfs } from '../../../src/boot/boot-wait.js';
+import { installedName, nameClash } from '../../../src/boot/install.js';
+import { renderUnits } from '../../../src/boot/units.js';
 import { parsePolicyText } from '../../../src/policy/index.js';
 import { runCli } from '../cli/run-cli.js';
 
