@@ -163,21 +163,18 @@ function tokenOf(row: Row): TokenWithHash {
   };
 }
 
-/** Maps a SQLite UNIQUE failure on attachments to the rule it protects. */
-function attachmentConflict(err: unknown, a: Attachment): never {
+/** Which UNIQUE rule a SQLite failure on attachments broke (null: none of them). */
+function brokenRule(err: unknown): 'vf-owned' | 'interface-attached' | 'mac-in-use' | null {
   const msg = err instanceof Error ? err.message : String(err);
   if (
     /UNIQUE constraint failed: attachments\.host, attachments\.pf, attachments\.vf_index/.test(msg)
   )
-    throw new ConflictError('vf-owned', `VF ${a.vfIndex} of ${a.pf} is already attached`);
-  if (/UNIQUE constraint failed: attachments\.consumer_host/.test(msg))
-    throw new ConflictError(
-      'interface-attached',
-      `${a.consumer.kind} ${a.consumer.name} already has a VF on interface ${a.interface}`,
-    );
-  if (/UNIQUE constraint failed: attachments\.host, attachments\.mac/.test(msg))
-    throw new ConflictError('mac-in-use', `MAC ${a.mac} is already used by another attachment`);
-  throw err;
+    return 'vf-owned';
+  if (/UNIQUE constraint failed: attachments\.consumer_host/.test(msg)) return 'interface-attached';
+  // (host, mac) before migration 5, (mac) since.
+  if (/UNIQUE constraint failed: (attachments\.host, )?attachments\.mac$/.test(msg))
+    return 'mac-in-use';
+  return null;
 }
 
 /** The ledger's files: only their owner may read them (the audit log, token hashes). */
@@ -315,10 +312,24 @@ export class SqliteLedgerStore implements LedgerStore {
       ),
       deleteAttachment: d.prepare('DELETE FROM attachments WHERE id = ?'),
       // Served by the (consumer_host, consumer_kind, consumer_name, interface) unique index.
-      consumerOfAnotherTenant: d.prepare(
-        `SELECT 1 FROM attachments WHERE consumer_host = ? AND consumer_kind = ? AND consumer_name = ?
-           AND tenant <> ? LIMIT 1`,
-      ),
+      consumerOfAnotherTenant: d
+        .prepare(
+          `SELECT id FROM attachments WHERE consumer_host = ? AND consumer_kind = ?
+             AND consumer_name = ? AND tenant <> ? ORDER BY id LIMIT 1`,
+        )
+        .pluck(),
+      // The row holding a constraint an insert broke; each served by that constraint's index.
+      vfHolder: d
+        .prepare('SELECT id FROM attachments WHERE host = ? AND pf = ? AND vf_index = ?')
+        .pluck(),
+      interfaceHolder: d
+        .prepare(
+          `SELECT id FROM attachments WHERE consumer_host = ? AND consumer_kind = ?
+             AND consumer_name = ? AND interface = ?`,
+        )
+        .pluck(),
+      macHolder: d.prepare('SELECT id FROM attachments WHERE mac = ? ORDER BY id LIMIT 1').pluck(),
+      tokenHolder: d.prepare('SELECT id FROM tokens WHERE name = ?').pluck(),
       appendAudit: d.prepare(
         `INSERT INTO audit (at, actor, action, tenant, target, before, after, request_id)
          VALUES (@at, @actor, @action, @tenant, @target, @before, @after, @requestId)`,
@@ -367,7 +378,21 @@ export class SqliteLedgerStore implements LedgerStore {
       this.db.exec(migrations[i]!);
       this.db.pragma(`user_version = ${i + 1}`);
     });
-    for (let i = version; i < migrations.length; i++) step(i);
+    for (let i = version; i < migrations.length; i++) {
+      try {
+        step(i);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // Migration 5 makes MACs unique across hosts: rows a renamed host left behind can hold
+        // the MAC of a newer row. The step rolled back: the file is still at version i.
+        if (/UNIQUE constraint failed: attachments_v5\.mac/.test(msg))
+          throw new SriovctlError(
+            `cannot upgrade the ledger database to schema version ${i + 1}: two attachments on different hosts hold the same MAC (${msg})`,
+            'detach one of them with the sriovctl that wrote them (sriovctl ledger attachments lists them, with their host), then start this one again',
+          );
+        throw err;
+      }
+    }
   }
 
   /**
@@ -453,6 +478,7 @@ export class SqliteLedgerStore implements LedgerStore {
   async listAttachments(f: AttachmentFilter = {}): Promise<Attachment[]> {
     const out: Attachment[] = [];
     for (const a of this.rows().allAttachments()) {
+      if (f.host !== undefined && a.host !== f.host) continue;
       if (f.tenant !== undefined && a.tenant !== f.tenant) continue;
       if (f.pool !== undefined && a.pool !== f.pool) continue;
       if (f.state !== undefined && a.state !== f.state) continue;
@@ -592,15 +618,40 @@ export class SqliteLedgerStore implements LedgerStore {
           updated_at: a.updatedAt,
         };
         const c = a.consumer;
-        if (s.consumerOfAnotherTenant.get(c.host, c.kind, c.name, a.tenant))
+        const other = s.consumerOfAnotherTenant.get(c.host, c.kind, c.name, a.tenant) as
+          string | undefined;
+        if (other !== undefined)
           throw new ConflictError(
             'consumer-of-another-tenant',
             `${c.kind} ${c.name} holds attachments of another tenant`,
+            other,
           );
         try {
           s.insertAttachment.run(values);
         } catch (err) {
-          attachmentConflict(err, a);
+          // SQLite undid only the failed statement: the unit can still read who holds the rule.
+          const rule = brokenRule(err);
+          const holder = (q: Database.Statement, ...args: unknown[]) =>
+            (q.get(...args) as string | undefined) ?? null;
+          if (rule === 'vf-owned')
+            throw new ConflictError(
+              rule,
+              `VF ${a.vfIndex} of ${a.pf} is already attached`,
+              holder(s.vfHolder, a.host, a.pf, a.vfIndex),
+            );
+          if (rule === 'interface-attached')
+            throw new ConflictError(
+              rule,
+              `${c.kind} ${c.name} already has a VF on interface ${a.interface}`,
+              holder(s.interfaceHolder, c.host, c.kind, c.name, a.interface),
+            );
+          if (rule === 'mac-in-use')
+            throw new ConflictError(
+              rule,
+              `MAC ${a.mac} is already used by another attachment`,
+              holder(s.macHolder, a.mac),
+            );
+          throw err;
         }
         rows.setAttachment(attachmentOf(values), a.id);
       },
@@ -666,7 +717,11 @@ export class SqliteLedgerStore implements LedgerStore {
           s.insertToken.run({ ...t });
         } catch (err) {
           if (err instanceof Error && /UNIQUE constraint failed: tokens\.name/.test(err.message))
-            throw new ConflictError('exists', `a token named ${t.name} exists`);
+            throw new ConflictError(
+              'exists',
+              `a token named ${t.name} exists`,
+              (s.tokenHolder.get(t.name) as string | undefined) ?? null,
+            );
           throw err;
         }
         rows.setToken({ ...t }, t.hash);

@@ -15,11 +15,14 @@ import { eventually } from '../../support/eventually.js';
 
 const NOW = '2024-05-01T12:00:00.000Z';
 const open: SqliteLedgerStore[] = [];
+const paths = new WeakMap<SqliteLedgerStore, string>();
 function openStore(path: string): SqliteLedgerStore {
   const s = new SqliteLedgerStore({ path });
   open.push(s);
+  paths.set(s, path);
   return s;
 }
+const dbFileOf = (s: SqliteLedgerStore) => paths.get(s)!;
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close().catch(() => undefined);
 });
@@ -152,6 +155,44 @@ describe('migrations', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('migration 5: a ledger ready for many hosts', () => {
+  /** A version-4 ledger (before MACs were unique across hosts) holding `rows`. */
+  async function v4Ledger(rows: Attachment[]): Promise<string> {
+    const path = dbFile();
+    const old = new SqliteLedgerStore({ path, migrations: MIGRATIONS.slice(0, 4) });
+    await old.mutate(async (tx) => {
+      await seed(tx);
+      for (const r of rows) await tx.insertAttachment(r);
+    });
+    await old.close();
+    expect(userVersion(path)).toBe(4);
+    return path;
+  }
+
+  it('keeps every row; a MAC is then unique across hosts, a VF still per host', async () => {
+    const a = row(0, { host: 'h1', mac: '02:00:00:00:05:01' });
+    const b = row(0, { host: 'h2', mac: '02:00:00:00:05:02' });
+    const s = openStore(await v4Ledger([a, b]));
+    expect(userVersion(dbFileOf(s))).toBe(MIGRATIONS.length);
+    expect(await s.listAttachments()).toEqual([a, b]);
+    const e = await rejection(
+      s.mutate((tx) => tx.insertAttachment(row(1, { host: 'h3', mac: a.mac }))),
+    );
+    expect(e).toMatchObject({ constraint: 'mac-in-use', holder: a.id });
+    await s.mutate((tx) => tx.insertAttachment(row(0, { host: 'h3', mac: '02:00:00:00:05:03' })));
+    expect(await s.listAttachments({ host: 'h3' })).toHaveLength(1);
+  });
+
+  it('stops with what to do when two hosts hold one MAC, leaving the file at version 4', async () => {
+    const mac = '02:00:00:00:06:01';
+    const path = await v4Ledger([row(0, { host: 'old-name', mac }), row(0, { host: 'h', mac })]);
+    expect(() => openStore(path)).toThrow(
+      /cannot upgrade the ledger database to schema version 5: two attachments on different hosts hold the same MAC/,
+    );
+    expect(userVersion(path)).toBe(4);
   });
 });
 
