@@ -39,7 +39,7 @@ import {
 } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
-import { copyAttachment, RowCache } from './row-cache.js';
+import { copyAttachment, RowCache, type RowView } from './row-cache.js';
 
 type Row = Record<string, unknown>;
 
@@ -454,40 +454,99 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async getTenant(name: string): Promise<Tenant | null> {
-    const t = this.rows().tenants.get(name);
-    return t ? structuredClone(t) : null;
+    return this.outside.getTenant(name);
   }
   async listTenants(): Promise<Tenant[]> {
-    return [...this.rows().tenants.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((t) => structuredClone(t));
+    return this.outside.listTenants();
   }
   async getPool(name: string): Promise<Pool | null> {
-    const p = this.rows().pools.get(name);
-    return p ? structuredClone(p) : null;
+    return this.outside.getPool(name);
   }
   async listPools(): Promise<Pool[]> {
-    return [...this.rows().pools.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((p) => structuredClone(p));
+    return this.outside.listPools();
   }
   async getAttachment(id: string): Promise<Attachment | null> {
-    const a = this.rows().attachment(id);
-    return a ? copyAttachment(a) : null;
+    return this.outside.getAttachment(id);
   }
   async listAttachments(f: AttachmentFilter = {}): Promise<Attachment[]> {
-    const out: Attachment[] = [];
-    for (const a of this.rows().allAttachments()) {
-      if (f.host !== undefined && a.host !== f.host) continue;
-      if (f.tenant !== undefined && a.tenant !== f.tenant) continue;
-      if (f.pool !== undefined && a.pool !== f.pool) continue;
-      if (f.state !== undefined && a.state !== f.state) continue;
-      if (f.pf !== undefined && a.pf !== f.pf) continue;
-      if (f.consumerName !== undefined && a.consumer.name !== f.consumerName) continue;
-      out.push(copyAttachment(a));
-    }
-    return out;
+    return this.outside.listAttachments(f);
   }
+  async findToken(hash: string): Promise<TokenWithHash | null> {
+    return this.outside.findToken(hash);
+  }
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.outside.listTokens();
+  }
+
+  /**
+   * Reads of the cached rows through `view`: the committed rows for reads outside a unit, the
+   * unit's own view inside one.
+   */
+  private cachedReads(
+    view: () => RowView,
+  ): Pick<
+    LedgerReader,
+    | 'getTenant'
+    | 'listTenants'
+    | 'getPool'
+    | 'listPools'
+    | 'getAttachment'
+    | 'listAttachments'
+    | 'findToken'
+    | 'listTokens'
+  > {
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
+    return {
+      getTenant: async (name) => {
+        const t = view().tenant(name);
+        return t ? structuredClone(t) : null;
+      },
+      listTenants: async () =>
+        view()
+          .tenants()
+          .sort(byName)
+          .map((t) => structuredClone(t)),
+      getPool: async (name) => {
+        const p = view().pool(name);
+        return p ? structuredClone(p) : null;
+      },
+      listPools: async () =>
+        view()
+          .pools()
+          .sort(byName)
+          .map((p) => structuredClone(p)),
+      getAttachment: async (id) => {
+        const a = view().attachment(id);
+        return a ? copyAttachment(a) : null;
+      },
+      listAttachments: async (f: AttachmentFilter = {}) => {
+        const out: Attachment[] = [];
+        for (const a of view().allAttachments()) {
+          if (f.host !== undefined && a.host !== f.host) continue;
+          if (f.tenant !== undefined && a.tenant !== f.tenant) continue;
+          if (f.pool !== undefined && a.pool !== f.pool) continue;
+          if (f.state !== undefined && a.state !== f.state) continue;
+          if (f.pf !== undefined && a.pf !== f.pf) continue;
+          if (f.consumerName !== undefined && a.consumer.name !== f.consumerName) continue;
+          out.push(copyAttachment(a));
+        }
+        return out;
+      },
+      findToken: async (hash) => {
+        const t = view().token(hash);
+        return t ? { ...t } : null;
+      },
+      listTokens: async () =>
+        view()
+          .tokens()
+          .sort(byName)
+          .map(({ hash: _hash, ...t }) => t),
+    };
+  }
+
+  /** Reads outside a unit: committed rows only. */
+  private readonly outside = this.cachedReads(() => this.rows().committed);
+
   async listAudit(f: AuditFilter): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: Record<string, unknown> = { limit: f.limit };
@@ -522,15 +581,6 @@ export class SqliteLedgerStore implements LedgerStore {
       response: parseJson(row.response) as IdempotencyRecord['response'],
     };
   }
-  async findToken(hash: string): Promise<TokenWithHash | null> {
-    const t = this.rows().tokens.get(hash);
-    return t ? { ...t } : null;
-  }
-  async listTokens(): Promise<TokenRecord[]> {
-    return [...this.rows().tokens.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map(({ hash: _hash, ...t }) => t);
-  }
   async macKey(): Promise<string> {
     return this.macKeyValue;
   }
@@ -541,19 +591,12 @@ export class SqliteLedgerStore implements LedgerStore {
     const s = this.stmts;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the writer's methods read through the store
     const self = this;
-    // Reads inside a unit are the store's own (they see the unit's writes): bound, so that they
-    // reach the store's cache and not a copy on the writer.
+    // Reads inside a unit see its writes and those of the group before it: the pending view of
+    // the cache, and SQL on the connection whose transaction holds them.
     const reads: LedgerReader = {
-      getTenant: (n) => self.getTenant(n),
-      listTenants: () => self.listTenants(),
-      getPool: (n) => self.getPool(n),
-      listPools: () => self.listPools(),
-      getAttachment: (id) => self.getAttachment(id),
-      listAttachments: (f) => self.listAttachments(f),
+      ...this.cachedReads(() => self.rows().pending),
       listAudit: (f) => self.listAudit(f),
       getIdempotency: (actor, key) => self.getIdempotency(actor, key),
-      findToken: (hash) => self.findToken(hash),
-      listTokens: () => self.listTokens(),
       macKey: () => self.macKey(),
     };
     const w: LedgerWriter = Object.assign(reads, {
@@ -562,7 +605,7 @@ export class SqliteLedgerStore implements LedgerStore {
         const json = JSON.stringify(spec);
         s.putTenant.run({ name, spec: json, now });
         // Built from the values written, as a read of the row would give them back.
-        const createdAt = rows.tenants.get(name)?.createdAt ?? now;
+        const createdAt = rows.pending.tenant(name)?.createdAt ?? now;
         rows.setTenant(
           tenantOf({ name, spec: json, created_at: createdAt, updated_at: now }),
           name,
@@ -579,7 +622,7 @@ export class SqliteLedgerStore implements LedgerStore {
         const rows = self.rows();
         const json = JSON.stringify(spec);
         s.putPool.run({ name, spec: json, now });
-        const createdAt = rows.pools.get(name)?.createdAt ?? now;
+        const createdAt = rows.pending.pool(name)?.createdAt ?? now;
         rows.setPool(poolOf({ name, spec: json, created_at: createdAt, updated_at: now }), name);
         return (await self.getPool(name))!;
       },
@@ -668,7 +711,7 @@ export class SqliteLedgerStore implements LedgerStore {
           detail: patch.detail ?? null,
           now,
         });
-        const prev = rows.attachment(id);
+        const prev = rows.pending.attachment(id);
         if (r.changes === 0 || !prev) return null;
         const after: Attachment = {
           ...prev,
@@ -729,7 +772,7 @@ export class SqliteLedgerStore implements LedgerStore {
       async deleteToken(id: string) {
         const rows = self.rows();
         const gone = s.deleteToken.run(id).changes > 0;
-        const held = [...rows.tokens.values()].find((t) => t.id === id);
+        const held = rows.pending.tokens().find((t) => t.id === id);
         if (gone && held) rows.setToken(null, held.hash);
         return gone;
       },
@@ -747,6 +790,8 @@ export class SqliteLedgerStore implements LedgerStore {
         this.tx.begin.run();
         // Under the write lock now: nobody else can commit until this group does.
         this.checkDataVersion();
+        // Loaded before the group writes anything, so the cache's committed rows are committed.
+        this.rows();
         this.open = true;
         this.scheduleFlush();
       } else this.tx.savepoint.run();

@@ -617,6 +617,33 @@ describe('rows kept in memory', () => {
     expect(await snapshot(s)).toEqual(before);
   });
 
+  it('reads outside a unit see only committed units, never one still running or undone', async () => {
+    const s = openStore(dbFile());
+    await s.mutate(seed);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let wrote!: () => void;
+    const written = new Promise<void>((r) => (wrote = r));
+    const unit = s.mutate(async (tx) => {
+      await tx.putTenant('team-c', tenantSpec.parse({ vlans: '300' }), NOW);
+      await tx.insertAttachment(row(0));
+      await tx.deleteTenant('team-b');
+      wrote();
+      await held;
+      throw new Error('undone');
+    });
+    await written;
+    // The unit has written and waits: its rows are not anyone else's yet.
+    expect((await s.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
+    expect(await s.listAttachments()).toEqual([]);
+    release();
+    await rejection(unit);
+    expect((await s.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
+    // A committed unit shows once its mutate has resolved.
+    await s.mutate((tx) => tx.insertAttachment(row(1)));
+    expect((await s.listAttachments()).map((a) => a.vfIndex)).toEqual([1]);
+  });
+
   it('hand out copies: changing what a read returned changes nothing stored', async () => {
     const s = openStore(dbFile());
     const r0 = row(0);
