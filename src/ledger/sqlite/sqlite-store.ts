@@ -610,7 +610,7 @@ export class SqliteLedgerStore implements LedgerStore {
           tenantOf({ name, spec: json, created_at: createdAt, updated_at: now }),
           name,
         );
-        return (await self.getTenant(name))!;
+        return (await reads.getTenant(name))!;
       },
       async deleteTenant(name: string) {
         const rows = self.rows();
@@ -624,7 +624,7 @@ export class SqliteLedgerStore implements LedgerStore {
         s.putPool.run({ name, spec: json, now });
         const createdAt = rows.pending.pool(name)?.createdAt ?? now;
         rows.setPool(poolOf({ name, spec: json, created_at: createdAt, updated_at: now }), name);
-        return (await self.getPool(name))!;
+        return (await reads.getPool(name))!;
       },
       async deletePool(name: string) {
         const rows = self.rows();
