@@ -388,7 +388,7 @@ export class SqliteLedgerStore implements LedgerStore {
         if (/UNIQUE constraint failed: attachments_v5\.mac/.test(msg))
           throw new SriovctlError(
             `cannot upgrade the ledger database to schema version ${i + 1}: two attachments on different hosts hold the same MAC (${msg})`,
-            'detach one of them with the sriovctl that wrote them (sriovctl ledger attachments lists them, with their host), then start this one again',
+            'run the previous sriovctl, detach one of the two (sriovctl attachments lists them, sriovctl detach ID), then start this one again',
           );
         throw err;
       }
