@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { MIGRATIONS } from '../../../src/ledger/sqlite/migrations.js';
-import { ConflictError, type LedgerWriter } from '../../../src/ledger/store.js';
-import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
+import { ConflictError } from '../../../src/ledger/store.js';
+import { tenantSpec } from '../../../src/contract/index.js';
 import type { Attachment } from '../../../src/ledger/types.js';
-import { attachment, rejection, tempDir } from './support.js';
+import { rejection, tempDir } from './support.js';
 import { eventually } from '../../support/eventually.js';
+import { NOW, row, seed, token } from './store-contract/rows.js';
 
-const NOW = '2024-05-01T12:00:00.000Z';
 const open: SqliteLedgerStore[] = [];
 const paths = new WeakMap<SqliteLedgerStore, string>();
 function openStore(path: string): SqliteLedgerStore {
@@ -31,22 +31,6 @@ afterEach(async () => {
 
 function dbFile(): string {
   return join(tempDir('sriovctl-store-'), 'ledger.db');
-}
-
-/** A tenant and a pool for attachment rows to refer to (foreign keys are on). */
-async function seed(tx: LedgerWriter): Promise<void> {
-  await tx.putTenant('team-a', tenantSpec.parse({ vlans: '100', pools: ['gold'] }), NOW);
-  await tx.putTenant('team-b', tenantSpec.parse({ vlans: '200' }), NOW);
-  await tx.putPool('gold', poolSpec.parse({ selector: { pfNames: ['ens1f0'] } }), NOW);
-}
-
-function row(vfIndex: number, over: Partial<Attachment> = {}): Attachment {
-  return attachment('0000:3b:00.0', vfIndex, {
-    tenant: 'team-a',
-    pool: 'gold',
-    pfNetdev: 'ens1f0',
-    ...over,
-  });
 }
 
 function userVersion(path: string): number {
@@ -269,15 +253,6 @@ describe('attachments from before vlanProto', () => {
     }
     expect(await openStore(path).getAttachment(a.id)).toEqual(a);
   });
-});
-
-const token = (id: string, name: string, hash: string) => ({
-  id,
-  name,
-  role: 'viewer' as const,
-  tenant: null,
-  createdAt: NOW,
-  hash,
 });
 
 describe('rows kept in memory', () => {

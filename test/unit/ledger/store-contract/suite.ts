@@ -12,7 +12,8 @@ import {
   type LedgerWriter,
 } from '../../../../src/ledger/store.js';
 import type { Attachment, Tenant } from '../../../../src/ledger/types.js';
-import { attachment, rejection } from '../support.js';
+import { rejection } from '../support.js';
+import { NOW, row, seed, token } from './rows.js';
 
 /** A store on an empty ledger of its own, and a way to open that same ledger again. */
 export interface OpenedStore {
@@ -24,33 +25,7 @@ export interface OpenedStore {
 /** Makes an empty ledger each call (a temporary file, a throwaway database). */
 export type MakeStore = () => Promise<OpenedStore>;
 
-const NOW = '2024-05-01T12:00:00.000Z';
 const LATER = '2024-05-03T00:00:00.000Z';
-
-/** A tenant and a pool for attachment rows to refer to (they must exist). */
-async function seed(tx: LedgerWriter): Promise<void> {
-  await tx.putTenant('team-a', tenantSpec.parse({ vlans: '100', pools: ['gold'] }), NOW);
-  await tx.putTenant('team-b', tenantSpec.parse({ vlans: '200' }), NOW);
-  await tx.putPool('gold', poolSpec.parse({ selector: { pfNames: ['ens1f0'] } }), NOW);
-}
-
-function row(vfIndex: number, over: Partial<Attachment> = {}): Attachment {
-  return attachment('0000:3b:00.0', vfIndex, {
-    tenant: 'team-a',
-    pool: 'gold',
-    pfNetdev: 'ens1f0',
-    ...over,
-  });
-}
-
-const token = (id: string, name: string, hash: string) => ({
-  id,
-  name,
-  role: 'viewer' as const,
-  tenant: null,
-  createdAt: NOW,
-  hash,
-});
 
 const audit = (action: string, target = 't') => ({
   actor: 'op',
