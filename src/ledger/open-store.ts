@@ -62,11 +62,11 @@ export function parseStoreLocation(value: string): StoreLocation {
       if (!path.startsWith('/'))
         refuse(value, 'a sqlite:// URL names no host: write sqlite:///ABSOLUTE/PATH');
     }
-  } else if (scheme === 'file')
-    // SQLite's URI filenames carry options (mode=, vfs=) that would bypass the ledger's own.
-    refuse(value, 'file: URIs are not accepted');
-  else if (scheme !== undefined && scheme.length > 1 && value.startsWith(`${scheme}://`))
+  } else if (scheme !== undefined && value.slice(scheme.length).startsWith('://'))
     refuse(value, `unknown kind of database "${scheme}://"`);
+  // SQLite's URI filenames carry options (mode=, vfs=) that would bypass the ledger's own, and
+  // the store would not narrow the file's mode.
+  if (/^file:/i.test(path)) refuse(value, 'file: URIs are not accepted');
   if (path === '') refuse(value, 'names no file');
   if (path.endsWith('/')) refuse(value, 'names a directory, not a file');
   return { kind: 'sqlite', path };

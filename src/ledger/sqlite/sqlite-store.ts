@@ -7,6 +7,12 @@
  * the store commits with synchronous=NORMAL (the same WAL writes, no sync) and syncs the WAL file
  * on libuv's thread pool, answering the group when it returns. Checkpoints run on a worker thread
  * and sync as SQLite does them. That keeps durability per request off the event loop.
+ *
+ * One connection is the only writer, so a unit never meets a serialization failure and `mutate`
+ * never runs its function twice (the contract allows it; this store has no need). Its own memory
+ * (row-cache.ts) takes a unit's changes only after the COMMIT, so reads outside a unit see
+ * committed rows only; the audit log and idempotency records, read by SQL on the same connection,
+ * may show an open group's rows to a read outside a unit before their COMMIT.
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';

@@ -41,8 +41,10 @@ describe('parseStoreLocation', () => {
     ['ledger.db\u0000.txt', /--db "ledger.db\\u0000.txt": contains a control character/],
     ['ledger\n.db', /contains a control character/],
     ['file:ledger.db?mode=memory', /file: URIs are not accepted/],
+    ['sqlite:FILE:ledger.db', /file: URIs are not accepted/],
     ['sqlite://db-host/ledger.db', /a sqlite:\/\/ URL names no host/],
     ['mysql://db/ledger', /unknown kind of database "mysql:\/\/"/],
+    ['MySQL://db/ledger', /unknown kind of database "mysql:\/\/"/],
     ['/x/' + 'a'.repeat(5000), /longer than 4096/],
   ])('refuses %j, naming the flag, the value and the fix', (value, message) => {
     const e = (() => {

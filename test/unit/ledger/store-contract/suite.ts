@@ -2,6 +2,12 @@
 // under it. SQLite runs it (sqlite.contract.test.ts); the PostgreSQL store of issue 17 adds one
 // file that calls describeStoreContract with its own makeStore. Nothing here knows the engine:
 // rows go in and come out through the LedgerStore interface only.
+//
+// What an implementation must bring with it: each makeStore() is an empty ledger of its own (the
+// audit sequence starts at 1: a fresh database or schema per call, not a shared one truncated);
+// ConflictError messages are the ones below, word for word (the ledger shows them); a missing
+// tenant or pool is refused with an error that says "foreign key"; and reopen() opens the same
+// ledger through a new connection (pool), which the durability tests close and compare.
 import { afterEach, describe, expect, it } from 'vitest';
 import { poolSpec, tenantSpec } from '../../../../src/contract/index.js';
 import { HostScopeError, scopeToHost } from '../../../../src/ledger/host-scope.js';
