@@ -132,8 +132,8 @@ export interface MutateOptions {
    * answer once the unit is committed, before it is synced to disk: SQLite does, and a later
    * durable unit makes every earlier one durable. A store whose database lives on another machine
    * than the VFs (PostgreSQL for a fleet) must ignore it and commit durably: the database's
-   * machine losing power resets no host's VFs. Kept as a hint rather than removed because the
-   * single-host case is the one whose attach latency it halves; no caller may depend on it.
+   * machine losing power resets no host's VFs. Kept as a hint rather than removed because on one
+   * host it saves an attach a wait for the disk; no caller may depend on it being honoured.
    */
   durable?: boolean;
 }
