@@ -763,6 +763,9 @@ export function describeStoreContract(name: string, makeStore: MakeStore): void 
           await tx.insertAttachment(a);
           await tx.insertAttachment(b);
         });
+        expect(() => scopeToHost(shared, ' ')).toThrow(
+          'a host-scoped ledger view needs a host name',
+        );
         const view = scopeToHost(shared, 'node-a');
         expect(await view.listAttachments()).toEqual([a]);
         expect(await view.listAttachments({ pf: b.pf, tenant: 'team-a' })).toEqual([a]);
