@@ -16,7 +16,8 @@ import { SimHost } from '../host/sim/index.js';
 import type { Inventory } from '../inventory/types.js';
 import { InventoryCache } from '../ledger/inventory-cache.js';
 import { DEFAULT_KERNEL_TIMEOUT_MS, Ledger, type ReconcileReport } from '../ledger/ledger.js';
-import { SqliteLedgerStore } from '../ledger/sqlite/sqlite-store.js';
+import { scopeToHost } from '../ledger/host-scope.js';
+import { openStore } from '../ledger/open-store.js';
 import { EventBus } from '../metrics/events.js';
 import { TrafficSampler } from '../metrics/traffic.js';
 import { DriftWatcher, type DriftEvent } from '../policy/drift.js';
@@ -87,7 +88,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly host: Host;
-  readonly store: SqliteLedgerStore;
+  /** This host's view of the ledger (scopeToHost). */
+  readonly store: LedgerStore;
   readonly ledger: Ledger;
   readonly bus: EventBus;
   readonly sampler: TrafficSampler;
@@ -162,10 +164,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
 
   try {
-    const store = new SqliteLedgerStore({ path: opts.db });
-    undo.push(() => store.close());
+    const ledgerStore = await openStore(opts.db);
+    undo.push(() => ledgerStore.close());
     const inventory = new InventoryCache(host);
     const first = await inventory.get();
+    // A host's daemon sees and changes only its own attachments, even in a shared ledger.
+    const store = scopeToHost(ledgerStore, first.host.hostname);
     const kernelTimeoutMs = opts.kernelTimeoutMs ?? DEFAULT_KERNEL_TIMEOUT_MS;
     const ledger = new Ledger({
       store,

@@ -1,9 +1,21 @@
 /**
  * The ledger's storage interface. SQLite fills it for one host; a PostgreSQL implementation can
- * fill it for a fleet. Every method is async so a networked database fits; uniqueness that keeps
- * tenants apart (one owner per VF, one VF per consumer interface, one interface per MAC) is the
- * store's job, enforced by constraints, so that no caller can get it wrong — and so is the rule
- * that a consumer belongs to one tenant while it holds anything.
+ * fill it for a fleet (issue 17), and both must pass the same contract suite
+ * (test/unit/ledger/store-contract/). Every method is async so a networked database fits;
+ * uniqueness that keeps tenants apart is the store's job, enforced by constraints, so that no
+ * caller can get it wrong — and so is the rule that a consumer belongs to one tenant while it
+ * holds anything.
+ *
+ * One store may hold the attachments of many hosts. Every attachment row carries its `host`, and
+ * the constraints are scoped as what they protect is:
+ *  - a VF is (host, PF, VF index): per host — identical servers have the same PCI addresses;
+ *  - a consumer interface is (consumer host, kind, name, interface), and a consumer holds rows of
+ *    one tenant: the consumer's host is part of its name, so the rule spans the fleet;
+ *  - a MAC is unique across the whole store (fleet-wide): a MAC must be unique per L2 domain,
+ *    and VLANs span hosts, so two hosts of one fleet may share any segment; with a store per
+ *    host this is the same rule as before.
+ * Tenants, pools, tokens, idempotency records, the audit log and the MAC key are fleet-wide.
+ * A host's daemon sees its own rows through `scopeToHost` (host-scope.ts).
  */
 import type {
   Attachment,
@@ -17,6 +29,8 @@ import type {
 } from './types.js';
 
 export interface AttachmentFilter {
+  /** The host the VF is on (Attachment.host). */
+  host?: string;
   tenant?: string;
   pool?: string;
   consumerName?: string;
@@ -49,13 +63,19 @@ export interface TokenWithHash extends TokenRecord {
   hash: string;
 }
 
-/** A constraint the store refused: which one, and the row that holds it. */
+/**
+ * A constraint the store refused: which one, and the row that holds it. The holder may belong to
+ * another tenant or another host: it is for the caller's decisions and the admins' audit, never
+ * for a tenant's eyes.
+ */
 export class ConflictError extends Error {
   override name = 'ConflictError';
   constructor(
     readonly constraint:
       'vf-owned' | 'interface-attached' | 'mac-in-use' | 'consumer-of-another-tenant' | 'exists',
     message: string,
+    /** The id of the attachment (or token, for `exists`) holding the constraint, when known. */
+    readonly holder: string | null = null,
   ) {
     super(message);
   }
@@ -105,19 +125,32 @@ export interface LedgerWriter extends LedgerReader {
 }
 
 export interface MutateOptions {
-  /** Wait for the commit to reach the disk (default true). */
+  /**
+   * A hint, default true. `false` says the caller can lose this unit if the machine the ledger
+   * lives on loses power, because the unit only guards state that machine loses with it (a
+   * reservation made before configuring a VF: a power loss resets the VFs too). A store may then
+   * answer once the unit is committed, before it is synced to disk: SQLite does, and a later
+   * durable unit makes every earlier one durable. A store whose database lives on another machine
+   * than the VFs (PostgreSQL for a fleet) must ignore it and commit durably: the database's
+   * machine losing power resets no host's VFs. Kept as a hint rather than removed because on one
+   * host it saves an attach a wait for the disk; no caller may depend on it being honoured.
+   */
   durable?: boolean;
 }
 
 export interface LedgerStore extends LedgerReader {
   /**
-   * Runs `fn` as one atomic unit and resolves once it is durable. A throw undoes everything `fn`
-   * wrote. `fn` must not wait on anything but the writer (no I/O): units run one at a time.
+   * Runs `fn` as one atomic unit and resolves once it is committed (and durable, see
+   * MutateOptions). A throw undoes everything `fn` wrote and rejects with what it threw.
    *
-   * With `durable: false` it resolves once committed, before the commit is synced to disk: the
-   * unit survives the process dying, not the machine losing power. That is enough for records that
-   * only guard kernel state (a reservation made before configuring a VF): a power loss resets the
-   * VFs too. A later durable unit makes every earlier one durable.
+   * `fn` may run more than once: a networked store retries a unit the database aborted (a
+   * serialization failure, a deadlock) from the start, and only the last run's writes and return
+   * value count. So `fn` must have no effect outside `tx` — no changes to process memory, no
+   * events, no I/O — and must decide only on what it reads through `tx`; effects belong after
+   * `mutate` resolves. Reads through `tx` see the unit's own writes; reads on the store itself see
+   * every unit whose `mutate` resolved, and what they show of a unit still running is the store's
+   * business (SQLite's cached rows show none of it). `fn` should not wait on anything but `tx`: a
+   * store may run units one at a time, and a slow one holds the others up.
    */
   mutate<T>(fn: (tx: LedgerWriter) => Promise<T>, opts?: MutateOptions): Promise<T>;
   close(): Promise<void>;

@@ -108,7 +108,10 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
       `unix socket for local root (default ${DEFAULT_SOCKET}; none on the simulator unless given; under ${SOCKET_UNIT} the socket systemd passes)`,
     )
     .option('--no-socket', 'no unix socket')
-    .option('--db <path>', `ledger database (default ${DEFAULT_DB}; in memory on the simulator)`)
+    .option(
+      '--db <path>',
+      `ledger database: a file path, sqlite:PATH or :memory: (default ${DEFAULT_DB}; in memory on the simulator)`,
+    )
     .option('--sim-state <file>', 'simulator only: keep the simulated kernel state in this file')
     .option('--rate-limit <n>', 'API requests per minute per client (default 1200; 0 = off)')
     .option(

@@ -184,4 +184,42 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE attachments;
   ALTER TABLE attachments_v4 RENAME TO attachments;
   `,
+  // 5: a ledger ready for many hosts. A MAC is unique across the ledger, not per host: a MAC must
+  // be unique in its L2 domain and VLANs span the hosts of a fleet. The VF stays (host, PF, VF
+  // index): identical servers share PCI addresses. That constraint's index also serves reads by
+  // host. A ledger of one host holds the same rows either way; one where a renamed host left rows
+  // with the MAC of a newer one stops here (see migrate() for the message).
+  `
+  CREATE TABLE attachments_v5 (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL REFERENCES tenants(name),
+    pool TEXT NOT NULL REFERENCES pools(name),
+    consumer_kind TEXT NOT NULL,
+    consumer_name TEXT NOT NULL,
+    consumer_host TEXT NOT NULL,
+    interface TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pf TEXT NOT NULL,
+    pf_netdev TEXT,
+    vf_index INTEGER NOT NULL,
+    vf_pci TEXT,
+    numa_node INTEGER NOT NULL,
+    mac TEXT,
+    settings TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('attaching', 'attached', 'detaching', 'failed', 'orphaned')),
+    detail TEXT,
+    request_key TEXT,
+    requested_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (host, pf, vf_index),
+    UNIQUE (consumer_host, consumer_kind, consumer_name, interface),
+    UNIQUE (mac)
+  ) WITHOUT ROWID;
+  INSERT INTO attachments_v5 SELECT id, tenant, pool, consumer_kind, consumer_name, consumer_host,
+    interface, host, pf, pf_netdev, vf_index, vf_pci, numa_node, mac, settings, state, detail,
+    request_key, requested_by, created_at, updated_at FROM attachments;
+  DROP TABLE attachments;
+  ALTER TABLE attachments_v5 RENAME TO attachments;
+  `,
 ];

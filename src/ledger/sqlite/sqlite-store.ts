@@ -7,6 +7,12 @@
  * the store commits with synchronous=NORMAL (the same WAL writes, no sync) and syncs the WAL file
  * on libuv's thread pool, answering the group when it returns. Checkpoints run on a worker thread
  * and sync as SQLite does them. That keeps durability per request off the event loop.
+ *
+ * One connection is the only writer, so a unit never meets a serialization failure and `mutate`
+ * never runs its function twice (the contract allows it; this store has no need). Its own memory
+ * (row-cache.ts) takes a unit's changes only after the COMMIT, so reads outside a unit see
+ * committed rows only; the audit log and idempotency records, read by SQL on the same connection,
+ * may show an open group's rows to a read outside a unit before their COMMIT.
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
@@ -39,7 +45,7 @@ import {
 } from '../types.js';
 import { Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations.js';
-import { copyAttachment, RowCache } from './row-cache.js';
+import { copyAttachment, RowCache, type RowView } from './row-cache.js';
 
 type Row = Record<string, unknown>;
 
@@ -163,21 +169,18 @@ function tokenOf(row: Row): TokenWithHash {
   };
 }
 
-/** Maps a SQLite UNIQUE failure on attachments to the rule it protects. */
-function attachmentConflict(err: unknown, a: Attachment): never {
+/** Which UNIQUE rule a SQLite failure on attachments broke (null: none of them). */
+function brokenRule(err: unknown): 'vf-owned' | 'interface-attached' | 'mac-in-use' | null {
   const msg = err instanceof Error ? err.message : String(err);
   if (
     /UNIQUE constraint failed: attachments\.host, attachments\.pf, attachments\.vf_index/.test(msg)
   )
-    throw new ConflictError('vf-owned', `VF ${a.vfIndex} of ${a.pf} is already attached`);
-  if (/UNIQUE constraint failed: attachments\.consumer_host/.test(msg))
-    throw new ConflictError(
-      'interface-attached',
-      `${a.consumer.kind} ${a.consumer.name} already has a VF on interface ${a.interface}`,
-    );
-  if (/UNIQUE constraint failed: attachments\.host, attachments\.mac/.test(msg))
-    throw new ConflictError('mac-in-use', `MAC ${a.mac} is already used by another attachment`);
-  throw err;
+    return 'vf-owned';
+  if (/UNIQUE constraint failed: attachments\.consumer_host/.test(msg)) return 'interface-attached';
+  // (host, mac) before migration 5, (mac) since.
+  if (/UNIQUE constraint failed: (attachments\.host, )?attachments\.mac$/.test(msg))
+    return 'mac-in-use';
+  return null;
 }
 
 /** The ledger's files: only their owner may read them (the audit log, token hashes). */
@@ -315,10 +318,24 @@ export class SqliteLedgerStore implements LedgerStore {
       ),
       deleteAttachment: d.prepare('DELETE FROM attachments WHERE id = ?'),
       // Served by the (consumer_host, consumer_kind, consumer_name, interface) unique index.
-      consumerOfAnotherTenant: d.prepare(
-        `SELECT 1 FROM attachments WHERE consumer_host = ? AND consumer_kind = ? AND consumer_name = ?
-           AND tenant <> ? LIMIT 1`,
-      ),
+      consumerOfAnotherTenant: d
+        .prepare(
+          `SELECT id FROM attachments WHERE consumer_host = ? AND consumer_kind = ?
+             AND consumer_name = ? AND tenant <> ? ORDER BY id LIMIT 1`,
+        )
+        .pluck(),
+      // The row holding a constraint an insert broke; each served by that constraint's index.
+      vfHolder: d
+        .prepare('SELECT id FROM attachments WHERE host = ? AND pf = ? AND vf_index = ?')
+        .pluck(),
+      interfaceHolder: d
+        .prepare(
+          `SELECT id FROM attachments WHERE consumer_host = ? AND consumer_kind = ?
+             AND consumer_name = ? AND interface = ?`,
+        )
+        .pluck(),
+      macHolder: d.prepare('SELECT id FROM attachments WHERE mac = ? ORDER BY id LIMIT 1').pluck(),
+      tokenHolder: d.prepare('SELECT id FROM tokens WHERE name = ?').pluck(),
       appendAudit: d.prepare(
         `INSERT INTO audit (at, actor, action, tenant, target, before, after, request_id)
          VALUES (@at, @actor, @action, @tenant, @target, @before, @after, @requestId)`,
@@ -367,7 +384,21 @@ export class SqliteLedgerStore implements LedgerStore {
       this.db.exec(migrations[i]!);
       this.db.pragma(`user_version = ${i + 1}`);
     });
-    for (let i = version; i < migrations.length; i++) step(i);
+    for (let i = version; i < migrations.length; i++) {
+      try {
+        step(i);
+      } catch (err) {
+        const msg = err instanceof Error ? err.message : String(err);
+        // Migration 5 makes MACs unique across hosts: rows a renamed host left behind can hold
+        // the MAC of a newer row. The step rolled back: the file is still at version i.
+        if (/UNIQUE constraint failed: attachments_v5\.mac/.test(msg))
+          throw new SriovctlError(
+            `cannot upgrade the ledger database to schema version ${i + 1}: two attachments on different hosts hold the same MAC (${msg})`,
+            'run the previous sriovctl, detach one of the two (sriovctl attachments lists them, sriovctl detach ID), then start this one again',
+          );
+        throw err;
+      }
+    }
   }
 
   /**
@@ -429,39 +460,99 @@ export class SqliteLedgerStore implements LedgerStore {
   }
 
   async getTenant(name: string): Promise<Tenant | null> {
-    const t = this.rows().tenants.get(name);
-    return t ? structuredClone(t) : null;
+    return this.outside.getTenant(name);
   }
   async listTenants(): Promise<Tenant[]> {
-    return [...this.rows().tenants.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((t) => structuredClone(t));
+    return this.outside.listTenants();
   }
   async getPool(name: string): Promise<Pool | null> {
-    const p = this.rows().pools.get(name);
-    return p ? structuredClone(p) : null;
+    return this.outside.getPool(name);
   }
   async listPools(): Promise<Pool[]> {
-    return [...this.rows().pools.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((p) => structuredClone(p));
+    return this.outside.listPools();
   }
   async getAttachment(id: string): Promise<Attachment | null> {
-    const a = this.rows().attachment(id);
-    return a ? copyAttachment(a) : null;
+    return this.outside.getAttachment(id);
   }
   async listAttachments(f: AttachmentFilter = {}): Promise<Attachment[]> {
-    const out: Attachment[] = [];
-    for (const a of this.rows().allAttachments()) {
-      if (f.tenant !== undefined && a.tenant !== f.tenant) continue;
-      if (f.pool !== undefined && a.pool !== f.pool) continue;
-      if (f.state !== undefined && a.state !== f.state) continue;
-      if (f.pf !== undefined && a.pf !== f.pf) continue;
-      if (f.consumerName !== undefined && a.consumer.name !== f.consumerName) continue;
-      out.push(copyAttachment(a));
-    }
-    return out;
+    return this.outside.listAttachments(f);
   }
+  async findToken(hash: string): Promise<TokenWithHash | null> {
+    return this.outside.findToken(hash);
+  }
+  async listTokens(): Promise<TokenRecord[]> {
+    return this.outside.listTokens();
+  }
+
+  /**
+   * Reads of the cached rows through `view`: the committed rows for reads outside a unit, the
+   * unit's own view inside one.
+   */
+  private cachedReads(
+    view: () => RowView,
+  ): Pick<
+    LedgerReader,
+    | 'getTenant'
+    | 'listTenants'
+    | 'getPool'
+    | 'listPools'
+    | 'getAttachment'
+    | 'listAttachments'
+    | 'findToken'
+    | 'listTokens'
+  > {
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
+    return {
+      getTenant: async (name) => {
+        const t = view().tenant(name);
+        return t ? structuredClone(t) : null;
+      },
+      listTenants: async () =>
+        view()
+          .tenants()
+          .sort(byName)
+          .map((t) => structuredClone(t)),
+      getPool: async (name) => {
+        const p = view().pool(name);
+        return p ? structuredClone(p) : null;
+      },
+      listPools: async () =>
+        view()
+          .pools()
+          .sort(byName)
+          .map((p) => structuredClone(p)),
+      getAttachment: async (id) => {
+        const a = view().attachment(id);
+        return a ? copyAttachment(a) : null;
+      },
+      listAttachments: async (f: AttachmentFilter = {}) => {
+        const out: Attachment[] = [];
+        for (const a of view().allAttachments()) {
+          if (f.host !== undefined && a.host !== f.host) continue;
+          if (f.tenant !== undefined && a.tenant !== f.tenant) continue;
+          if (f.pool !== undefined && a.pool !== f.pool) continue;
+          if (f.state !== undefined && a.state !== f.state) continue;
+          if (f.pf !== undefined && a.pf !== f.pf) continue;
+          if (f.consumerName !== undefined && a.consumer.name !== f.consumerName) continue;
+          out.push(copyAttachment(a));
+        }
+        return out;
+      },
+      findToken: async (hash) => {
+        const t = view().token(hash);
+        return t ? { ...t } : null;
+      },
+      listTokens: async () =>
+        view()
+          .tokens()
+          .sort(byName)
+          .map(({ hash: _hash, ...t }) => t),
+    };
+  }
+
+  /** Reads outside a unit: committed rows only. */
+  private readonly outside = this.cachedReads(() => this.rows().committed);
+
   async listAudit(f: AuditFilter): Promise<AuditEntry[]> {
     const where: string[] = [];
     const args: Record<string, unknown> = { limit: f.limit };
@@ -496,15 +587,6 @@ export class SqliteLedgerStore implements LedgerStore {
       response: parseJson(row.response) as IdempotencyRecord['response'],
     };
   }
-  async findToken(hash: string): Promise<TokenWithHash | null> {
-    const t = this.rows().tokens.get(hash);
-    return t ? { ...t } : null;
-  }
-  async listTokens(): Promise<TokenRecord[]> {
-    return [...this.rows().tokens.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map(({ hash: _hash, ...t }) => t);
-  }
   async macKey(): Promise<string> {
     return this.macKeyValue;
   }
@@ -515,19 +597,12 @@ export class SqliteLedgerStore implements LedgerStore {
     const s = this.stmts;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the writer's methods read through the store
     const self = this;
-    // Reads inside a unit are the store's own (they see the unit's writes): bound, so that they
-    // reach the store's cache and not a copy on the writer.
+    // Reads inside a unit see its writes and those of the group before it: the pending view of
+    // the cache, and SQL on the connection whose transaction holds them.
     const reads: LedgerReader = {
-      getTenant: (n) => self.getTenant(n),
-      listTenants: () => self.listTenants(),
-      getPool: (n) => self.getPool(n),
-      listPools: () => self.listPools(),
-      getAttachment: (id) => self.getAttachment(id),
-      listAttachments: (f) => self.listAttachments(f),
+      ...this.cachedReads(() => self.rows().pending),
       listAudit: (f) => self.listAudit(f),
       getIdempotency: (actor, key) => self.getIdempotency(actor, key),
-      findToken: (hash) => self.findToken(hash),
-      listTokens: () => self.listTokens(),
       macKey: () => self.macKey(),
     };
     const w: LedgerWriter = Object.assign(reads, {
@@ -536,12 +611,12 @@ export class SqliteLedgerStore implements LedgerStore {
         const json = JSON.stringify(spec);
         s.putTenant.run({ name, spec: json, now });
         // Built from the values written, as a read of the row would give them back.
-        const createdAt = rows.tenants.get(name)?.createdAt ?? now;
+        const createdAt = rows.pending.tenant(name)?.createdAt ?? now;
         rows.setTenant(
           tenantOf({ name, spec: json, created_at: createdAt, updated_at: now }),
           name,
         );
-        return (await self.getTenant(name))!;
+        return (await reads.getTenant(name))!;
       },
       async deleteTenant(name: string) {
         const rows = self.rows();
@@ -553,9 +628,9 @@ export class SqliteLedgerStore implements LedgerStore {
         const rows = self.rows();
         const json = JSON.stringify(spec);
         s.putPool.run({ name, spec: json, now });
-        const createdAt = rows.pools.get(name)?.createdAt ?? now;
+        const createdAt = rows.pending.pool(name)?.createdAt ?? now;
         rows.setPool(poolOf({ name, spec: json, created_at: createdAt, updated_at: now }), name);
-        return (await self.getPool(name))!;
+        return (await reads.getPool(name))!;
       },
       async deletePool(name: string) {
         const rows = self.rows();
@@ -592,15 +667,40 @@ export class SqliteLedgerStore implements LedgerStore {
           updated_at: a.updatedAt,
         };
         const c = a.consumer;
-        if (s.consumerOfAnotherTenant.get(c.host, c.kind, c.name, a.tenant))
+        const other = s.consumerOfAnotherTenant.get(c.host, c.kind, c.name, a.tenant) as
+          string | undefined;
+        if (other !== undefined)
           throw new ConflictError(
             'consumer-of-another-tenant',
             `${c.kind} ${c.name} holds attachments of another tenant`,
+            other,
           );
         try {
           s.insertAttachment.run(values);
         } catch (err) {
-          attachmentConflict(err, a);
+          // SQLite undid only the failed statement: the unit can still read who holds the rule.
+          const rule = brokenRule(err);
+          const holder = (q: Database.Statement, ...args: unknown[]) =>
+            (q.get(...args) as string | undefined) ?? null;
+          if (rule === 'vf-owned')
+            throw new ConflictError(
+              rule,
+              `VF ${a.vfIndex} of ${a.pf} is already attached`,
+              holder(s.vfHolder, a.host, a.pf, a.vfIndex),
+            );
+          if (rule === 'interface-attached')
+            throw new ConflictError(
+              rule,
+              `${c.kind} ${c.name} already has a VF on interface ${a.interface}`,
+              holder(s.interfaceHolder, c.host, c.kind, c.name, a.interface),
+            );
+          if (rule === 'mac-in-use')
+            throw new ConflictError(
+              rule,
+              `MAC ${a.mac} is already used by another attachment`,
+              holder(s.macHolder, a.mac),
+            );
+          throw err;
         }
         rows.setAttachment(attachmentOf(values), a.id);
       },
@@ -617,7 +717,7 @@ export class SqliteLedgerStore implements LedgerStore {
           detail: patch.detail ?? null,
           now,
         });
-        const prev = rows.attachment(id);
+        const prev = rows.pending.attachment(id);
         if (r.changes === 0 || !prev) return null;
         const after: Attachment = {
           ...prev,
@@ -666,7 +766,11 @@ export class SqliteLedgerStore implements LedgerStore {
           s.insertToken.run({ ...t });
         } catch (err) {
           if (err instanceof Error && /UNIQUE constraint failed: tokens\.name/.test(err.message))
-            throw new ConflictError('exists', `a token named ${t.name} exists`);
+            throw new ConflictError(
+              'exists',
+              `a token named ${t.name} exists`,
+              (s.tokenHolder.get(t.name) as string | undefined) ?? null,
+            );
           throw err;
         }
         rows.setToken({ ...t }, t.hash);
@@ -674,7 +778,7 @@ export class SqliteLedgerStore implements LedgerStore {
       async deleteToken(id: string) {
         const rows = self.rows();
         const gone = s.deleteToken.run(id).changes > 0;
-        const held = [...rows.tokens.values()].find((t) => t.id === id);
+        const held = rows.pending.tokens().find((t) => t.id === id);
         if (gone && held) rows.setToken(null, held.hash);
         return gone;
       },
@@ -692,6 +796,8 @@ export class SqliteLedgerStore implements LedgerStore {
         this.tx.begin.run();
         // Under the write lock now: nobody else can commit until this group does.
         this.checkDataVersion();
+        // Loaded before the group writes anything, so the cache's committed rows are committed.
+        this.rows();
         this.open = true;
         this.scheduleFlush();
       } else this.tx.savepoint.run();

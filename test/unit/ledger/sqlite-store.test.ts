@@ -1,47 +1,36 @@
-// The SQLite ledger store on a real file: schema migrations, the constraints that keep tenants
-// apart, the append-only audit log, atomic units, and group commit (every answered unit is on disk,
-// a failing unit takes nothing else with it).
+// What only the SQLite ledger store does, on a real file: schema migrations, the audit log kept
+// append-only by the database itself, the rows cached in memory, group commit (every answered unit
+// is on disk, a failing unit takes nothing else with it) and file modes. What every store must do
+// (constraints, atomic units, paging, host scoping) is the store contract, run on SQLite in
+// store-contract/sqlite.contract.test.ts.
 import Database from 'better-sqlite3';
 import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { MIGRATIONS } from '../../../src/ledger/sqlite/migrations.js';
-import { ConflictError, type LedgerWriter } from '../../../src/ledger/store.js';
-import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
+import { ConflictError } from '../../../src/ledger/store.js';
+import { tenantSpec } from '../../../src/contract/index.js';
 import type { Attachment } from '../../../src/ledger/types.js';
-import { attachment, rejection, tempDir } from './support.js';
+import { rejection, tempDir } from './support.js';
 import { eventually } from '../../support/eventually.js';
+import { NOW, row, seed, token } from './store-contract/rows.js';
 
-const NOW = '2024-05-01T12:00:00.000Z';
 const open: SqliteLedgerStore[] = [];
+const paths = new WeakMap<SqliteLedgerStore, string>();
 function openStore(path: string): SqliteLedgerStore {
   const s = new SqliteLedgerStore({ path });
   open.push(s);
+  paths.set(s, path);
   return s;
 }
+const dbFileOf = (s: SqliteLedgerStore) => paths.get(s)!;
 afterEach(async () => {
   for (const s of open.splice(0)) await s.close().catch(() => undefined);
 });
 
 function dbFile(): string {
   return join(tempDir('sriovctl-store-'), 'ledger.db');
-}
-
-/** A tenant and a pool for attachment rows to refer to (foreign keys are on). */
-async function seed(tx: LedgerWriter): Promise<void> {
-  await tx.putTenant('team-a', tenantSpec.parse({ vlans: '100', pools: ['gold'] }), NOW);
-  await tx.putTenant('team-b', tenantSpec.parse({ vlans: '200' }), NOW);
-  await tx.putPool('gold', poolSpec.parse({ selector: { pfNames: ['ens1f0'] } }), NOW);
-}
-
-function row(vfIndex: number, over: Partial<Attachment> = {}): Attachment {
-  return attachment('0000:3b:00.0', vfIndex, {
-    tenant: 'team-a',
-    pool: 'gold',
-    pfNetdev: 'ens1f0',
-    ...over,
-  });
 }
 
 function userVersion(path: string): number {
@@ -155,112 +144,41 @@ describe('migrations', () => {
   });
 });
 
-describe('constraints', () => {
-  it('map each UNIQUE rule to its ConflictError kind', async () => {
-    const s = openStore(dbFile());
-    await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertAttachment(
-        row(0, {
-          consumer: { kind: 'vm', name: 'vm-1', host: 'h' },
-          interface: 'net0',
-          mac: '02:00:00:00:00:01',
-        }),
-      );
-    });
-    const conflict = async (a: Attachment) => {
-      const e = await rejection(s.mutate((tx) => tx.insertAttachment(a)));
-      expect(e).toBeInstanceOf(ConflictError);
-      return e as ConflictError;
-    };
-    const vf = await conflict(
-      row(0, { consumer: { kind: 'vm', name: 'vm-2', host: 'h' }, mac: '02:00:00:00:00:02' }),
-    );
-    expect(vf.constraint).toBe('vf-owned');
-    expect(vf.message).toBe('VF 0 of 0000:3b:00.0 is already attached');
-    const iface = await conflict(
-      row(1, {
-        consumer: { kind: 'vm', name: 'vm-1', host: 'h' },
-        interface: 'net0',
-        mac: '02:00:00:00:00:03',
-      }),
-    );
-    expect(iface.constraint).toBe('interface-attached');
-    expect(iface.message).toBe('vm vm-1 already has a VF on interface net0');
-    const mac = await conflict(row(2, { mac: '02:00:00:00:00:01' }));
-    expect(mac.constraint).toBe('mac-in-use');
-    expect(mac.message).toBe('MAC 02:00:00:00:00:01 is already used by another attachment');
-    // The same interface name on another consumer kind, and the same VF index on another PF, are fine.
-    await s.mutate(async (tx) => {
-      await tx.insertAttachment(
-        row(1, { consumer: { kind: 'pod', name: 'vm-1', host: 'h' }, interface: 'net0' }),
-      );
-      await tx.insertAttachment(row(0, { pf: '0000:5e:00.0' }));
-    });
-    expect(await s.listAttachments()).toHaveLength(3);
-  });
-
-  it('a consumer holding attachments of one tenant takes no rows of another', async () => {
-    const s = openStore(dbFile());
-    const vm = { kind: 'vm' as const, name: 'payroll-db', host: 'h' };
-    await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertAttachment(row(0, { tenant: 'team-b', consumer: vm }));
-    });
-    // Another interface of the same consumer: refused for team-a, taken by team-b.
-    const e = await rejection(
-      s.mutate((tx) => tx.insertAttachment(row(1, { consumer: vm, interface: 'net1' }))),
-    );
-    expect(e).toBeInstanceOf(ConflictError);
-    expect((e as ConflictError).constraint).toBe('consumer-of-another-tenant');
-    await s.mutate((tx) =>
-      tx.insertAttachment(row(2, { tenant: 'team-b', consumer: vm, interface: 'net2' })),
-    );
-    // The same name on another host or of another kind is another consumer.
-    await s.mutate(async (tx) => {
-      await tx.insertAttachment(row(3, { consumer: { ...vm, host: 'h2' } }));
-      await tx.insertAttachment(row(4, { consumer: { ...vm, kind: 'pod' } }));
-    });
-    expect(
-      (await s.listAttachments()).map((a) => `${a.tenant} ${a.consumer.kind} ${a.vfIndex}`).sort(),
-    ).toEqual(['team-a pod 4', 'team-a vm 3', 'team-b vm 0', 'team-b vm 2']);
-  });
-
-  it('keeps a random MAC key per ledger, the same across reopens', async () => {
+describe('migration 5: a ledger ready for many hosts', () => {
+  /** A version-4 ledger (before MACs were unique across hosts) holding `rows`. */
+  async function v4Ledger(rows: Attachment[]): Promise<string> {
     const path = dbFile();
-    const a = openStore(path);
-    const key = await a.macKey();
-    expect(key).toMatch(/^[0-9a-f]{64}$/);
-    await a.close();
-    expect(await openStore(path).macKey()).toBe(key);
-    expect(await openStore(dbFile()).macKey()).not.toBe(key);
+    const old = new SqliteLedgerStore({ path, migrations: MIGRATIONS.slice(0, 4) });
+    await old.mutate(async (tx) => {
+      await seed(tx);
+      for (const r of rows) await tx.insertAttachment(r);
+    });
+    await old.close();
+    expect(userVersion(path)).toBe(4);
+    return path;
+  }
+
+  it('keeps every row; a MAC is then unique across hosts, a VF still per host', async () => {
+    const a = row(0, { host: 'h1', mac: '02:00:00:00:05:01' });
+    const b = row(0, { host: 'h2', mac: '02:00:00:00:05:02' });
+    const s = openStore(await v4Ledger([a, b]));
+    expect(userVersion(dbFileOf(s))).toBe(MIGRATIONS.length);
+    expect(await s.listAttachments()).toEqual([a, b]);
+    const e = await rejection(
+      s.mutate((tx) => tx.insertAttachment(row(1, { host: 'h3', mac: a.mac }))),
+    );
+    expect(e).toMatchObject({ constraint: 'mac-in-use', holder: a.id });
+    await s.mutate((tx) => tx.insertAttachment(row(0, { host: 'h3', mac: '02:00:00:00:05:03' })));
+    expect(await s.listAttachments({ host: 'h3' })).toHaveLength(1);
   });
 
-  it('a token name is unique', async () => {
-    const s = openStore(dbFile());
-    const t = {
-      id: 't1',
-      name: 'ci',
-      role: 'operator' as const,
-      tenant: null,
-      createdAt: NOW,
-      hash: 'h1',
-    };
-    await s.mutate((tx) => tx.insertToken(t));
-    const e = await rejection(s.mutate((tx) => tx.insertToken({ ...t, id: 't2', hash: 'h2' })));
-    expect(e).toBeInstanceOf(ConflictError);
-    expect((e as ConflictError).constraint).toBe('exists');
-    expect(await s.findToken('h1')).toMatchObject({ id: 't1', name: 'ci' });
-    expect(await s.listTokens()).toEqual([
-      { id: 't1', name: 'ci', role: 'operator', tenant: null, createdAt: NOW },
-    ]);
-  });
-
-  it('attachments need an existing tenant and pool', async () => {
-    const s = openStore(dbFile());
-    const e = await rejection(s.mutate((tx) => tx.insertAttachment(row(0))));
-    expect(String(e)).toMatch(/FOREIGN KEY/);
-    expect(await s.listAttachments()).toEqual([]);
+  it('stops with what to do when two hosts hold one MAC, leaving the file at version 4', async () => {
+    const mac = '02:00:00:00:06:01';
+    const path = await v4Ledger([row(0, { host: 'old-name', mac }), row(0, { host: 'h', mac })]);
+    expect(() => openStore(path)).toThrow(
+      /cannot upgrade the ledger database to schema version 5: two attachments on different hosts hold the same MAC/,
+    );
+    expect(userVersion(path)).toBe(4);
   });
 });
 
@@ -305,156 +223,6 @@ describe('audit log', () => {
       },
     ]);
   });
-
-  it('pages backwards from the newest and filters by tenant, action and target', async () => {
-    const s = openStore(dbFile());
-    await s.mutate(async (tx) => {
-      for (let i = 1; i <= 25; i++)
-        await tx.appendAudit(
-          {
-            actor: 'op',
-            action: i % 3 === 0 ? 'attachment.delete' : 'attachment.create',
-            tenant: i % 2 === 0 ? 'team-a' : 'team-b',
-            target: `attachment/${i % 5}`,
-            before: null,
-            after: { i },
-            requestId: null,
-          },
-          NOW,
-        );
-    });
-    const seqs = (xs: { seq: number }[]) => xs.map((x) => x.seq);
-    const first = await s.listAudit({ limit: 10 });
-    expect(seqs(first)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
-    const second = await s.listAudit({ limit: 10, before: first.at(-1)!.seq });
-    expect(seqs(second)).toEqual([15, 14, 13, 12, 11, 10, 9, 8, 7, 6]);
-    const last = await s.listAudit({ limit: 10, before: second.at(-1)!.seq });
-    expect(seqs(last)).toEqual([5, 4, 3, 2, 1]);
-    expect(await s.listAudit({ limit: 10, before: 1 })).toEqual([]);
-
-    expect(seqs(await s.listAudit({ limit: 100, tenant: 'team-a' }))).toEqual([
-      24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2,
-    ]);
-    expect(seqs(await s.listAudit({ limit: 100, action: 'attachment.delete' }))).toEqual([
-      24, 21, 18, 15, 12, 9, 6, 3,
-    ]);
-    expect(seqs(await s.listAudit({ limit: 100, target: 'attachment/3' }))).toEqual([
-      23, 18, 13, 8, 3,
-    ]);
-    expect(
-      seqs(
-        await s.listAudit({
-          limit: 2,
-          tenant: 'team-a',
-          action: 'attachment.delete',
-          before: 24,
-        }),
-      ),
-    ).toEqual([18, 12]);
-  });
-});
-
-describe('mutate', () => {
-  it('undoes everything a throwing unit wrote, and the store stays usable', async () => {
-    const path = dbFile();
-    const s = openStore(path);
-    const e = await rejection(
-      s.mutate(async (tx) => {
-        await seed(tx);
-        await tx.insertAttachment(row(0));
-        await tx.appendAudit(
-          {
-            actor: 'a',
-            action: 'x',
-            tenant: null,
-            target: 't',
-            before: null,
-            after: null,
-            requestId: null,
-          },
-          NOW,
-        );
-        throw new Error('changed my mind');
-      }),
-    );
-    expect((e as Error).message).toBe('changed my mind');
-    expect(await s.listTenants()).toEqual([]);
-    expect(await s.listAttachments()).toEqual([]);
-    expect(await s.listAudit({ limit: 10 })).toEqual([]);
-    await s.mutate(seed);
-    await s.close();
-    const again = openStore(path);
-    expect((await again.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
-    expect(await again.listAudit({ limit: 10 })).toEqual([]);
-  });
-
-  it('sees its own writes before they commit', async () => {
-    const s = openStore(dbFile());
-    const a = row(3);
-    const seen = await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertAttachment(a);
-      const updated = await tx.updateAttachment(a.id, { state: 'detaching' }, NOW);
-      return { count: (await tx.listAttachments({ state: 'detaching' })).length, updated };
-    });
-    expect(seen.count).toBe(1);
-    expect(seen.updated?.state).toBe('detaching');
-  });
-
-  it('updateAttachment keeps detail unless told, and clears it with null', async () => {
-    const s = openStore(dbFile());
-    const a = row(4, { detail: 'verified by read-back' });
-    await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertAttachment(a);
-    });
-    const later = '2024-05-02T00:00:00.000Z';
-    const kept = await s.mutate((tx) => tx.updateAttachment(a.id, { state: 'attached' }, later));
-    expect(kept).toMatchObject({
-      state: 'attached',
-      detail: 'verified by read-back',
-      updatedAt: later,
-    });
-    const cleared = await s.mutate((tx) => tx.updateAttachment(a.id, { detail: null }, later));
-    expect(cleared?.detail).toBeNull();
-    expect(
-      await s.mutate((tx) => tx.updateAttachment('nope', { state: 'failed' }, later)),
-    ).toBeNull();
-  });
-
-  it('round-trips an attachment exactly, and filters the list', async () => {
-    const s = openStore(dbFile());
-    const a = row(5, {
-      tenant: 'team-b',
-      consumer: { kind: 'pod', name: 'default/web-0', host: 'compute-17' },
-      vfPciAddress: '0000:3b:01.5',
-      numaNode: 1,
-      vlan: 200,
-      qos: 3,
-      vlanProto: '802.1ad',
-      minTxRate: 1000,
-      maxTxRate: 5000,
-      trust: true,
-      spoofchk: false,
-      linkState: 'enable',
-      requestKey: 'k-1',
-    });
-    await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertAttachment(a);
-      await tx.insertAttachment(row(6, { state: 'failed', pf: '0000:5e:00.0' }));
-    });
-    expect(await s.getAttachment(a.id)).toEqual(a);
-    expect((await s.listAttachments({ tenant: 'team-b' })).map((x) => x.id)).toEqual([a.id]);
-    expect((await s.listAttachments({ state: 'failed' })).map((x) => x.vfIndex)).toEqual([6]);
-    expect((await s.listAttachments({ pf: '0000:5e:00.0' })).map((x) => x.vfIndex)).toEqual([6]);
-    expect((await s.listAttachments({ consumerName: 'default/web-0' })).map((x) => x.id)).toEqual([
-      a.id,
-    ]);
-    expect(await s.listAttachments({ pool: 'gold', tenant: 'team-a', state: 'attached' })).toEqual(
-      [],
-    );
-  });
 });
 
 describe('attachments from before vlanProto', () => {
@@ -487,110 +255,32 @@ describe('attachments from before vlanProto', () => {
   });
 });
 
-/** Everything the cached reads answer, for comparing a store with one that reads the file. */
-async function snapshot(s: SqliteLedgerStore) {
-  return {
-    tenants: await s.listTenants(),
-    pools: await s.listPools(),
-    tokens: await s.listTokens(),
-    tokenByHash: await s.findToken('h1'),
-    attachments: await s.listAttachments(),
-  };
-}
-
-const token = (id: string, name: string, hash: string) => ({
-  id,
-  name,
-  role: 'viewer' as const,
-  tenant: null,
-  createdAt: NOW,
-  hash,
-});
-
 describe('rows kept in memory', () => {
-  it('answer what a fresh store reading the file answers, after every kind of write', async () => {
-    const path = dbFile();
-    const s = openStore(path);
+  it('reads outside a unit see only committed units, never one still running or undone', async () => {
+    const s = openStore(dbFile());
     await s.mutate(seed);
-    const later = '2024-05-03T00:00:00.000Z';
-    const rows = [0, 1, 2].map((i) => row(i, { createdAt: `2024-05-01T12:00:0${i}.000Z` }));
-    // Created earlier than the rows before it: the list is still in (createdAt, id) order.
-    rows.push(row(3, { createdAt: '2024-04-01T00:00:00.000Z' }));
-    await s.mutate(async (tx) => {
-      await tx.putTenant('team-b', tenantSpec.parse({ vlans: '200-210', maxVfs: 4 }), later);
-      await tx.insertToken(token('t1', 'ci', 'h1'));
-      await tx.insertToken(token('t2', 'old', 'h2'));
-      for (const r of rows) await tx.insertAttachment(r);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let wrote!: () => void;
+    const written = new Promise<void>((r) => (wrote = r));
+    const unit = s.mutate(async (tx) => {
+      await tx.putTenant('team-c', tenantSpec.parse({ vlans: '300' }), NOW);
+      await tx.insertAttachment(row(0));
+      await tx.deleteTenant('team-b');
+      wrote();
+      await held;
+      throw new Error('undone');
     });
-    await s.mutate(async (tx) => {
-      await tx.deleteToken('t2');
-      await tx.updateAttachment(rows[1]!.id, { state: 'detaching', detail: 'x' }, later);
-      await tx.deleteAttachment(rows[2]!.id);
-      await tx.putPool('silver', poolSpec.parse({ selector: { pfNames: ['ens2f0'] } }), later);
-      await tx.deletePool('silver');
-    });
-    const fresh = openStore(path);
-    const mine = await snapshot(s);
-    expect(mine).toEqual(await snapshot(fresh));
-    expect(mine.attachments.map((a) => a.vfIndex)).toEqual([3, 0, 1]);
-    expect(mine.tenants.find((t) => t.name === 'team-b')).toMatchObject({
-      maxVfs: 4,
-      createdAt: NOW,
-      updatedAt: later,
-    });
-  });
-
-  it('a unit that throws leaves them as they were, whatever it wrote', async () => {
-    const s = openStore(dbFile());
-    const [r0, r1] = [row(0), row(1)];
-    await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertToken(token('t1', 'ci', 'h1'));
-      await tx.insertAttachment(r0);
-      await tx.insertAttachment(r1);
-    });
-    const before = await snapshot(s);
-    await rejection(
-      s.mutate(async (tx) => {
-        await tx.putTenant('team-c', tenantSpec.parse({ vlans: '300' }), NOW);
-        await tx.putTenant('team-a', tenantSpec.parse({ vlans: '999' }), NOW);
-        await tx.deleteTenant('team-b');
-        await tx.putPool('silver', poolSpec.parse({ selector: {} }), NOW);
-        await tx.deleteToken('t1');
-        await tx.insertToken(token('t9', 'new', 'h9'));
-        await tx.updateAttachment(r0.id, { state: 'failed' }, NOW);
-        await tx.deleteAttachment(r1.id);
-        await tx.insertAttachment(row(2));
-        throw new Error('no');
-      }),
-    );
-    expect(await snapshot(s)).toEqual(before);
-    // And a unit refused by a constraint part-way keeps nothing of what it did before.
-    await rejection(
-      s.mutate(async (tx) => {
-        await tx.insertAttachment(row(5));
-        await tx.updateAttachment(r0.id, { state: 'failed' }, NOW);
-        await tx.insertAttachment(row(0, { mac: '02:ff:00:00:00:01' }));
-      }),
-    );
-    expect(await snapshot(s)).toEqual(before);
-  });
-
-  it('hand out copies: changing what a read returned changes nothing stored', async () => {
-    const s = openStore(dbFile());
-    const r0 = row(0);
-    await s.mutate(async (tx) => {
-      await seed(tx);
-      await tx.insertAttachment(r0);
-    });
-    const a = (await s.getAttachment(r0.id))!;
-    a.state = 'failed';
-    a.consumer.name = 'someone-else';
-    (await s.listAttachments())[0]!.vlan = 4000;
-    const t = (await s.getTenant('team-a'))!;
-    t.pools.push('stolen');
-    expect(await s.getAttachment(r0.id)).toEqual(r0);
-    expect((await s.getTenant('team-a'))!.pools).toEqual(['gold']);
+    await written;
+    // The unit has written and waits: its rows are not anyone else's yet.
+    expect((await s.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
+    expect(await s.listAttachments()).toEqual([]);
+    release();
+    await rejection(unit);
+    expect((await s.listTenants()).map((t) => t.name)).toEqual(['team-a', 'team-b']);
+    // A committed unit shows once its mutate has resolved.
+    await s.mutate((tx) => tx.insertAttachment(row(1)));
+    expect((await s.listAttachments()).map((a) => a.vfIndex)).toEqual([1]);
   });
 
   it('notice a write by another connection: at once inside a unit, soon outside (checked every 100 ms)', async () => {
@@ -753,27 +443,6 @@ describe('group commit', () => {
     await Promise.all([slow, fast]);
     expect(order).toEqual([1, 2]);
     expect((await s.listAttachments()).map((a) => a.vfIndex)).toEqual([1, 2]);
-  });
-});
-
-describe('idempotency records', () => {
-  it('store, update and delete a key per actor', async () => {
-    const s = openStore(dbFile());
-    const rec = {
-      actor: 'ci',
-      key: 'k',
-      requestHash: 'abc',
-      status: 'pending' as const,
-      response: null,
-    };
-    await s.mutate((tx) => tx.putIdempotency(rec, NOW));
-    expect(await s.getIdempotency('ci', 'k')).toEqual(rec);
-    expect(await s.getIdempotency('other', 'k')).toBeNull();
-    const done = { ...rec, status: 'done' as const, response: { status: 201, body: { ok: true } } };
-    await s.mutate((tx) => tx.putIdempotency(done, NOW));
-    expect(await s.getIdempotency('ci', 'k')).toEqual(done);
-    await s.mutate((tx) => tx.deleteIdempotency('ci', 'k'));
-    expect(await s.getIdempotency('ci', 'k')).toBeNull();
   });
 });
 
