@@ -40,9 +40,9 @@ export interface PolicyPorts {
   recordApplied?: (desired: readonly DesiredPf[]) => Promise<void>;
   /**
    * Runs an apply alone on the host (the daemon's host gate, and what it does around it, like the
-   * reconcile afterwards); absent: it runs at once.
+   * reconcile afterwards for the VFs `plan` touches); absent: it runs at once.
    */
-  hold?: (label: string, run: () => Promise<Applied>) => Promise<Applied>;
+  hold?: (label: string, plan: Plan, run: () => Promise<Applied>) => Promise<Applied>;
   /** The targets a drift watcher keeps this host at, and whether it repairs them. */
   kept?: { targets: readonly PlanTarget[]; repair: boolean } | null;
   /** Deadline of each kernel operation (default: the executor's, 30 s). */
@@ -184,12 +184,17 @@ export class ApplyPolicy {
     return this.running;
   }
 
+  /** Throws PolicyRefusedError (`apply-running`) while an apply of this use case runs. */
+  refuseWhileRunning(): void {
+    if (this.running !== null) throw applyRunning(this.running);
+  }
+
   /**
    * Throws the refusal for applying `p` (PolicyRefusedError), if any: an apply already running,
    * PFs the daemon keeps, steps that need an override, disruptive steps not confirmed.
    */
   refuse(p: Prepared, o: { confirmedDisruptive: boolean }): void {
-    if (this.running !== null) throw applyRunning(this.running);
+    this.refuseWhileRunning();
     const r = refusalOf(p.plan, { ...o, conflicts: p.conflicts });
     if (r) throw r;
   }
@@ -205,7 +210,7 @@ export class ApplyPolicy {
     this.running = label;
     try {
       const run = () => this.run(p, o);
-      return await (this.ports.hold ? this.ports.hold(label, run) : run());
+      return await (this.ports.hold ? this.ports.hold(label, p.plan, run) : run());
     } finally {
       this.running = null;
     }

@@ -22,8 +22,11 @@ export type RefusalCode =
 /** The options that lift a refusal, named as the API's body names them. */
 export type ApplyOption = 'force' | 'allowDefaultRoute' | 'confirmDisruptive';
 
-/** Who reads the fix: an API client (body fields) or a shell (flags). */
-export type Spelling = 'api' | 'cli';
+/**
+ * Who reads the fix: an API client (body fields), a shell (flags), or the operator of a daemon
+ * whose drift repair was refused (a command to run).
+ */
+export type Spelling = 'api' | 'cli' | 'repair';
 
 const SPELLED: Record<Spelling, Record<ApplyOption, string>> = {
   api: {
@@ -32,6 +35,11 @@ const SPELLED: Record<Spelling, Record<ApplyOption, string>> = {
     confirmDisruptive: 'confirmDisruptive: true',
   },
   cli: { force: '--force', allowDefaultRoute: '--allow-default-route', confirmDisruptive: '--yes' },
+  repair: {
+    force: '`sriovctl apply --force`',
+    allowDefaultRoute: '`sriovctl apply --allow-default-route`',
+    confirmDisruptive: '`sriovctl apply --yes` (or serve --repair-disruptive)',
+  },
 };
 
 /** An option as `spelling` writes it. */

@@ -232,17 +232,38 @@ export const UNREADABLE_WHY_TEXT: Record<UnreadableWhy, string> = {
   'driver-does-not-report': 'their driver does not report those settings',
 };
 
-/** Settings of one PF's VFs that could not be read back for one reason. */
+/** A VF's read-back as any reader has it (the wire form names the PF with a plain string). */
+export type VfReadBackView =
+  | { pf: string; name: string; vfIndex: number; result: 'verified' }
+  | {
+      pf: string;
+      name: string;
+      vfIndex: number;
+      result: 'differs';
+      fields: readonly string[];
+      unreadable?: { fields: readonly string[]; why: UnreadableWhy };
+    }
+  | {
+      pf: string;
+      name: string;
+      vfIndex: number;
+      result: 'unreadable';
+      fields: readonly string[];
+      why: UnreadableWhy;
+    };
+
+/** Settings of one PF's VFs that could not be read back, for one reason. */
 export interface UnreadableGroup {
-  pf: PfId;
+  pf: string;
   name: string;
   why: UnreadableWhy;
   vfs: number[];
+  /** One per VF and field. */
   settings: number;
 }
 
-/** The read-back's unreadable settings, grouped by PF and reason (for one line each). */
-export function unreadableGroups(vfs: readonly VfReadBack[]): UnreadableGroup[] {
+/** The read-back's unreadable settings, grouped by PF and reason. */
+export function unreadableGroups(vfs: readonly VfReadBackView[]): UnreadableGroup[] {
   const groups = new Map<string, UnreadableGroup>();
   for (const v of vfs) {
     const u =
@@ -259,4 +280,23 @@ export function unreadableGroups(vfs: readonly VfReadBack[]): UnreadableGroup[] 
     groups.set(key, g);
   }
   return [...groups.values()];
+}
+
+/**
+ * What could not be verified, one clause per reason: `what` (`2 settings on VFs 200-201 of
+ * ens1f0`, PFs joined with `; `) and `why`; empty when everything could be read.
+ */
+export function unreadableClauses(vfs: readonly VfReadBackView[]): { what: string; why: string }[] {
+  const byWhy = new Map<string, UnreadableGroup[]>();
+  for (const g of unreadableGroups(vfs)) {
+    const why = UNREADABLE_WHY_TEXT[g.why];
+    byWhy.set(why, [...(byWhy.get(why) ?? []), g]);
+  }
+  return [...byWhy].map(([why, gs]) => ({ what: unverifiedText(gs), why }));
+}
+
+/** `X could not be verified: why` for each reason, joined with `; `; null when none. */
+export function unreadableSentence(vfs: readonly VfReadBackView[]): string | null {
+  const c = unreadableClauses(vfs);
+  return c.length ? c.map((x) => `${x.what} could not be verified: ${x.why}`).join('; ') : null;
 }
