@@ -8,7 +8,7 @@
  * VFs get their consumers' settings back and VFs that are gone are marked orphaned.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApplyBody, PlanAnswer as WirePlanAnswer, PolicyBody } from '../contract/index.js';
+import type { ApplyBody, PolicyBody } from '../contract/index.js';
 import { SriovctlError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import type { Inventory } from '../inventory/types.js';
