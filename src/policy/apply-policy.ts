@@ -26,7 +26,11 @@ import { readBack, type ReadBack } from './verify.js';
 /** The policies have problems (or do not fit this host); each is located (`file:LINE:COL`). */
 export class InvalidPolicyError extends Error {
   override name = 'InvalidPolicyError';
-  constructor(readonly issues: PolicyIssue[]) {
+  constructor(
+    readonly issues: PolicyIssue[],
+    /** Warnings found along with them. */
+    readonly warnings: PolicyIssue[] = [],
+  ) {
     super(issues.map((i) => i.text).join('\n'));
   }
 }
@@ -52,6 +56,8 @@ export interface PolicyPorts {
 /** A plan ready to be refused or applied, with what it was made from. */
 export interface Prepared<T extends PlanTarget = PlanTarget> {
   desired: readonly T[];
+  /** The fresh discovery the plan was made against. */
+  inventory: Inventory;
   plan: Plan;
   opts: PlanOptions;
   /** What the operator should know before applying (resolution warnings, kept PFs). */
@@ -146,7 +152,7 @@ export class ApplyPolicy {
   async prepare(docs: LoadedPolicy[], o: PrepareOptions = {}): Promise<Prepared<DesiredPf>> {
     const inv = await discover(this.ports.host);
     const r = resolvePolicies(docs, inv);
-    if (r.errors.length) throw new InvalidPolicyError(r.errors);
+    if (r.errors.length) throw new InvalidPolicyError(r.errors, r.warnings);
     const p = await this.planFor(r.desired, inv, o);
     return {
       ...p,
@@ -158,9 +164,8 @@ export class ApplyPolicy {
   async prepareTargets<T extends PlanTarget>(
     targets: readonly T[],
     o: PrepareOptions = {},
-  ): Promise<Prepared<T> & { inventory: Inventory }> {
-    const inv = await discover(this.ports.host);
-    return { ...(await this.planFor(targets, inv, o)), inventory: inv };
+  ): Promise<Prepared<T>> {
+    return this.planFor(targets, await discover(this.ports.host), o);
   }
 
   private async planFor<T extends PlanTarget>(
@@ -176,7 +181,7 @@ export class ApplyPolicy {
     };
     const plan = planChanges(desired, inv, opts);
     const conflicts = this.ports.kept ? keptConflicts(desired, this.ports.kept) : [];
-    return { desired, plan, opts, warnings: [], conflicts };
+    return { desired, inventory: inv, plan, opts, warnings: [], conflicts };
   }
 
   /** The apply running now, if any. */

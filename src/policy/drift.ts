@@ -7,7 +7,7 @@
  * past a truncated netlink VF list) are unknown: said as unverified, neither drift nor repaired.
  */
 import { SriovctlError } from '../host/errors.js';
-import type { ApplyPolicy, PrepareOptions } from './apply-policy.js';
+import type { ApplyPolicy, Prepared, PrepareOptions } from './apply-policy.js';
 import type { PlanTarget } from './plan.js';
 import { PolicyRefusedError } from './refusal.js';
 import { readBack, unreadableGroups, type UnreadableWhy } from './verify.js';
@@ -121,7 +121,7 @@ export class DriftWatcher {
 
   private async pass(trigger: Trigger): Promise<void> {
     const emit = this.opts.onEvent;
-    let p: Awaited<ReturnType<ApplyPolicy['prepareTargets']>>;
+    let p: Prepared;
     const targets = this.desired();
     try {
       p = await this.policy.prepareTargets(targets, this.opts.plan);

@@ -6,6 +6,7 @@
  * wording of a note. Pure.
  */
 import type { PfId } from '../host/names.js';
+import type { UnreadableWhy, VfReadBackData } from '../contract/events.js';
 import type { VfSettings } from '../host/vf-settings.js';
 import type { Inventory, PfSnapshot } from '../inventory/types.js';
 import type { PlanTarget } from './plan.js';
@@ -83,12 +84,7 @@ export function differingOnly(plan: Plan, v: Verification = verify(plan)): Plan 
   return { ...plan, steps: v.differs };
 }
 
-/**
- * Why a setting could not be read back. `vf-list-truncated`: the kernel's netlink VF list stops
- * before the VF (it overflows above ~220 VFs); `vf-not-reported`: netlink did not report the VF at
- * all; `driver-does-not-report`: the VF is reported, but its driver leaves the field out.
- */
-export type UnreadableWhy = 'vf-list-truncated' | 'vf-not-reported' | 'driver-does-not-report';
+export type { UnreadableWhy } from '../contract/events.js';
 
 /** The fields of a PF a read-back can find different. */
 export type PfField = 'numVfs' | 'mtu' | 'eswitchMode' | 'adminState';
@@ -127,6 +123,8 @@ export interface PfReadBack {
 
 /** What a read-back found, per PF and per VF, with the verdict and the plan's view of it. */
 export interface ReadBack extends Verification {
+  /** The plan made against the fresh discovery (what would still be done). */
+  plan: Plan;
   pfs: PfReadBack[];
   vfs: VfReadBack[];
 }
@@ -222,7 +220,7 @@ export function readBack(targets: readonly PlanTarget[], inv: Inventory, plan: P
       else vfs.push({ ...at, result: 'verified' });
     }
   }
-  return { ...v, pfs, vfs };
+  return { ...v, plan, pfs, vfs };
 }
 
 /** What each reason for an unreadable setting says, after "could not be verified: ". */
@@ -232,25 +230,8 @@ export const UNREADABLE_WHY_TEXT: Record<UnreadableWhy, string> = {
   'driver-does-not-report': 'their driver does not report those settings',
 };
 
-/** A VF's read-back as any reader has it (the wire form names the PF with a plain string). */
-export type VfReadBackView =
-  | { pf: string; name: string; vfIndex: number; result: 'verified' }
-  | {
-      pf: string;
-      name: string;
-      vfIndex: number;
-      result: 'differs';
-      fields: readonly string[];
-      unreadable?: { fields: readonly string[]; why: UnreadableWhy };
-    }
-  | {
-      pf: string;
-      name: string;
-      vfIndex: number;
-      result: 'unreadable';
-      fields: readonly string[];
-      why: UnreadableWhy;
-    };
+/** A VF's read-back as any reader has it: the wire form (src/contract), which VfReadBack fits. */
+export type VfReadBackView = VfReadBackData;
 
 /** Settings of one PF's VFs that could not be read back, for one reason. */
 export interface UnreadableGroup {
