@@ -17,7 +17,8 @@ import {
 } from '../../policy/index.js';
 import { PolicyRefusedError } from '../../policy/refusal.js';
 import { readBack, unreadableClauses } from '../../policy/verify.js';
-import { recordAppliedState } from '../../persist/state.js';
+import { APPLIED_STATE_FILE } from '../../persist/locations.js';
+import { loadAppliedState, recordAppliedState } from '../../persist/state.js';
 import type { PlanAnswer } from '../../contract/index.js';
 import { DEFAULT_API_SOCKET } from '../api-client.js';
 import { printRefusal, printStep, unverifiedLine } from '../apply-output.js';
@@ -46,7 +47,8 @@ interface PlanFlags {
 export const PLAN_EXIT_HELP = `
 Exit codes:
   0   plan: nothing refused; apply: applied and verified; diff: no drift
-  1   diff: the host differs from the policy; apply: applied, but read-back differs
+  1   diff: the host differs from the policy (or, with --applied, from the last applied state);
+      apply: applied, but read-back differs
   2   apply: a step failed (the host is left as reported; run apply again to converge)
   3   plan/apply: refused (needs --yes, --force or --allow-default-route)
   4   diff: no known drift, but some settings cannot be verified; apply: applied, but some
@@ -175,9 +177,9 @@ async function makePlan(
   }
 }
 
-function withCommon(cmd: Command): Command {
-  return cmd
-    .requiredOption('-f, --file <path...>', 'policy files (YAML or JSON; several allowed)')
+function withCommon(cmd: Command, files: 'required' | 'optional' = 'required'): Command {
+  const f = ['-f, --file <path...>', 'policy files (YAML or JSON; several allowed)'] as const;
+  return (files === 'required' ? cmd.requiredOption(...f) : cmd.option(...f))
     .option(
       '--allow-default-route',
       'allow disruptive steps on the PF that carries the default route',
@@ -202,6 +204,68 @@ function printApplyResult(io: CliIo, result: ApplyResult, style: Style): void {
     );
 }
 
+/**
+ * `sriovctl diff`: the host against policy files (-f) or, with --applied, against the desired state
+ * the last successful apply recorded (applied.json: the boot unit's apply, a direct apply, the
+ * daemon's). Exit codes by the read-back's verdict.
+ */
+export async function diffCommand(
+  io: CliIo,
+  host: Host,
+  flags: PlanFlags & { applied?: boolean },
+  setExit: (n: number) => void,
+): Promise<void> {
+  const policy = directPolicy(host);
+  let r: Prepared;
+  if (flags.applied) {
+    if (flags.file?.length) throw new UsageError('-f and --applied exclude each other', 'pick one');
+    const last = await loadAppliedState(host);
+    if (!last)
+      throw new UsageError(
+        `nothing recorded in ${APPLIED_STATE_FILE}: no apply has succeeded on this host yet`,
+        'apply policies first (sriovctl apply -f ...), or diff against policy files with -f',
+      );
+    r = await policy.prepareTargets(last.desired, flags);
+    if (!flags.json)
+      println(io.stdout, `Against the state applied at ${last.appliedAt} (${APPLIED_STATE_FILE}):`);
+  } else {
+    const p = await makePlan(io, policy, flags, setExit);
+    if (!p) return;
+    r = p;
+  }
+  const style = styleFor(io.stdout, io.env);
+  // The plan just made is the read-back of the host against the desired state.
+  const v = readBack(r.desired, r.inventory, r.plan);
+  if (flags.json)
+    io.stdout.write(
+      toJson({
+        drift: v.differs.length > 0,
+        verdict: v.verdict,
+        unverified: v.unverified,
+        readBack: { pfs: v.pfs, vfs: v.vfs },
+        plan: r.plan,
+      }),
+    );
+  else {
+    const unknown = unreadableClauses(v.vfs).map((c) =>
+      style.c.yellow(`Cannot be verified: ${c.what} (${c.why}).`),
+    );
+    const lines =
+      v.verdict === 'differs'
+        ? [
+            `Drift: ${v.differs.length} difference(s)`,
+            renderPlan({ ...r.plan, steps: v.differs }, style),
+          ]
+        : [
+            v.verdict === 'verified'
+              ? 'No drift: the host matches the policy.'
+              : 'No drift in what the kernel reports.',
+          ];
+    println(io.stdout, [...lines, ...unknown].join('\n'));
+  }
+  setExit(exitForVerdict(v.verdict));
+}
+
 /** Registers `plan`, `apply` and `diff`. */
 export function planCommands(program: Command, ctx: CommandContext): void {
   withCommon(
@@ -221,43 +285,15 @@ export function planCommands(program: Command, ctx: CommandContext): void {
   withCommon(
     program
       .command('diff')
-      .description('show where this host differs from the policy (out-of-band changes, drift)'),
-  ).action(async (flags: PlanFlags, cmd: Command) => {
+      .description('show where this host differs from the policy (out-of-band changes, drift)')
+      .option(
+        '--applied',
+        `compare with what the last successful apply brought the host to (${APPLIED_STATE_FILE}) instead of policy files`,
+      ),
+    'optional',
+  ).action(async (flags: PlanFlags & { applied?: boolean }, cmd: Command) => {
     const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
-    const policy = directPolicy(host);
-    const r = await makePlan(ctx.io, policy, flags, ctx.setExitCode);
-    if (!r) return;
-    const style = styleFor(ctx.io.stdout, ctx.io.env);
-    // The plan just made is the read-back of the host against the policy.
-    const v = readBack(r.desired, r.inventory, r.plan);
-    if (flags.json)
-      ctx.io.stdout.write(
-        toJson({
-          drift: v.differs.length > 0,
-          verdict: v.verdict,
-          unverified: v.unverified,
-          readBack: { pfs: v.pfs, vfs: v.vfs },
-          plan: r.plan,
-        }),
-      );
-    else {
-      const unknown = unreadableClauses(v.vfs).map((c) =>
-        style.c.yellow(`Cannot be verified: ${c.what} (${c.why}).`),
-      );
-      const lines =
-        v.verdict === 'differs'
-          ? [
-              `Drift: ${v.differs.length} difference(s)`,
-              renderPlan({ ...r.plan, steps: v.differs }, style),
-            ]
-          : [
-              v.verdict === 'verified'
-                ? 'No drift: the host matches the policy.'
-                : 'No drift in what the kernel reports.',
-            ];
-      println(ctx.io.stdout, [...lines, ...unknown].join('\n'));
-    }
-    ctx.setExitCode(exitForVerdict(v.verdict));
+    await diffCommand(ctx.io, host, flags, ctx.setExitCode);
   });
 
   withCommon(
