@@ -171,7 +171,7 @@ function vfFields(s: Step, vf: number): VfField[] {
 /** Why VF `vfIndex` of `pf` could not be read, from what discovery saw of it. */
 function unreadableWhy(pf: PfSnapshot | undefined, vfIndex: number): UnreadableWhy {
   const vf = pf?.vfs.find((v) => v.vfIndex === vfIndex);
-  if (vf?.config) return 'driver-does-not-report';
+  if (vf?.config && !pf?.unreadableVfs.includes(vfIndex)) return 'driver-does-not-report';
   return pf?.vfListTruncated ? 'vf-list-truncated' : 'vf-not-reported';
 }
 

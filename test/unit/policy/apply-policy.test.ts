@@ -8,7 +8,9 @@ import { ifName, macAddress, pciAddress } from '../../../src/host/names.js';
 import { vlanId } from '../../../src/host/vf-settings.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { ApplyPolicy, type Applied } from '../../../src/policy/apply-policy.js';
-import type { PlanTarget } from '../../../src/policy/plan.js';
+import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
+import { readBack } from '../../../src/policy/verify.js';
+import { discover } from '../../../src/inventory/discover.js';
 import { PolicyRefusedError } from '../../../src/policy/refusal.js';
 import { sourceFiles } from '../../lint/source-files.js';
 
@@ -141,6 +143,40 @@ describe('the read-back, typed per PF and VF', () => {
       vfIndex: 1,
       result: 'differs',
       fields: ['vlan'],
+    });
+  });
+
+  it('says when a VF is read but its driver does not report a field', async () => {
+    const h = await boot();
+    const uc = new ApplyPolicy({ host: h });
+    const t = four('host');
+    const trusted: PlanTarget = {
+      ...t,
+      vfs: t.vfs.map((v) => ({ ...v, settings: { ...v.settings, trust: true } })),
+    };
+    await uc.apply(await uc.prepareTargets([trusted]), { confirmedDisruptive: true });
+    const inv = await discover(h);
+    // As ice reports VFs: every setting but trust.
+    const blind = {
+      ...inv,
+      pfs: inv.pfs.map((p) =>
+        p.pciAddress !== ENS1F1
+          ? p
+          : {
+              ...p,
+              vfs: p.vfs.map((v) => ({ ...v, config: v.config && { ...v.config, trust: null } })),
+            },
+      ),
+    };
+    const back = readBack([trusted], blind, planChanges([trusted], blind));
+    expect(back.verdict).toBe('unverified');
+    expect(back.vfs[0]).toEqual({
+      pf: ENS1F1,
+      name: 'ens1f1',
+      vfIndex: 0,
+      result: 'unreadable',
+      fields: ['trust'],
+      why: 'driver-does-not-report',
     });
   });
 
