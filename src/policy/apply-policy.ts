@@ -184,11 +184,6 @@ export class ApplyPolicy {
     return { desired, inventory: inv, plan, opts, warnings: [], conflicts };
   }
 
-  /** The apply running now, if any. */
-  get current(): string | null {
-    return this.running;
-  }
-
   /** Throws PolicyRefusedError (`apply-running`) while an apply of this use case runs. */
   refuseWhileRunning(): void {
     if (this.running !== null) throw applyRunning(this.running);

@@ -26,7 +26,7 @@ import { applyThroughDaemon, chooseDaemon, combinePolicies } from '../daemon-app
 import { exitForRefusal, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
-import { recordApplied, waitForPfsBeforeApply, warnNotRecorded } from '../persist-hooks.js';
+import { waitForPfsBeforeApply, warnNotRecorded } from '../persist-hooks.js';
 import { openSession, toJson } from '../session.js';
 import type { CommandContext } from './context.js';
 
@@ -351,7 +351,10 @@ consumers. --timeout applies to direct applies only.`,
       if (flags.dryRun || r.plan.steps.length === 0) {
         if (flags.json) ctx.io.stdout.write(toJson({ plan: r.plan, applied: false }));
         // Nothing to do is the host at the policy: recorded as applied (never on a dry run).
-        if (!flags.dryRun) await recordApplied(ctx.io, host, r.desired);
+        if (!flags.dryRun) {
+          const notRecorded = await policy.record(r);
+          if (notRecorded !== null) warnNotRecorded(ctx.io, notRecorded);
+        }
         if (r.plan.refusals.length) ctx.setExitCode(PLAN_EXIT.refused);
         return;
       }
