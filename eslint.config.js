@@ -148,12 +148,11 @@ for (const zone of USE_CASES) {
   ban(zone, SURFACES, 'A use case never imports a surface: surfaces call use cases.');
   ban(zone, HOST_IMPLEMENTATIONS, PICKS_HOST);
 }
-// Surfaces among themselves: the CLI starts the daemon (serve), the daemon composes the API.
-// src/api still imports PolicyOps from src/daemon/policy-ops.ts; when the policy use case leaves
-// src/daemon, 'daemon' joins the API's list.
+// Surfaces among themselves: the CLI starts the daemon (serve), the daemon composes the API and
+// hands it what it serves (the policy use case as a PolicyService, src/api/routes/policies.ts).
 ban(
   'api',
-  ['cli', 'console', 'integrations'],
+  ['cli', 'console', 'daemon', 'integrations'],
   'The daemon composes the API; the API imports no other surface.',
 );
 ban(

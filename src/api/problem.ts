@@ -17,6 +17,7 @@ import {
 import { HostBusyError } from '../executor/host-gate.js';
 import { UnsafeInputError } from '../host/errors.js';
 import { LedgerError, type LedgerErrorKind } from '../ledger/errors.js';
+import { PolicyRefusedError } from '../policy/refusal.js';
 
 export type { Problem } from '../contract/index.js';
 
@@ -101,6 +102,14 @@ export function toProblem(err: unknown, req: FastifyRequest): Problem {
     if (err.hint !== undefined) p.fix = err.hint;
     return p;
   }
+  if (err instanceof PolicyRefusedError)
+    // Another apply holding the host collides with it (409); every other refusal is a rule (422).
+    return problemOf(err.code === 'apply-running' ? 'conflict' : 'refused', err.message, {
+      instance,
+      code: err.code,
+      ...(err.field !== null ? { field: err.field } : {}),
+      fix: err.fixFor('api'),
+    });
   if (err instanceof HostBusyError)
     return problemOf('host-busy', err.message, {
       instance,

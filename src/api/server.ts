@@ -14,7 +14,6 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { PolicyOps } from '../daemon/policy-ops.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { EventBus } from '../metrics/events.js';
@@ -27,7 +26,7 @@ import { attachmentRoutes } from './routes/attachments.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { eventRoutes } from './routes/events.js';
 import { hostRoutes } from './routes/host.js';
-import { policyRoutes } from './routes/policies.js';
+import { policyRoutes, type PolicyService } from './routes/policies.js';
 import { consoleStatic } from './static.js';
 
 export interface ApiOptions {
@@ -56,7 +55,7 @@ export interface ApiLog {
 export interface ConsoleApi {
   bus: EventBus;
   sampler: TrafficSampler;
-  policies: PolicyOps;
+  policies: PolicyService;
   /** The inventory GET /inventory, /doctor and /capacity show; default: rediscover per request. */
   inventory?: () => Promise<Inventory>;
   /** The built console to serve on TCP; null serves none; default dist/console. */

@@ -1,8 +1,11 @@
 /**
- * The applied desired state: after every successful apply, the DesiredPf list that apply brought the
- * host to is recorded in /var/lib/sriovctl/applied.json. It answers "what did sriovctl last put on
- * this host, and when" for the daemon, support and humans, without re-resolving policies against a
- * host that may have changed since.
+ * The applied desired state: after every successful apply (the boot unit's, a direct `sriovctl
+ * apply`, the daemon's API and console apply; not a drift repair, which is partial), the DesiredPf
+ * list that apply brought the host to is recorded in /var/lib/sriovctl/applied.json. It answers
+ * "what did sriovctl last put on this host, and when": `sriovctl diff --applied` compares the host
+ * with it, without the policy files and without re-resolving them against a host that may have
+ * changed since. The daemon writes it but does not read it (it keeps the host at the policies it
+ * was started with, `serve -f`).
  */
 import { z } from 'zod';
 import { SriovctlError } from '../host/errors.js';

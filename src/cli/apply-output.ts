@@ -2,8 +2,8 @@
  * What `sriovctl apply` prints and asks, the same whether it applies from this process or through
  * the daemon: the confirmation for disruptive steps and the progress line of each step.
  */
-import type { UnverifiedSettings } from '../contract/index.js';
-import { unverifiedText } from '../policy/verify.js';
+import type { PolicyRefusedError } from '../policy/refusal.js';
+import { unreadableSentence, type VfReadBackView } from '../policy/verify.js';
 import type { Style } from './format.js';
 import { println, type CliIo } from './io.js';
 
@@ -40,8 +40,16 @@ export function printStep(
 
 /**
  * The read-back's line for settings nothing could read back (VFs past a truncated netlink VF
- * list): never "verified"; `also` when a line about differences came first.
+ * list, settings a driver does not report), from its typed per-VF results: never "verified";
+ * `also` when a line about differences came first; null when everything could be read.
  */
-export function unverifiedLine(unverified: readonly UnverifiedSettings[], also: boolean): string {
-  return `${also ? 'Also' : 'Applied;'} ${unverifiedText(unverified)} could not be verified: the kernel's netlink VF list does not include those VFs.`;
+export function unverifiedLine(vfs: readonly VfReadBackView[], also: boolean): string | null {
+  const s = unreadableSentence(vfs);
+  return s === null ? null : `${also ? 'Also' : 'Applied;'} ${s}.`;
+}
+
+/** A refused apply on stderr: what was refused, and the fix in the command line's words. */
+export function printRefusal(io: CliIo, e: PolicyRefusedError, err: Style): void {
+  println(io.stderr, err.c.red(`refused: ${e.message}`));
+  println(io.stderr, `hint: ${e.fixFor('cli')}`);
 }

@@ -20,6 +20,7 @@ import {
   type PlanAnswer,
 } from '../contract/index.js';
 import type { PolicyText } from '../policy/index.js';
+import { unverifiedText } from '../policy/verify.js';
 import { expectedDaemon } from '../boot/install.js';
 import { DAEMON_UNIT } from '../boot/locations.js';
 import {
@@ -409,18 +410,25 @@ export async function applyThroughDaemon(
       return;
     }
     const unverified = result.unverified?.length ? result.unverified : null;
+    const verdict =
+      result.verdict ?? (result.remaining ? 'differs' : unverified ? 'unverified' : 'verified');
     if (!flags.json) {
       if (result.remaining)
         println(
           io.stdout,
           out.c.yellow(`Applied, but read-back still differs in ${result.remaining} step(s).`),
         );
-      else if (!unverified)
+      else if (verdict === 'verified')
         println(io.stdout, out.c.green('Applied and verified: the host matches the policy.'));
-      if (unverified)
-        println(io.stdout, out.c.yellow(unverifiedLine(unverified, Boolean(result.remaining))));
+      // The typed per-VF read-back says why; a daemon older than it only counted settings.
+      const also = Boolean(result.remaining);
+      const line = result.readBack
+        ? unverifiedLine(result.readBack.vfs, also)
+        : unverified &&
+          `${also ? 'Also' : 'Applied;'} ${unverifiedText(unverified)} could not be verified.`;
+      if (line) println(io.stdout, out.c.yellow(line));
     }
-    setExit(exitForVerdict(result.remaining ? 'differs' : unverified ? 'unverified' : 'verified'));
+    setExit(exitForVerdict(verdict));
   } catch (e) {
     if (!(e instanceof ApiProblemError)) throw e;
     reportProblem(io, locateProblem(e.problem, combined), flags.json === true);

@@ -6,6 +6,7 @@
  */
 import { SriovctlError } from '../host/errors.js';
 import type { CheckStatus } from '../doctor/types.js';
+import type { PolicyRefusedError } from '../policy/refusal.js';
 import type { Verdict } from '../policy/verify.js';
 
 export const EXIT = {
@@ -39,6 +40,11 @@ export const PLAN_EXIT = {
   /** The policy files are invalid or do not fit this host. */
   invalidPolicy: 65,
 } as const;
+
+/** Exit code of a refused apply (PolicyRefusedError), whatever refused it: 3. */
+export function exitForRefusal(_e: PolicyRefusedError): number {
+  return PLAN_EXIT.refused;
+}
 
 /** Exit code of diff and of apply's read-back for what verify() found. */
 export function exitForVerdict(verdict: Verdict): number {

@@ -68,12 +68,17 @@ export async function recordApplied(
   try {
     await recordAppliedState(host, desired);
   } catch (e) {
-    const err = styleFor(io.stderr, io.env);
-    println(
-      io.stderr,
-      err.c.yellow(
-        `warning: applied, but could not record the applied state in ${APPLIED_STATE_FILE}: ${e instanceof Error ? e.message : String(e)}`,
-      ),
-    );
+    warnNotRecorded(io, e instanceof Error ? e.message : String(e));
   }
+}
+
+/** The warning when the applied state could not be recorded (`why`). */
+export function warnNotRecorded(io: CliIo, why: string): void {
+  const err = styleFor(io.stderr, io.env);
+  println(
+    io.stderr,
+    err.c.yellow(
+      `warning: applied, but could not record the applied state in ${APPLIED_STATE_FILE}: ${why}`,
+    ),
+  );
 }

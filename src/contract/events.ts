@@ -69,6 +69,48 @@ export interface UnverifiedSettings {
   settings: number;
 }
 
+/**
+ * Why a setting could not be read back: the kernel's netlink VF list stops before the VF
+ * (`vf-list-truncated`, above ~220 VFs), netlink did not report the VF (`vf-not-reported`), or the
+ * VF's driver leaves the field out (`driver-does-not-report`).
+ */
+export type UnreadableWhy = 'vf-list-truncated' | 'vf-not-reported' | 'driver-does-not-report';
+
+/** One VF's read-back after an apply: verified, differs (in `fields`), or could not be read. */
+export type VfReadBackData =
+  | { pf: string; name: string; vfIndex: number; result: 'verified' }
+  | {
+      pf: string;
+      name: string;
+      vfIndex: number;
+      result: 'differs';
+      fields: readonly string[];
+      /** Fields of the same VF that could not be read either. */
+      unreadable?: { fields: readonly string[]; why: UnreadableWhy };
+    }
+  | {
+      pf: string;
+      name: string;
+      vfIndex: number;
+      result: 'unreadable';
+      fields: readonly string[];
+      why: UnreadableWhy;
+    };
+
+/** One PF's own fields after an apply (`absent`: the PF is not on the host). */
+export interface PfReadBackData {
+  pf: string;
+  name: string;
+  result: 'verified' | 'differs' | 'absent';
+  fields: readonly string[];
+}
+
+/** The read-back after an apply, per PF and per VF. */
+export interface ReadBackData {
+  pfs: PfReadBackData[];
+  vfs: VfReadBackData[];
+}
+
 /** The data of an `apply.done` event. */
 export interface ApplyDoneData {
   operation: string;
@@ -82,6 +124,8 @@ export interface ApplyDoneData {
   unverified?: UnverifiedSettings[];
   /** How many settings the read-back could not verify. */
   unverifiedSettings?: number;
+  /** Per PF and VF (absent from daemons older than the per-VF read-back, and when none ran). */
+  readBack?: ReadBackData;
   /** Each step's outcome. */
   outcomes?: { what: string; status: string; error?: string }[];
   /** What the reconcile after the apply did (when it touched attached VFs). */

@@ -20,6 +20,7 @@ import { scopeToHost } from '../ledger/host-scope.js';
 import { openStore } from '../ledger/open-store.js';
 import { EventBus } from '../metrics/events.js';
 import { TrafficSampler } from '../metrics/traffic.js';
+import { ApplyPolicy } from '../policy/apply-policy.js';
 import { DriftWatcher, type DriftEvent } from '../policy/drift.js';
 import type { PlanTarget } from '../policy/plan.js';
 import { buildApi, type Api } from '../api/server.js';
@@ -28,7 +29,7 @@ import { healthRoutes, metricsRoutes, requestMetrics } from '../api/routes/metri
 import { createObservability, type Observability } from '../metrics/observability.js';
 import type { LedgerStore } from '../ledger/store.js';
 import { bridgeLedger, driftToBus, logFieldsOf } from './event-bridge.js';
-import { PolicyOps } from './policy-ops.js';
+import { daemonPolicyPorts, PolicyOps } from './policy-ops.js';
 import { SimTraffic, type SimTrafficOptions } from './sim-traffic.js';
 
 /** The part of a pino logger the daemon writes to. */
@@ -311,13 +312,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         obs.onDrift(e);
         shown.changed();
       };
-      const watcher = new DriftWatcher(host, () => d.targets, {
+      // The policy use case as the drift watcher needs it: the ledger's held VFs, the host gate,
+      // and no reconcile after a repair (it would put attachments' settings over the policy's).
+      const repairs = new ApplyPolicy({
+        ...daemonPolicyPorts({ host, ledger, kernelTimeoutMs, recordApplied: false }),
+        hold: (label, _plan, run) => ledger.gate.runExclusive(label, () => run()),
+      });
+      const watcher = new DriftWatcher(repairs, () => d.targets, {
         intervalMs: d.intervalMs,
         repair: d.repair,
         repairDisruptive: d.repairDisruptive,
         onEvent,
-        gate: ledger.gate,
-        kernelTimeoutMs,
       });
       undo.push(() => watcher.stop());
       log.info(

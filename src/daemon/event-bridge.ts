@@ -8,7 +8,7 @@ import type { Ledger, LedgerEvent, ReconcileReport } from '../ledger/ledger.js';
 import type { Attachment } from '../ledger/types.js';
 import type { DaemonEvent, EventBus, EventLevel, NewEvent } from '../metrics/events.js';
 import type { DriftEvent } from '../policy/drift.js';
-import { unverifiedText } from '../policy/verify.js';
+import { UNREADABLE_WHY_TEXT, unverifiedText } from '../policy/verify.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -149,7 +149,7 @@ export function driftToBus(bus: EventBus): (e: DriftEvent) => void {
           kind: 'drift.in-sync',
           level: 'info',
           message: e.unverified?.length
-            ? `the host matches the policy in everything the kernel reports; ${unverifiedText(e.unverified)} cannot be verified (not in the kernel's netlink VF list)`
+            ? `the host matches the policy in everything the kernel reports; ${e.unverified.map((u) => `${unverifiedText([u])} cannot be verified (${UNREADABLE_WHY_TEXT[u.why]})`).join('; ')}`
             : 'the host matches the policy',
           data: { trigger: e.trigger, ...(e.unverified ? { unverified: e.unverified } : {}) },
         });

@@ -1,38 +1,31 @@
 /**
- * Policies from the console: policy text in, a plan against a fresh discovery out — with the
- * attachments each step would touch, so nobody destroys a tenant's VF without seeing it — and
- * apply as a background operation whose progress goes out on the event bus step by step. One apply
- * at a time; like `sriovctl apply`, it records the applied state and reads back afterwards. When
- * the apply touched VFs the ledger hands out, reconcile runs right after: recreated VFs get their
- * consumers' settings back and VFs that are gone are marked orphaned.
+ * Policies from the console and the API, as the daemon runs them: the apply-policy use case
+ * (src/policy/apply-policy.ts) wired to this daemon's ledger (who holds which VF, the host gate, the
+ * reconcile after an apply), applied.json, and its event bus. A plan comes with the attachments each
+ * step would touch, so nobody destroys a tenant's VF without seeing it; an apply runs in the
+ * background, one at a time, its progress going out on the bus step by step. When the apply
+ * touched VFs the ledger hands out, reconcile runs right after, still holding the host: recreated
+ * VFs get their consumers' settings back and VFs that are gone are marked orphaned.
  */
 import { randomUUID } from 'node:crypto';
+import type { ApplyBody, PolicyBody } from '../contract/index.js';
 import { SriovctlError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
-import { discover } from '../inventory/discover.js';
 import type { Inventory } from '../inventory/types.js';
-import { LedgerError } from '../ledger/errors.js';
 import type { Actor, Ledger, ReconcileReport } from '../ledger/ledger.js';
 import { poolMembers } from '../ledger/placement.js';
 import type { Attachment, Pool } from '../ledger/types.js';
 import type { EventBus } from '../metrics/events.js';
 import { recordAppliedState } from '../boot/state.js';
-import { applyPlan, type ApplyResult } from '../policy/apply.js';
-import type { DesiredPf } from '../policy/desired.js';
-import { parsePolicyDocuments, resolvePolicies, type PolicyIssue } from '../policy/index.js';
-import { planChanges, type LedgerVf, type PlanOptions, type PlanTarget } from '../policy/plan.js';
+import { ApplyPolicy, InvalidPolicyError, type Applied } from '../policy/apply-policy.js';
+import { parsePolicyDocuments } from '../policy/index.js';
+import { applyRunning } from '../policy/refusal.js';
+import type { LedgerVf, PlanTarget } from '../policy/plan.js';
 import type { Plan, Step } from '../policy/steps.js';
-import { unverifiedText, verify, type Unverified, type Verdict } from '../policy/verify.js';
+import { unreadableSentence, type ReadBack } from '../policy/verify.js';
 
 /** The name policy text goes by in messages (`text:3:7: spec.numVfs: ...`). */
 export const POLICY_TEXT_NAME = 'text';
-
-export interface PolicyRequest {
-  /** YAML or JSON policy documents. */
-  text: string;
-  allowDefaultRoute?: boolean | undefined;
-  force?: boolean | undefined;
-}
 
 export interface AffectedStep {
   /** Index into plan.steps. */
@@ -44,14 +37,6 @@ export interface PlanAnswer {
   plan: Plan;
   affected: AffectedStep[];
   warnings: string[];
-}
-
-/** The policy text has problems; each is located (`text:LINE:COL`). */
-export class PolicyTextError extends Error {
-  constructor(readonly issues: PolicyIssue[]) {
-    super(issues.map((i) => i.text).join('\n'));
-    this.name = 'PolicyTextError';
-  }
 }
 
 export interface ApplyStarted {
@@ -89,27 +74,6 @@ export function affectedAttachments(
     if (hit.length) out.push({ step, attachments: hit });
   });
   return out;
-}
-
-/** What an apply's read-back found: steps still differing, and settings nothing can read back. */
-export interface ReadBack {
-  verdict: Verdict;
-  /** Steps still needed because the host differs. */
-  remaining: number;
-  /** Settings on VFs the kernel's netlink VF list leaves out: neither verified nor differing. */
-  unverified: Unverified[];
-  unverifiedSettings: number;
-}
-
-/** The read-back after an apply: a fresh plan against the same desired state, judged by verify(). */
-function readBack(p: Prepared, inv: Inventory): ReadBack {
-  const v = verify(planChanges(p.desired, inv, p.opts));
-  return {
-    verdict: v.verdict,
-    remaining: v.differs.length,
-    unverified: v.unverified,
-    unverifiedSettings: v.unverifiedSettings,
-  };
 }
 
 /** The attachments that hold a VF: every state but orphaned (whose VF is gone). */
@@ -159,50 +123,67 @@ export interface PolicyOpsDeps {
    * drift watcher repairs them; absent when it watches none.
    */
   kept?: { targets: readonly PlanTarget[]; repair: boolean } | null;
-  /** Deadline of each kernel operation an apply starts (default: applyPlan's, 30 s). */
+  /** Deadline of each kernel operation an apply starts (default: the executor's, 30 s). */
   kernelTimeoutMs?: number;
 }
 
-/** What a target asks of its PF, without where it came from (sources, merge notes, netdev). */
-function shapeOf(t: PlanTarget): string {
-  return JSON.stringify({
-    numVfs: t.numVfs,
-    mtu: t.mtu ?? null,
-    eswitchMode: t.eswitchMode ?? null,
-    adminState: t.adminState ?? 'unchanged',
-    vfs: [...t.vfs]
-      .sort((a, b) => a.vfIndex - b.vfIndex)
-      .map((v) => ({ i: v.vfIndex, d: v.driver, s: v.settings, m: v.mtu ?? null })),
-  });
-}
-
 /**
- * PFs the policy text would set differently from the policies this daemon keeps them at, and
- * whether its drift watcher would repair them back (pure).
+ * The use case's ports on this daemon: the ledger's knowledge of held VFs, applied.json, and the
+ * host gate — held for the apply and the reconcile after it (`reconciled` receives its report).
  */
-export function keptConflicts(
-  desired: readonly DesiredPf[],
-  kept: { targets: readonly PlanTarget[]; repair: boolean },
-): { pf: string; repaired: boolean }[] {
-  const out: { pf: string; repaired: boolean }[] = [];
-  for (const d of desired) {
-    const k = kept.targets.find((t) => t.pciAddress === d.pciAddress);
-    if (!k || shapeOf(k) === shapeOf(d)) continue;
-    out.push({ pf: d.netdev ?? d.pciAddress, repaired: kept.repair || k.drift === 'repair' });
-  }
-  return out;
+export function daemonPolicyPorts(
+  d: Pick<PolicyOpsDeps, 'host' | 'ledger' | 'recordApplied' | 'kept' | 'kernelTimeoutMs'>,
+  reconciled: (r: ReconcileReport) => void = () => {},
+): ConstructorParameters<typeof ApplyPolicy>[0] {
+  const { host, ledger } = d;
+  return {
+    host,
+    heldVfs: async (inv) =>
+      ledgerKnowledge(
+        inv,
+        await ledger.store.listPools(),
+        await ledger.store.listAttachments(),
+        ledger.hostname,
+      ),
+    ...(d.recordApplied !== false
+      ? { recordApplied: async (desired) => void (await recordAppliedState(host, desired)) }
+      : {}),
+    // Alone on the host: attaches and detaches are refused from here on, those already running
+    // finish first, and the attachments the plan touches are read after them.
+    hold: (label, plan, run) =>
+      ledger.gate.runExclusive(label, async (held) => {
+        const affected = affectedAttachments(plan, await ledger.store.listAttachments());
+        const applied = await run();
+        ledger.inventory.invalidate();
+        // Still holding the host: VFs recreated under their consumers get their settings back
+        // before anyone else can attach them.
+        if (applied.ran && affected.length) reconciled(await ledger.reconcile({ held }));
+        return applied;
+      }),
+    kept: d.kept ?? null,
+    ...(d.kernelTimeoutMs !== undefined ? { kernelTimeoutMs: d.kernelTimeoutMs } : {}),
+  };
 }
 
-interface Prepared extends PlanAnswer {
-  desired: DesiredPf[];
-  conflicts: { pf: string; repaired: boolean }[];
-  opts: PlanOptions;
+/** The read-back as apply.done says it. */
+function doneMessage(back: ReadBack | null): string {
+  const remaining = back?.differs.length ?? 0;
+  const unread = back ? unreadableSentence(back.vfs) : null;
+  if (remaining)
+    return `policy applied, but read-back still differs in ${remaining} step(s)${unread ? `; ${unread}` : ''}`;
+  if (unread) return `policy applied; ${unread}`;
+  return 'policy applied and verified: the host matches the policy';
 }
 
+/** The policy use case behind POST /policies/plan and /policies/apply, and the console. */
 export class PolicyOps {
   private current: { operation: string; done: Promise<void> } | null = null;
+  private readonly policy: ApplyPolicy;
+  private lastReconcile: ReconcileReport | null = null;
 
-  constructor(private readonly deps: PolicyOpsDeps) {}
+  constructor(private readonly deps: PolicyOpsDeps) {
+    this.policy = new ApplyPolicy(daemonPolicyPorts(deps, (r) => (this.lastReconcile = r)));
+  }
 
   /** The apply running now, if any. */
   get running(): string | null {
@@ -214,189 +195,122 @@ export class PolicyOps {
     while (this.current) await this.current.done;
   }
 
-  private async prepare(req: PolicyRequest): Promise<Prepared> {
+  private async prepare(req: PolicyBody) {
     const parsed = parsePolicyDocuments(req.text, POLICY_TEXT_NAME);
-    if (parsed.errors.length) throw new PolicyTextError(parsed.errors);
-    // A plan is made from a fresh discovery, never from a cached snapshot.
-    const inv: Inventory = await discover(this.deps.host);
-    const r = resolvePolicies(parsed.policies, inv);
-    if (r.errors.length) throw new PolicyTextError(r.errors);
-    const { store, hostname } = this.deps.ledger;
-    const attachments = await store.listAttachments();
-    const opts: PlanOptions = {
-      allowDefaultRoute: req.allowDefaultRoute === true,
-      force: req.force === true,
-      // Who holds which VF is the ledger's to say, not a guess from the VF's driver.
-      ledger: ledgerKnowledge(inv, await store.listPools(), attachments, hostname),
-    };
-    const plan = planChanges(r.desired, inv, opts);
-    const conflicts = this.deps.kept ? keptConflicts(r.desired, this.deps.kept) : [];
-    return {
-      plan,
-      affected: affectedAttachments(plan, attachments),
-      warnings: [
-        ...r.warnings.map((w) => w.text),
-        ...conflicts.map((c) =>
-          c.repaired
-            ? `${c.pf}: this daemon keeps it at its installed policies and repairs drift; applying this text would be undone by the next repair, so apply refuses it`
-            : `${c.pf}: this daemon keeps it at its installed policies; after this apply it reports drift until the installed policies say the same`,
-        ),
-      ],
-      desired: r.desired,
-      conflicts,
-      opts,
-    };
+    if (parsed.errors.length) throw new InvalidPolicyError(parsed.errors);
+    return this.policy.prepare(parsed.policies, req);
   }
 
-  /** The plan for policy text, and what it would touch. Throws PolicyTextError. */
-  async plan(req: PolicyRequest): Promise<PlanAnswer> {
-    const { plan, affected, warnings } = await this.prepare(req);
-    return { plan, affected, warnings };
+  /** The plan for policy text, and what it would touch. Throws InvalidPolicyError. */
+  async plan(req: PolicyBody): Promise<PlanAnswer> {
+    const p = await this.prepare(req);
+    const attachments = await this.deps.ledger.store.listAttachments();
+    return {
+      plan: p.plan,
+      affected: affectedAttachments(p.plan, attachments),
+      warnings: p.warnings,
+    };
   }
 
   /**
    * Plans and starts applying; resolves once the operation started (its progress is on the bus).
-   * Refuses (LedgerError) while another apply runs, when the plan needs an override, and when it
-   * has disruptive steps that were not confirmed.
+   * Throws PolicyRefusedError (src/policy/refusal.ts) before anything runs.
    */
-  async apply(
-    req: PolicyRequest & { confirmDisruptive: boolean },
-    actor: Actor,
-    requestId?: string,
-  ): Promise<ApplyStarted> {
+  async apply(req: ApplyBody, actor: Actor, requestId?: string): Promise<ApplyStarted> {
+    // Refused before planning too: the host is changing under the running apply.
     this.refuseWhileRunning();
     const p = await this.prepare(req);
+    const confirmed = { confirmedDisruptive: req.confirmDisruptive };
     this.refuseWhileRunning();
+    this.policy.refuse(p, confirmed);
     const { plan } = p;
-    const fought = p.conflicts.filter((c) => c.repaired).map((c) => c.pf);
-    if (fought.length)
-      throw new LedgerError(
-        'refused',
-        `refusing to apply: this daemon keeps ${fought.join(', ')} at its installed policies and repairs drift, so it would undo this apply (and flap the VFs)`,
-        'text',
-        'change the installed policies (sriovctl install -f ...) and restart the daemon (systemctl restart sriovctl.service), or run it without --repair',
-      );
-    if (plan.refusals.length) {
-      const overrides = [...new Set(plan.refusals.map((r) => r.override))];
-      throw new LedgerError(
-        'refused',
-        `refusing to apply: ${plan.refusals.map((r) => r.reason).join('; ')}`,
-        overrides[0],
-        `once you are sure, apply again with ${overrides.map((o) => `${o}: true`).join(' and ')}`,
-      );
-    }
-    const disruptive = plan.steps.filter((s) => s.disruptive);
-    if (disruptive.length && !req.confirmDisruptive)
-      throw new LedgerError(
-        'refused',
-        `the plan has ${disruptive.length} disruptive step(s): ${disruptive.map((s) => `${s.what} (${s.disruptive})`).join('; ')}`,
-        'confirmDisruptive',
-        'review the plan and the attachments it affects, then apply with confirmDisruptive: true',
-      );
-
     const operation = randomUUID();
     const total = plan.steps.length;
+    const disruptive = plan.steps.filter((s) => s.disruptive).length;
     const start = this.deps.bus.publish({
       kind: 'apply.start',
       level: 'info',
-      message: `applying a policy: ${total} step(s), ${disruptive.length} disruptive (${actor.name})`,
+      message: `applying a policy: ${total} step(s), ${disruptive} disruptive (${actor.name})`,
       data: { operation, total, steps: plan.steps.map((s) => s.what), actor: actor.name },
+    });
+    // Started synchronously up to its first await, so a second apply is refused from here on.
+    const applying = this.policy.apply(p, {
+      ...confirmed,
+      label: `policy apply ${operation}`,
+      progress: (e) => {
+        const status = e.type === 'start' ? 'start' : e.type === 'done' ? 'done' : 'failed';
+        this.step(operation, e.index, e.total, e.step.what, status, {
+          ...(e.type === 'done' ? { ms: e.ms } : {}),
+          ...(e.type === 'failed'
+            ? { error: e.error.message, ...(e.error.hint ? { hint: e.error.hint } : {}) }
+            : {}),
+        });
+      },
     });
     let finish!: () => void;
     const done = new Promise<void>((r) => (finish = r));
     this.current = { operation, done };
-    void this.run(operation, p, req.confirmDisruptive, actor, requestId).finally(() => {
+    void this.finish(operation, applying, actor, requestId).finally(() => {
       this.current = null;
       finish();
     });
     return { operation, since: start.id - 1, total };
   }
 
+  /** Until its apply.done is out, an apply holds the host for the API. */
   private refuseWhileRunning(): void {
-    if (this.current)
-      throw new LedgerError(
-        'conflict',
-        `a policy apply is running (operation ${this.current.operation})`,
-        undefined,
-        'wait for its apply.done event, then plan again',
-      );
+    if (this.current) throw applyRunning(`policy apply ${this.current.operation}`);
+    this.policy.refuseWhileRunning();
   }
 
-  private async run(
+  private step(
     operation: string,
-    p: Prepared,
-    confirmed: boolean,
+    index: number,
+    total: number,
+    what: string,
+    status: 'start' | 'done' | 'failed' | 'skipped',
+    extra: Record<string, unknown> = {},
+  ) {
+    this.deps.bus.publish({
+      kind: 'apply.step',
+      level: status === 'failed' ? 'error' : 'info',
+      message: `[${index + 1}/${total}] ${what}: ${status}`,
+      data: { operation, index, total, what, status, ...extra },
+    });
+  }
+
+  private async finish(
+    operation: string,
+    applying: Promise<Applied>,
     actor: Actor,
     requestId: string | undefined,
   ): Promise<void> {
-    const { bus, host, ledger } = this.deps;
-    const step = (
-      index: number,
-      total: number,
-      what: string,
-      status: 'start' | 'done' | 'failed' | 'skipped',
-      extra: Record<string, unknown> = {},
-    ) =>
-      bus.publish({
-        kind: 'apply.step',
-        level: status === 'failed' ? 'error' : 'info',
-        message: `[${index + 1}/${total}] ${what}: ${status}`,
-        data: { operation, index, total, what, status, ...extra },
-      });
-
-    // Cast, not annotated: assigned inside the gate's callback, which TypeScript's narrowing of a
-    // `= null` initializer does not see.
-    let result = null as ApplyResult | null;
+    const { bus, ledger } = this.deps;
+    this.lastReconcile = null;
+    let applied = null as Applied | null;
     let error = null as string | null;
     let hint: string | undefined;
-    let reconciled = null as ReconcileReport | null;
-    let checked = null as ReadBack | null;
     try {
-      // Alone on the host: attaches and detaches are refused from here on, those already running
-      // finish first, and the attachments the plan touches are read after them.
-      await ledger.gate.runExclusive(`policy apply ${operation}`, async (held) => {
-        const affected = affectedAttachments(p.plan, await ledger.store.listAttachments());
-        const r = await applyPlan(host, p.plan, {
-          confirmedDisruptive: confirmed,
-          ...(this.deps.kernelTimeoutMs !== undefined
-            ? { timeoutMs: this.deps.kernelTimeoutMs }
-            : {}),
-          progress: (e) => {
-            if (e.type === 'start') step(e.index, e.total, e.step.what, 'start');
-            else if (e.type === 'done') step(e.index, e.total, e.step.what, 'done', { ms: e.ms });
-            else
-              step(e.index, e.total, e.step.what, 'failed', {
-                error: e.error.message,
-                ...(e.error.hint ? { hint: e.error.hint } : {}),
-              });
-          },
-        });
-        result = r;
-        r.outcomes.forEach((o, i) => {
-          if (o.status === 'skipped') step(i, r.outcomes.length, o.step.what, 'skipped');
-        });
-        const failed = r.outcomes.find((o) => o.status === 'failed');
-        if (failed) {
-          error = failed.error?.message ?? `${failed.step.what} failed`;
-          hint = failed.error?.hint;
-        }
-        if (r.ok && this.deps.recordApplied !== false)
-          await recordAppliedState(host, p.desired).catch((e: unknown) => {
-            hint = `applied, but the applied state was not recorded: ${e instanceof Error ? e.message : String(e)}`;
-          });
-        ledger.inventory.invalidate();
-        if (r.ok) checked = readBack(p, await discover(host));
-        const ran = r.outcomes.some((o) => o.status !== 'skipped');
-        // Still holding the host: VFs recreated under their consumers get their settings back
-        // before anyone else can attach them.
-        if (ran && affected.length) reconciled = await ledger.reconcile({ held });
+      applied = await applying;
+      const r = applied.result;
+      r.outcomes.forEach((o, i) => {
+        if (o.status === 'skipped')
+          this.step(operation, i, r.outcomes.length, o.step.what, 'skipped');
       });
+      const failed = r.outcomes.find((o) => o.status === 'failed');
+      if (failed) {
+        error = failed.error?.message ?? `${failed.step.what} failed`;
+        hint = failed.error?.hint;
+      }
+      if (applied.recordError !== null)
+        hint = `applied, but the applied state was not recorded: ${applied.recordError}`;
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
       if (e instanceof SriovctlError && e.hint) hint = e.hint;
     }
-    const ok = result?.ok === true && error === null;
-    const outcomes = (result?.outcomes ?? []).map((o) => ({
+    const reconciled = this.lastReconcile;
+    const ok = applied?.result.ok === true && error === null;
+    const outcomes = (applied?.result.outcomes ?? []).map((o) => ({
       what: o.step.what,
       status: o.status,
       ...(o.error ? { error: o.error.message } : {}),
@@ -417,27 +331,22 @@ export class PolicyOps {
         );
       })
       .catch(() => undefined);
-    const remaining = checked?.remaining ?? null;
-    const unverified = checked?.unverified.length ? unverifiedText(checked.unverified) : null;
+    const back = applied?.readBack ?? null;
+    const remaining = back ? back.differs.length : null;
     bus.publish({
       kind: 'apply.done',
-      level: ok ? (remaining || unverified ? 'warn' : 'info') : 'error',
-      message: ok
-        ? remaining
-          ? `policy applied, but read-back still differs in ${remaining} step(s)${unverified ? `; ${unverified} could not be verified` : ''}`
-          : unverified
-            ? `policy applied; ${unverified} could not be verified: the kernel's netlink VF list does not include those VFs`
-            : 'policy applied and verified: the host matches the policy'
-        : `policy apply failed: ${error}`,
+      level: ok ? (back && back.verdict !== 'verified' ? 'warn' : 'info') : 'error',
+      message: ok ? doneMessage(back) : `policy apply failed: ${error}`,
       data: {
         operation,
         ok,
         ...(error !== null ? { error } : {}),
         ...(hint !== undefined ? { hint } : {}),
         remaining,
-        verdict: checked?.verdict ?? null,
-        unverified: checked?.unverified ?? [],
-        unverifiedSettings: checked?.unverifiedSettings ?? 0,
+        verdict: back?.verdict ?? null,
+        unverified: back?.unverified ?? [],
+        unverifiedSettings: back?.unverifiedSettings ?? 0,
+        ...(back ? { readBack: { pfs: back.pfs, vfs: back.vfs } } : {}),
         outcomes,
         ...(reconciled ? { reconciled } : {}),
       },

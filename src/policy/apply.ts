@@ -1,11 +1,12 @@
 /**
- * The apply use case: refuses a plan that needs an override or an unconfirmed disruptive step, and
- * hands the rest to the executor (src/executor/run-plan.ts), which runs it step by step and stops
- * at the first failure.
+ * A plan straight to the executor: refuses it by the one rule set (src/policy/refusal.ts), then
+ * hands it to src/executor/run-plan.ts, which runs it step by step and stops at the first failure.
+ * The apply-policy use case (apply-policy.ts) does this and more (record, read back, hold the
+ * host); this is for callers that already hold a plan (benchmarks, tests, the lab).
  */
-import { SriovctlError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import { runSteps, type RunOptions, type RunResult } from '../executor/run-plan.js';
+import { refusalOf } from './refusal.js';
 import type { Plan } from './steps.js';
 
 export type { ProgressEvent, StepOutcome } from '../executor/run-plan.js';
@@ -17,29 +18,13 @@ export interface ApplyOptions extends RunOptions {
 
 export type ApplyResult = RunResult;
 
-/** Thrown before anything runs when the plan needs an override or a confirmation it did not get. */
-export class ApplyRefusedError extends SriovctlError {
-  override name = 'ApplyRefusedError';
-}
-
-/** Applies a plan; refuses up front if it needs an override or an unconfirmed disruptive step. */
+/** Applies a plan; throws PolicyRefusedError up front if it needs an override or a confirmation. */
 export async function applyPlan(
   host: Host,
   plan: Plan,
   o: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  if (plan.refusals.length) {
-    throw new ApplyRefusedError(
-      `refusing to apply: ${plan.refusals.map((r) => r.reason).join('; ')}`,
-      `override with ${[...new Set(plan.refusals.map((r) => (r.override === 'force' ? '--force' : '--allow-default-route')))].join(' and ')} once you are sure`,
-    );
-  }
-  const disruptive = plan.steps.filter((s) => s.disruptive);
-  if (disruptive.length && !o.confirmedDisruptive) {
-    throw new ApplyRefusedError(
-      `the plan has ${disruptive.length} disruptive step(s): ${disruptive.map((s) => `${s.what} (${s.disruptive})`).join('; ')}`,
-      'confirm interactively or pass --yes',
-    );
-  }
+  const refused = refusalOf(plan, { confirmedDisruptive: o.confirmedDisruptive === true });
+  if (refused) throw refused;
   return runSteps(host, plan.steps, o);
 }

@@ -7,19 +7,18 @@
  * past a truncated netlink VF list) are unknown: said as unverified, neither drift nor repaired.
  */
 import { SriovctlError } from '../host/errors.js';
-import type { HostGate } from '../executor/host-gate.js';
-import type { Host } from '../host/host.js';
-import { discover } from '../inventory/discover.js';
-import { applyPlan } from './apply.js';
-import { planChanges, type PlanOptions, type PlanTarget } from './plan.js';
-import type { Plan } from './steps.js';
-import { verify } from './verify.js';
+import type { ApplyPolicy, Prepared, PrepareOptions } from './apply-policy.js';
+import type { PlanTarget } from './plan.js';
+import { PolicyRefusedError } from './refusal.js';
+import { readBack, unreadableGroups, type UnreadableWhy } from './verify.js';
 
-/** Settings of one PF's VFs that the kernel does not report: neither in sync nor drift. */
+/** Settings of one PF's VFs that the kernel does not report, for one reason: neither in sync nor drift. */
 export interface UnverifiedVfs {
+  /** The PF's netdev, or its address without one. */
   pf: string;
   vfs: number[];
   settings: number;
+  why: UnreadableWhy;
 }
 
 export type DriftEvent =
@@ -45,15 +44,11 @@ export interface DriftOptions {
   repair?: boolean;
   /** Also repair with disruptive steps (destroying or rebinding VFs). */
   repairDisruptive?: boolean;
-  plan?: PlanOptions;
+  plan?: PrepareOptions;
   /** Quiet period after a link event before re-planning (events come in bursts). */
   debounceMs?: number;
   onEvent: (e: DriftEvent) => void;
   now?: () => Date;
-  /** Repairs hold the host alone on this gate (the daemon's, shared with its ledger). */
-  gate?: HostGate;
-  /** Deadline of each kernel operation a repair starts (default: applyPlan's, 30 s). */
-  kernelTimeoutMs?: number;
 }
 
 /** Watches one host against a desired state; see the module comment. */
@@ -64,11 +59,19 @@ export class DriftWatcher {
   private running: Promise<void> | null = null;
   private again: Trigger | null = null;
 
+  /**
+   * `policy` plans and repairs: the apply-policy use case, whose ports hold the host alone (the
+   * daemon's gate) and say which VFs the ledger holds.
+   */
   constructor(
-    private readonly host: Host,
+    private readonly policy: ApplyPolicy,
     private readonly desired: () => readonly PlanTarget[],
     private readonly opts: DriftOptions,
   ) {}
+
+  private get host() {
+    return this.policy.host;
+  }
 
   private stamp(): string {
     return (this.opts.now ?? (() => new Date()))().toISOString();
@@ -118,16 +121,22 @@ export class DriftWatcher {
 
   private async pass(trigger: Trigger): Promise<void> {
     const emit = this.opts.onEvent;
-    let plan: Plan;
+    let p: Prepared;
+    const targets = this.desired();
     try {
-      plan = planChanges(this.desired(), await discover(this.host), this.opts.plan);
+      p = await this.policy.prepareTargets(targets, this.opts.plan);
     } catch (e) {
       emit({ type: 'error', at: this.stamp(), error: e instanceof Error ? e.message : String(e) });
       return;
     }
     // Settings the kernel does not report are unknown: not drift, and never repaired blindly.
-    const v = verify(plan);
-    const unverified = v.unverified.map((u) => ({ pf: u.name, vfs: u.vfs, settings: u.settings }));
+    const v = readBack(targets, p.inventory, p.plan);
+    const unverified = unreadableGroups(v.vfs).map((g) => ({
+      pf: g.name,
+      vfs: g.vfs,
+      settings: g.settings,
+      why: g.why,
+    }));
     const known = unverified.length ? { unverified } : {};
     if (v.differs.length === 0) {
       emit({ type: 'in-sync', at: this.stamp(), trigger, ...known });
@@ -146,41 +155,37 @@ export class DriftWatcher {
       })),
     });
     const repairable = new Set<string>(
-      this.desired()
-        .filter((t) => this.opts.repair || t.drift === 'repair')
-        .map((t) => t.pciAddress),
+      targets.filter((t) => this.opts.repair || t.drift === 'repair').map((t) => t.pciAddress),
     );
     const ownSteps = v.differs.filter((s) => repairable.has(s.pf));
     if (ownSteps.length === 0) return;
-    plan = {
-      steps: ownSteps,
-      refusals: plan.refusals.filter((r) => repairable.has(r.pf)),
-      notes: plan.notes,
+    const repair = {
+      ...p,
+      plan: {
+        steps: ownSteps,
+        refusals: p.plan.refusals.filter((r) => repairable.has(r.pf)),
+        notes: p.plan.notes,
+      },
     };
-    const disruptive = plan.steps.filter((s) => s.disruptive);
-    if ((disruptive.length && !this.opts.repairDisruptive) || plan.refusals.length) {
-      emit({
-        type: 'repair-skipped',
-        at: this.stamp(),
-        reason: plan.refusals.length
-          ? plan.refusals.map((r) => r.reason).join('; ')
-          : `the repair would need disruptive steps (${disruptive.map((s) => s.what).join('; ')}); run \`sriovctl apply\` to confirm them`,
-      });
-      return;
-    }
-    // A const for the closure: `plan` is a `let` assigned in a try, which closures cannot narrow.
-    const repair = plan;
-    const run = () =>
-      applyPlan(this.host, repair, {
-        confirmedDisruptive: this.opts.repairDisruptive === true,
-        ...(this.opts.kernelTimeoutMs !== undefined
-          ? { timeoutMs: this.opts.kernelTimeoutMs }
-          : {}),
-      });
     let r;
     try {
-      r = this.opts.gate ? await this.opts.gate.runExclusive('drift repair', run) : await run();
+      // A repair is partial (its own PFs, what differs): not recorded as the applied state, and
+      // the next pass is its read-back.
+      r = await this.policy.apply(repair, {
+        confirmedDisruptive: this.opts.repairDisruptive === true,
+        label: 'drift repair',
+        record: false,
+        readBack: false,
+      });
     } catch (e) {
+      if (e instanceof PolicyRefusedError) {
+        emit({
+          type: 'repair-skipped',
+          at: this.stamp(),
+          reason: `${e.message}; ${e.fixFor('repair')}`,
+        });
+        return;
+      }
       // The gate gave up waiting for attaches (a hung kernel operation): nothing was changed,
       // and the next pass tries again.
       emit({
@@ -191,9 +196,9 @@ export class DriftWatcher {
       });
       return;
     }
-    if (r.ok) emit({ type: 'repaired', at: this.stamp(), steps: plan.steps.length });
+    if (r.result.ok) emit({ type: 'repaired', at: this.stamp(), steps: ownSteps.length });
     else {
-      const err = r.outcomes.find((o) => o.status === 'failed')?.error;
+      const err = r.result.outcomes.find((o) => o.status === 'failed')?.error;
       emit({
         type: 'repair-failed',
         at: this.stamp(),

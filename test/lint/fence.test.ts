@@ -152,6 +152,17 @@ const CASES: Case[] = [
       { rule: LAYERS, line: 5, says: 'src/allocation must not import src/daemon. A use case' },
     ],
   },
+  {
+    fixture: 'layers-api-daemon.ts',
+    as: 'src/api/routes/policy-ops.ts',
+    expect: [
+      {
+        rule: LAYERS,
+        line: 2,
+        says: 'src/api must not import src/daemon. The daemon composes the API',
+      },
+    ],
+  },
   { fixture: 'layers-composition.ts', as: 'src/cli/commands/compose.ts', expect: [] },
   {
     fixture: 'layers-seam-still-layered.ts',

@@ -1,7 +1,9 @@
 /**
  * Policies from the console (admin only): plan policy text against this host — with the
  * attachments each step would touch — and apply it as a background operation whose progress
- * streams on GET /events (`apply.start`, `apply.step`, `apply.done`).
+ * streams on GET /events (`apply.start`, `apply.step`, `apply.done`). The routes receive the policy
+ * service from the composition (the daemon); refusals are PolicyRefusedError, which
+ * src/api/problem.ts answers as problems.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -9,15 +11,26 @@ import {
   applyBody,
   policyBody,
   problemOf,
+  type ApplyBody,
   type ApplyStarted,
   type PlanAnswer,
+  type PolicyBody,
 } from '../../contract/index.js';
-import { PolicyTextError, type PolicyOps } from '../../daemon/policy-ops.js';
+import type { Actor } from '../../ledger/ledger.js';
+import { InvalidPolicyError } from '../../policy/apply-policy.js';
 import { actorOf, requireRole } from '../auth.js';
 import { sendProblem } from '../problem.js';
 
+/** What the routes need: the policy use case as the composition runs it. */
+export interface PolicyService {
+  /** The plan for policy text and whom it touches. Throws InvalidPolicyError. */
+  plan(req: PolicyBody): Promise<PlanAnswer>;
+  /** Starts an apply in the background. Throws InvalidPolicyError or PolicyRefusedError. */
+  apply(req: ApplyBody, actor: Actor, requestId?: string): Promise<ApplyStarted>;
+}
+
 /** Policy problems as a 400 with one error per problem, located in the text. */
-function invalidPolicy(req: FastifyRequest, reply: FastifyReply, e: PolicyTextError) {
+function invalidPolicy(req: FastifyRequest, reply: FastifyReply, e: InvalidPolicyError) {
   const errors = e.issues.map((i) => ({
     field: `${i.file}:${i.line}:${i.col}${i.field ? ` ${i.field}` : ''}`,
     message: i.message,
@@ -33,7 +46,7 @@ function invalidPolicy(req: FastifyRequest, reply: FastifyReply, e: PolicyTextEr
   );
 }
 
-export function policyRoutes(ops: PolicyOps): FastifyPluginAsync {
+export function policyRoutes(ops: PolicyService): FastifyPluginAsync {
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
 
@@ -53,7 +66,7 @@ export function policyRoutes(ops: PolicyOps): FastifyPluginAsync {
           const answer: PlanAnswer = await ops.plan(req.body);
           return answer;
         } catch (e) {
-          if (e instanceof PolicyTextError) return invalidPolicy(req, reply, e);
+          if (e instanceof InvalidPolicyError) return invalidPolicy(req, reply, e);
           throw e;
         }
       },
@@ -74,7 +87,7 @@ export function policyRoutes(ops: PolicyOps): FastifyPluginAsync {
           const started: ApplyStarted = await ops.apply(req.body, actorOf(req.principal), req.id);
           return reply.code(202).send(started);
         } catch (e) {
-          if (e instanceof PolicyTextError) return invalidPolicy(req, reply, e);
+          if (e instanceof InvalidPolicyError) return invalidPolicy(req, reply, e);
           throw e;
         }
       },

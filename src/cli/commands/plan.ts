@@ -5,26 +5,28 @@
 import type { Command } from 'commander';
 import type { Host } from '../../host/host.js';
 import { localFiles } from '../../host/linux/index.js';
-import { discover } from '../../inventory/discover.js';
 import type { Inventory } from '../../inventory/types.js';
-import { applyPlan, type ApplyResult } from '../../policy/apply.js';
+import type { ApplyResult } from '../../policy/apply.js';
+import { ApplyPolicy, InvalidPolicyError, type Prepared } from '../../policy/apply-policy.js';
 import {
   loadPolicySources,
   PolicyLoadError,
   resolvePolicies,
+  type DesiredPf,
   type LoadedPolicy,
 } from '../../policy/index.js';
-import { planChanges, type PlanOptions } from '../../policy/plan.js';
+import { PolicyRefusedError } from '../../policy/refusal.js';
+import { readBack, unreadableClauses } from '../../policy/verify.js';
+import { APPLIED_STATE_FILE } from '../../boot/locations.js';
+import { loadAppliedState, recordAppliedState } from '../../boot/state.js';
 import type { PlanAnswer } from '../../contract/index.js';
-import type { Step } from '../../policy/steps.js';
-import { differingOnly, unverifiedText, verify } from '../../policy/verify.js';
 import { DEFAULT_API_SOCKET } from '../api-client.js';
-import { confirmDisruptive, printStep, unverifiedLine } from '../apply-output.js';
+import { printRefusal, printStep, unverifiedLine } from '../apply-output.js';
 import { applyThroughDaemon, chooseDaemon, combinePolicies } from '../daemon-apply.js';
-import { exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
+import { exitForRefusal, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
 import { renderTable, styleFor, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
-import { recordApplied, waitForPfsBeforeApply } from '../persist-hooks.js';
+import { waitForPfsBeforeApply, warnNotRecorded } from '../persist-hooks.js';
 import { openSession, toJson } from '../session.js';
 import type { CommandContext } from './context.js';
 
@@ -45,7 +47,8 @@ interface PlanFlags {
 export const PLAN_EXIT_HELP = `
 Exit codes:
   0   plan: nothing refused; apply: applied and verified; diff: no drift
-  1   diff: the host differs from the policy; apply: applied, but read-back differs
+  1   diff: the host differs from the policy (or, with --applied, from the last applied state);
+      apply: applied, but read-back differs
   2   apply: a step failed (the host is left as reported; run apply again to converge)
   3   plan/apply: refused (needs --yes, --force or --allow-default-route)
   4   diff: no known drift, but some settings cannot be verified; apply: applied, but some
@@ -136,23 +139,47 @@ function parseTimeout(v: string | undefined): number | undefined {
   return n;
 }
 
-async function makePlan(io: CliIo, host: Host, flags: PlanFlags, setExit: (n: number) => void) {
+/** The apply-policy use case on this host, without a daemon: no ledger, applied.json recorded. */
+function directPolicy(host: Host, timeoutMs?: number): ApplyPolicy {
+  return new ApplyPolicy({
+    host,
+    recordApplied: async (desired) => void (await recordAppliedState(host, desired)),
+    ...(timeoutMs === undefined ? {} : { kernelTimeoutMs: timeoutMs }),
+  });
+}
+
+/**
+ * Loads the policy files and prepares their plan against a fresh discovery; warnings are printed,
+ * problems printed and exit 65 (null is returned).
+ */
+async function makePlan(
+  io: CliIo,
+  policy: ApplyPolicy,
+  flags: PlanFlags,
+  setExit: (n: number) => void,
+): Promise<Prepared<DesiredPf> | null> {
   const files = flags.file ?? [];
   if (files.length === 0)
     throw new UsageError('no policy files', 'give one or more with -f <file> (YAML or JSON)');
-  const inv = await discover(host);
-  const desired = await resolveOrReport(io, files, inv, setExit);
-  if (!desired) return null;
-  const opts: PlanOptions = {
-    allowDefaultRoute: flags.allowDefaultRoute === true,
-    force: flags.force === true,
-  };
-  return { plan: planChanges(desired, inv, opts), desired, opts };
+  const loaded = loadOrReport(io, files, setExit);
+  if (!loaded) return null;
+  const err = styleFor(io.stderr, io.env);
+  try {
+    const p = await policy.prepare(loaded.policies, flags);
+    for (const w of p.warnings) println(io.stderr, err.c.yellow(`warning: ${w}`));
+    return p;
+  } catch (e) {
+    if (!(e instanceof InvalidPolicyError)) throw e;
+    for (const w of e.warnings) println(io.stderr, err.c.yellow(`warning: ${w.text}`));
+    for (const i of e.issues) println(io.stderr, err.c.red(i.text));
+    setExit(PLAN_EXIT.invalidPolicy);
+    return null;
+  }
 }
 
-function withCommon(cmd: Command): Command {
-  return cmd
-    .requiredOption('-f, --file <path...>', 'policy files (YAML or JSON; several allowed)')
+function withCommon(cmd: Command, files: 'required' | 'optional' = 'required'): Command {
+  const f = ['-f, --file <path...>', 'policy files (YAML or JSON; several allowed)'] as const;
+  return (files === 'required' ? cmd.requiredOption(...f) : cmd.option(...f))
     .option(
       '--allow-default-route',
       'allow disruptive steps on the PF that carries the default route',
@@ -177,6 +204,68 @@ function printApplyResult(io: CliIo, result: ApplyResult, style: Style): void {
     );
 }
 
+/**
+ * `sriovctl diff`: the host against policy files (-f) or, with --applied, against the desired state
+ * the last successful apply recorded (applied.json: the boot unit's apply, a direct apply, the
+ * daemon's). Exit codes by the read-back's verdict.
+ */
+export async function diffCommand(
+  io: CliIo,
+  host: Host,
+  flags: PlanFlags & { applied?: boolean },
+  setExit: (n: number) => void,
+): Promise<void> {
+  const policy = directPolicy(host);
+  let r: Prepared;
+  if (flags.applied) {
+    if (flags.file?.length) throw new UsageError('-f and --applied exclude each other', 'pick one');
+    const last = await loadAppliedState(host);
+    if (!last)
+      throw new UsageError(
+        `nothing recorded in ${APPLIED_STATE_FILE}: no apply has succeeded on this host yet`,
+        'apply policies first (sriovctl apply -f ...), or diff against policy files with -f',
+      );
+    r = await policy.prepareTargets(last.desired, flags);
+    if (!flags.json)
+      println(io.stdout, `Against the state applied at ${last.appliedAt} (${APPLIED_STATE_FILE}):`);
+  } else {
+    const p = await makePlan(io, policy, flags, setExit);
+    if (!p) return;
+    r = p;
+  }
+  const style = styleFor(io.stdout, io.env);
+  // The plan just made is the read-back of the host against the desired state.
+  const v = readBack(r.desired, r.inventory, r.plan);
+  if (flags.json)
+    io.stdout.write(
+      toJson({
+        drift: v.differs.length > 0,
+        verdict: v.verdict,
+        unverified: v.unverified,
+        readBack: { pfs: v.pfs, vfs: v.vfs },
+        plan: r.plan,
+      }),
+    );
+  else {
+    const unknown = unreadableClauses(v.vfs).map((c) =>
+      style.c.yellow(`Cannot be verified: ${c.what} (${c.why}).`),
+    );
+    const lines =
+      v.verdict === 'differs'
+        ? [
+            `Drift: ${v.differs.length} difference(s)`,
+            renderPlan({ ...r.plan, steps: v.differs }, style),
+          ]
+        : [
+            v.verdict === 'verified'
+              ? 'No drift: the host matches the policy.'
+              : 'No drift in what the kernel reports.',
+          ];
+    println(io.stdout, [...lines, ...unknown].join('\n'));
+  }
+  setExit(exitForVerdict(v.verdict));
+}
+
 /** Registers `plan`, `apply` and `diff`. */
 export function planCommands(program: Command, ctx: CommandContext): void {
   withCommon(
@@ -185,7 +274,7 @@ export function planCommands(program: Command, ctx: CommandContext): void {
       .description('show the ordered steps that would bring this host to the policy'),
   ).action(async (flags: PlanFlags, cmd: Command) => {
     const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
-    const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
+    const r = await makePlan(ctx.io, directPolicy(host), flags, ctx.setExitCode);
     if (!r) return;
     const style = styleFor(ctx.io.stdout, ctx.io.env);
     if (flags.json) ctx.io.stdout.write(toJson(r.plan));
@@ -196,40 +285,15 @@ export function planCommands(program: Command, ctx: CommandContext): void {
   withCommon(
     program
       .command('diff')
-      .description('show where this host differs from the policy (out-of-band changes, drift)'),
-  ).action(async (flags: PlanFlags, cmd: Command) => {
+      .description('show where this host differs from the policy (out-of-band changes, drift)')
+      .option(
+        '--applied',
+        `compare with what the last successful apply brought the host to (${APPLIED_STATE_FILE}) instead of policy files`,
+      ),
+    'optional',
+  ).action(async (flags: PlanFlags & { applied?: boolean }, cmd: Command) => {
     const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
-    const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
-    if (!r) return;
-    const style = styleFor(ctx.io.stdout, ctx.io.env);
-    const v = verify(r.plan);
-    if (flags.json)
-      ctx.io.stdout.write(
-        toJson({
-          drift: v.differs.length > 0,
-          verdict: v.verdict,
-          unverified: v.unverified,
-          plan: r.plan,
-        }),
-      );
-    else {
-      const unknown = v.unverified.length
-        ? `Cannot be verified: ${unverifiedText(v.unverified)} (the kernel's netlink VF list does not include those VFs).`
-        : null;
-      const lines =
-        v.verdict === 'differs'
-          ? [
-              `Drift: ${v.differs.length} difference(s)`,
-              renderPlan(differingOnly(r.plan, v), style),
-            ]
-          : [
-              v.verdict === 'verified'
-                ? 'No drift: the host matches the policy.'
-                : 'No drift in what the kernel reports.',
-            ];
-      println(ctx.io.stdout, [...lines, ...(unknown ? [style.c.yellow(unknown)] : [])].join('\n'));
-    }
-    ctx.setExitCode(exitForVerdict(v.verdict));
+    await diffCommand(ctx.io, host, flags, ctx.setExitCode);
   });
 
   withCommon(
@@ -278,7 +342,8 @@ consumers. --timeout applies to direct applies only.`,
       }
       const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
       await waitForPfsBeforeApply(ctx.io, host, flags.file ?? [], flags.waitForPfs);
-      const r = await makePlan(ctx.io, host, flags, ctx.setExitCode);
+      const policy = directPolicy(host, timeoutMs);
+      const r = await makePlan(ctx.io, policy, flags, ctx.setExitCode);
       if (!r) return;
       const out = styleFor(ctx.io.stdout, ctx.io.env);
       const err = styleFor(ctx.io.stderr, ctx.io.env);
@@ -286,44 +351,54 @@ consumers. --timeout applies to direct applies only.`,
       if (flags.dryRun || r.plan.steps.length === 0) {
         if (flags.json) ctx.io.stdout.write(toJson({ plan: r.plan, applied: false }));
         // Nothing to do is the host at the policy: recorded as applied (never on a dry run).
-        if (!flags.dryRun) await recordApplied(ctx.io, host, r.desired);
+        if (!flags.dryRun) {
+          const notRecorded = await policy.record(r);
+          if (notRecorded !== null) warnNotRecorded(ctx.io, notRecorded);
+        }
         if (r.plan.refusals.length) ctx.setExitCode(PLAN_EXIT.refused);
         return;
       }
-      if (r.plan.refusals.length) {
-        ctx.setExitCode(PLAN_EXIT.refused);
+      // On a terminal, disruptive steps are asked about; anything else refused is said once.
+      const disruptive = r.plan.steps.filter((s) => s.disruptive).length;
+      let confirmed = flags.yes === true;
+      if (disruptive && !confirmed && ctx.io.confirm && r.plan.refusals.length === 0) {
+        confirmed = await ctx.io.confirm(`Apply ${disruptive} disruptive step(s)?`);
+        if (!confirmed) {
+          ctx.setExitCode(PLAN_EXIT.refused);
+          return;
+        }
+      }
+      let applied;
+      try {
+        applied = await policy.apply(r, {
+          confirmedDisruptive: confirmed,
+          progress: (e) => {
+            if (flags.json) return;
+            printStep(ctx.io, err, {
+              index: e.index,
+              total: e.total,
+              what: e.step.what,
+              status: e.type === 'start' ? 'start' : e.type === 'done' ? 'done' : 'failed',
+              ...(e.type === 'done' ? { ms: e.ms } : {}),
+            });
+          },
+        });
+      } catch (e) {
+        if (!(e instanceof PolicyRefusedError)) throw e;
+        printRefusal(ctx.io, e, err);
+        ctx.setExitCode(exitForRefusal(e));
         return;
       }
-      const disruptive = r.plan.steps.filter((s: Step) => s.disruptive).length;
-      if (!(await confirmDisruptive(ctx.io, disruptive, flags.yes === true, err))) {
-        ctx.setExitCode(3);
-        return;
-      }
-      const result = await applyPlan(host, r.plan, {
-        confirmedDisruptive: disruptive > 0 || flags.yes === true,
-        ...(timeoutMs === undefined ? {} : { timeoutMs }),
-        progress: (e) => {
-          if (flags.json) return;
-          printStep(ctx.io, err, {
-            index: e.index,
-            total: e.total,
-            what: e.step.what,
-            status: e.type === 'start' ? 'start' : e.type === 'done' ? 'done' : 'failed',
-            ...(e.type === 'done' ? { ms: e.ms } : {}),
-          });
-        },
-      });
+      const result = applied.result;
       printApplyResult(ctx.io, result, err);
       if (!result.ok) {
         if (flags.json)
           ctx.io.stdout.write(toJson({ plan: r.plan, applied: false, outcomes: result.outcomes }));
-        ctx.setExitCode(2);
+        ctx.setExitCode(PLAN_EXIT.stepFailed);
         return;
       }
-      await recordApplied(ctx.io, host, r.desired);
-      // Read back: a fresh discovery and plan against the same desired state.
-      const after = planChanges(r.desired, await discover(host), r.opts);
-      const v = verify(after);
+      if (applied.recordError !== null) warnNotRecorded(ctx.io, applied.recordError);
+      const v = applied.readBack!;
       if (flags.json)
         ctx.io.stdout.write(
           toJson({
@@ -331,7 +406,8 @@ consumers. --timeout applies to direct applies only.`,
             applied: true,
             verdict: v.verdict,
             unverified: v.unverified,
-            remaining: differingOnly(after, v),
+            readBack: { pfs: v.pfs, vfs: v.vfs },
+            remaining: { ...v.plan, steps: v.differs },
           }),
         );
       else {
@@ -341,14 +417,11 @@ consumers. --timeout applies to direct applies only.`,
           println(
             ctx.io.stdout,
             out.c.yellow(
-              `Applied, but read-back still differs:\n${renderPlan(differingOnly(after, v), out)}`,
+              `Applied, but read-back still differs:\n${renderPlan({ ...v.plan, steps: v.differs }, out)}`,
             ),
           );
-        if (v.unverified.length)
-          println(
-            ctx.io.stdout,
-            out.c.yellow(unverifiedLine(v.unverified, v.verdict === 'differs')),
-          );
+        const unread = unverifiedLine(v.vfs, v.verdict === 'differs');
+        if (unread) println(ctx.io.stdout, out.c.yellow(unread));
       }
       ctx.setExitCode(exitForVerdict(v.verdict));
     });

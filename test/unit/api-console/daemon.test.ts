@@ -268,6 +268,23 @@ describe('events the daemon publishes', () => {
     ]);
   });
 
+  it('says why settings could not be verified, from the typed reason, in the in-sync event', () => {
+    const bus = new EventBus();
+    const at = new Date().toISOString();
+    driftToBus(bus)({
+      type: 'in-sync',
+      at,
+      trigger: 'start',
+      unverified: [
+        { pf: 'ens1f0', vfs: [200, 201], settings: 2, why: 'vf-list-truncated' },
+        { pf: 'ens1f1', vfs: [0], settings: 1, why: 'driver-does-not-report' },
+      ],
+    });
+    expect(bus.since(0).map((e) => e.message)).toEqual([
+      "the host matches the policy in everything the kernel reports; 2 settings on VFs 200-201 of ens1f0 cannot be verified (the kernel's netlink VF list does not include those VFs); 1 setting on VF 0 of ens1f1 cannot be verified (their driver does not report those settings)",
+    ]);
+  });
+
   it('a detach the kernel refuses to scrub is an error event', async () => {
     const host = await simHost();
     const d = await start({ host });

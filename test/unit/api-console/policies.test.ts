@@ -245,6 +245,7 @@ describe('POST /policies/apply', () => {
     const p = unconfirmed.body as ProblemBody;
     expect(p.field).toBe('confirmDisruptive');
     expect(p.detail).toContain('destroys VFs 0-7');
+    expect(p.code).toBe('disruptive-unconfirmed');
     const forced = await f.as('admin', 'POST', '/policies/apply', {
       text: SHRINK,
       confirmDisruptive: true,
@@ -252,6 +253,7 @@ describe('POST /policies/apply', () => {
     expect(forced.status).toBe(422);
     expect((forced.body as ProblemBody).field).toBe('force');
     expect((forced.body as ProblemBody).fix).toContain('force: true');
+    expect((forced.body as ProblemBody).code).toBe('needs-override');
     expect(await numVfs('ens1f0')).toBe(8);
     expect(f.daemon.bus.since(0).filter((e) => e.kind.startsWith('apply.'))).toEqual([]);
   });
@@ -274,6 +276,7 @@ describe('POST /policies/apply', () => {
     });
     expect(second.status).toBe(409);
     expect((second.body as ProblemBody).detail).toContain(op);
+    expect((second.body as ProblemBody).code).toBe('apply-running');
     f.host.faults.releaseHangs();
     const done = await s.waitForEvent('apply.done');
     s.close();
@@ -433,6 +436,26 @@ describe('an apply to VFs the kernel does not report (256-VF PFs)', () => {
     expect(done.message).toBe(
       "policy applied; 4 settings on VFs 200-201 of ens1f0 could not be verified: the kernel's netlink VF list does not include those VFs",
     );
+    // Typed per VF: could not be read, which fields, and why.
+    const vfs = (done.data.readBack as { vfs: unknown[] }).vfs;
+    expect(vfs).toEqual([
+      {
+        pf: '0000:17:00.0',
+        name: 'ens1f0',
+        vfIndex: 200,
+        result: 'unreadable',
+        fields: ['vlan', 'maxTxRate'],
+        why: 'vf-list-truncated',
+      },
+      {
+        pf: '0000:17:00.0',
+        name: 'ens1f0',
+        vfIndex: 201,
+        result: 'unreadable',
+        fields: ['vlan', 'maxTxRate'],
+        why: 'vf-list-truncated',
+      },
+    ]);
     expect(f.host.pf('ens1f0').sriov!.vfState[201]).toMatchObject({ vlan: 100, maxTxRate: 1000 });
   });
 });

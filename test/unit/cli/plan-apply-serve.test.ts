@@ -126,6 +126,16 @@ describe('plan / apply / diff on VFs the kernel does not report (256 VFs)', () =
       drift: false,
       verdict: 'unverified',
       unverified: [{ pf: '0000:17:00.0', name: 'ens1f0', vfs: [200, 201], settings: 2 }],
+      readBack: {
+        pfs: [{ name: 'ens1f0', result: 'verified', fields: [] }],
+        vfs: [200, 201].map((vfIndex) => ({
+          name: 'ens1f0',
+          vfIndex,
+          result: 'unreadable',
+          fields: ['vlan'],
+          why: 'vf-list-truncated',
+        })),
+      },
     });
   });
 
@@ -180,6 +190,15 @@ spec:
     expect(plan.code).toBe(3);
     const dry = await runCli(['--sim', 'small-82599', 'apply', '--dry-run', '-f', UPLINK]);
     expect(dry.code).toBe(3);
+    // Applying says what refused it and the flag that lifts it, in the command line's words.
+    const apply = await runCli(['--sim', 'small-82599', 'apply', '--yes', '-f', UPLINK]);
+    expect(apply.code).toBe(3);
+    expect(apply.stderr).toContain(
+      'refused: refusing to apply: enp4s0f0 carries the default route',
+    );
+    expect(apply.stderr).toContain(
+      'hint: once you are sure, apply again with --allow-default-route',
+    );
     const allowed = await runCli([
       '--sim',
       'small-82599',

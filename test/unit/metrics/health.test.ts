@@ -10,6 +10,7 @@ import {
   type HealthTransition,
 } from '../../../src/metrics/health.js';
 import { applyPlan } from '../../../src/policy/apply.js';
+import { ApplyPolicy } from '../../../src/policy/apply-policy.js';
 import { DriftWatcher } from '../../../src/policy/drift.js';
 import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
 import { openWorld, samples, traffic, value, type World } from './support.js';
@@ -184,7 +185,7 @@ describe('health: drift', () => {
       confirmedDisruptive: true,
     });
     expect(applied.ok).toBe(true);
-    const watcher = new DriftWatcher(w.host, () => [target], {
+    const watcher = new DriftWatcher(new ApplyPolicy({ host: w.host }), () => [target], {
       intervalMs: 3_600_000,
       onEvent: (e) => w.obs.onDrift(e),
     });

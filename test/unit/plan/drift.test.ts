@@ -7,6 +7,7 @@ import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { HostGate } from '../../../src/executor/host-gate.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { applyPlan } from '../../../src/policy/apply.js';
+import { ApplyPolicy } from '../../../src/policy/apply-policy.js';
 import { DriftWatcher, type DriftEvent } from '../../../src/policy/drift.js';
 import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
 import { eventually } from '../../support/eventually.js';
@@ -48,12 +49,15 @@ async function watch(
   targets: PlanTarget[] = [TARGET],
 ) {
   const events: DriftEvent[] = [];
-  const w = new DriftWatcher(h, () => targets, {
+  const policy = new ApplyPolicy({
+    host: h,
+    ...(gate ? { hold: (label, _plan, run) => gate.runExclusive(label, () => run()) } : {}),
+  });
+  const w = new DriftWatcher(policy, () => targets, {
     repair,
     intervalMs: 60_000,
     debounceMs,
     onEvent: (e) => events.push(e),
-    ...(gate ? { gate } : {}),
   });
   cleanup.push(() => w.stop());
   await w.start();
@@ -119,7 +123,7 @@ it('leaves disruptive repairs to a human', async () => {
 it('repairs only the PFs whose policy says drift: repair when the daemon is not told --repair', async () => {
   const h = await applied();
   const events: DriftEvent[] = [];
-  const w = new DriftWatcher(h, () => [{ ...TARGET, drift: 'repair' }], {
+  const w = new DriftWatcher(new ApplyPolicy({ host: h }), () => [{ ...TARGET, drift: 'repair' }], {
     intervalMs: 60_000,
     debounceMs: 5,
     onEvent: (e) => events.push(e),
@@ -242,7 +246,7 @@ it('calls settings the kernel does not report unverified: not drift, and never r
   expect(events).toEqual([
     expect.objectContaining({
       type: 'in-sync',
-      unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1 }],
+      unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1, why: 'vf-list-truncated' }],
     }),
   ]);
   // Nothing was written to VF 200: the watcher does not re-apply what it cannot read.
@@ -253,7 +257,7 @@ it('calls settings the kernel does not report unverified: not drift, and never r
   const drift = events.find((e) => e.type === 'drift');
   expect(drift).toMatchObject({
     steps: [{ what: 'apply VF settings to VFs 10 of ens1f0' }],
-    unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1 }],
+    unverified: [{ pf: 'ens1f0', vfs: [200], settings: 1, why: 'vf-list-truncated' }],
   });
   expect(events.map((e) => e.type)).toContain('repaired');
   expect(h.pf('ens1f0').sriov!.vfState[10]!.trust).toBe(false);

@@ -5,7 +5,8 @@ import { macAddress, pciAddress } from '../../../src/host/names.js';
 import { mbps, vlanId } from '../../../src/host/vf-settings.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
-import { applyPlan, ApplyRefusedError } from '../../../src/policy/apply.js';
+import { applyPlan } from '../../../src/policy/apply.js';
+import { PolicyRefusedError } from '../../../src/policy/refusal.js';
 import { planChanges, type PlanTarget } from '../../../src/policy/plan.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -204,7 +205,7 @@ describe('apply', () => {
   it('refuses unconfirmed disruptive steps before writing anything', async () => {
     const h = await boot('dual-socket-e810-cx6');
     const plan = await planFor(h, [tenantLayout()]);
-    await expect(applyPlan(h, plan)).rejects.toBeInstanceOf(ApplyRefusedError);
+    await expect(applyPlan(h, plan)).rejects.toBeInstanceOf(PolicyRefusedError);
     expect(h.journal).toEqual([]);
   });
 
