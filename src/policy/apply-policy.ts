@@ -6,7 +6,7 @@
  * watcher's repair all go through it; each surface only parses, renders and maps errors.
  *
  * Where it lives: DESIGN.md puts the apply-policy use case in src/policy/, which the lint ranks
- * below src/ledger and src/persist. Instead of a new use-case folder that would import them, it
+ * below src/ledger and src/boot. Instead of a new use-case folder that would import them, it
  * takes what it needs of them as ports (PolicyPorts): who holds which VF, recording the applied
  * state, holding the host alone. The composition implements them — the daemon with its ledger and
  * host gate, the CLI with applied.json only — so the rules stay next to the plan they judge, and

@@ -1,7 +1,7 @@
 /**
  * Policy files → validated, merged desired state per PF, the plan, drift and read-back (pure), and
  * the apply-policy use case (apply-policy.ts) that hands plans to the executor. The use case stays
- * here, where DESIGN.md puts it, although src/policy ranks below src/ledger and src/persist: what it
+ * here, where DESIGN.md puts it, although src/policy ranks below src/ledger and src/boot: what it
  * needs of them (held VFs, recording applied.json, holding the host) it takes as ports that the
  * composition (the CLI, the daemon) implements, so no import goes up.
  */
