@@ -12,7 +12,9 @@ import type { Host } from '../host/host.js';
 import { discover } from '../inventory/discover.js';
 import type { Inventory } from '../inventory/types.js';
 import { LedgerError } from '../ledger/errors.js';
-import type { Actor, Ledger, ReconcileReport } from '../ledger/ledger.js';
+import type { AllocationService } from '../allocation/service.js';
+import { SYSTEM_ACTOR } from '../ledger/actor.js';
+import type { Actor, ReconcileReport } from '../ledger/ledger.js';
 import { poolMembers } from '../ledger/placement.js';
 import type { Attachment, Pool } from '../ledger/types.js';
 import type { EventBus } from '../metrics/events.js';
@@ -149,7 +151,7 @@ export function ledgerKnowledge(
 
 export interface PolicyOpsDeps {
   host: Host;
-  ledger: Ledger;
+  allocation: AllocationService;
   bus: EventBus;
   /** Record the applied state for reboots, as `sriovctl apply` does (default true). */
   recordApplied?: boolean;
@@ -221,13 +223,18 @@ export class PolicyOps {
     const inv: Inventory = await discover(this.deps.host);
     const r = resolvePolicies(parsed.policies, inv);
     if (r.errors.length) throw new PolicyTextError(r.errors);
-    const { store, hostname } = this.deps.ledger;
-    const attachments = await store.listAttachments();
+    const { ledger, hostname } = this.deps.allocation;
+    const attachments = await this.deps.allocation.attachments();
     const opts: PlanOptions = {
       allowDefaultRoute: req.allowDefaultRoute === true,
       force: req.force === true,
       // Who holds which VF is the ledger's to say, not a guess from the VF's driver.
-      ledger: ledgerKnowledge(inv, await store.listPools(), attachments, hostname),
+      ledger: ledgerKnowledge(
+        inv,
+        await ledger.scoped(SYSTEM_ACTOR).pools(),
+        attachments,
+        hostname,
+      ),
     };
     const plan = planChanges(r.desired, inv, opts);
     const conflicts = this.deps.kept ? keptConflicts(r.desired, this.deps.kept) : [];
@@ -329,7 +336,7 @@ export class PolicyOps {
     actor: Actor,
     requestId: string | undefined,
   ): Promise<void> {
-    const { bus, host, ledger } = this.deps;
+    const { bus, host, allocation } = this.deps;
     const step = (
       index: number,
       total: number,
@@ -354,8 +361,8 @@ export class PolicyOps {
     try {
       // Alone on the host: attaches and detaches are refused from here on, those already running
       // finish first, and the attachments the plan touches are read after them.
-      await ledger.gate.runExclusive(`policy apply ${operation}`, async (held) => {
-        const affected = affectedAttachments(p.plan, await ledger.store.listAttachments());
+      await allocation.gate.runExclusive(`policy apply ${operation}`, async (held) => {
+        const affected = affectedAttachments(p.plan, await allocation.attachments());
         const r = await applyPlan(host, p.plan, {
           confirmedDisruptive: confirmed,
           ...(this.deps.kernelTimeoutMs !== undefined
@@ -384,12 +391,12 @@ export class PolicyOps {
           await recordAppliedState(host, p.desired).catch((e: unknown) => {
             hint = `applied, but the applied state was not recorded: ${e instanceof Error ? e.message : String(e)}`;
           });
-        ledger.inventory.invalidate();
+        allocation.inventory.invalidate();
         if (r.ok) checked = readBack(p, await discover(host));
         const ran = r.outcomes.some((o) => o.status !== 'skipped');
         // Still holding the host: VFs recreated under their consumers get their settings back
         // before anyone else can attach them.
-        if (ran && affected.length) reconciled = await ledger.reconcile({ held });
+        if (ran && affected.length) reconciled = await allocation.reconcile({ held });
       });
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
@@ -401,21 +408,16 @@ export class PolicyOps {
       status: o.status,
       ...(o.error ? { error: o.error.message } : {}),
     }));
-    await ledger.store
-      .mutate(async (tx) => {
-        await tx.appendAudit(
-          {
-            actor: actor.name,
-            action: 'policy.apply',
-            tenant: null,
-            target: `host/${ledger.hostname}`,
-            before: null,
-            after: { operation, ok, steps: outcomes, ...(error ? { error } : {}) },
-            requestId: requestId ?? null,
-          },
-          (this.deps.now?.() ?? new Date()).toISOString(),
-        );
-      })
+    await allocation.ledger
+      .record(
+        { actor, ...(requestId !== undefined ? { requestId } : {}) },
+        'policy.apply',
+        null,
+        `host/${allocation.hostname}`,
+        null,
+        { operation, ok, steps: outcomes, ...(error ? { error } : {}) },
+        (this.deps.now?.() ?? new Date()).toISOString(),
+      )
       .catch(() => undefined);
     const remaining = checked?.remaining ?? null;
     const unverified = checked?.unverified.length ? unverifiedText(checked.unverified) : null;

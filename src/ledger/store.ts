@@ -22,6 +22,7 @@ export interface AttachmentFilter {
   consumerName?: string;
   state?: AttachmentState;
   pf?: string;
+  host?: string;
 }
 
 export interface AuditFilter {
