@@ -39,18 +39,16 @@ function differs(
   return diffVfSettings(attachmentVfSettings(a), k).verdict === 'differs';
 }
 
+/** A report of nothing done. */
+function emptyReport(): ReconcileReport {
+  return { completed: [], rolledBack: [], scrubbed: [], reapplied: [], orphaned: [], failed: [] };
+}
+
 /** Runs one reconcile pass under `claim`; sends its event after the commit. */
 export async function reconcile(d: AllocationDeps, claim: Claim): Promise<ReconcileReport> {
   const started = performance.now();
   const ctx: RequestContext = { actor: SYSTEM_ACTOR };
-  const report: ReconcileReport = {
-    completed: [],
-    rolledBack: [],
-    scrubbed: [],
-    reapplied: [],
-    orphaned: [],
-    failed: [],
-  };
+  const report = emptyReport();
   const inv = await d.inventory.refresh();
   // Rows a request is working on are that request's to finish (a running daemon reconciles on
   // demand, not only at start); the rest are claimed until this pass is done. Rows whose kernel
@@ -113,14 +111,7 @@ export async function reconcile(d: AllocationDeps, claim: Claim): Promise<Reconc
   );
 
   const recorded = await d.store.mutate(async (tx) => {
-    const out: ReconcileReport = {
-      completed: [],
-      rolledBack: [],
-      scrubbed: [],
-      reapplied: [],
-      orphaned: [],
-      failed: [],
-    };
+    const out = emptyReport();
     const audit = (a: Attachment, action: AuditAction, after: unknown) =>
       appendAudit(
         tx,
