@@ -176,8 +176,8 @@ ban(
 // Surfaces never reach a store (see STORE_SELECTORS for the other half of the rule).
 const NO_STORE =
   'Surfaces never reach a store: call the allocation service (src/allocation), the ledger (its catalog), or ledger.scoped(actor) for reads.';
-for (const zone of SURFACES.filter((s) => s !== 'console'))
-  ban(zone, ['ledger/store', 'ledger/tokens'], NO_STORE);
+// (src/integrations has bans of its own on stores.)
+for (const zone of ['api', 'cli', 'daemon']) ban(zone, ['ledger/store', 'ledger/tokens'], NO_STORE);
 ban(
   'console',
   [...SURFACES.filter((s) => s !== 'console'), ...USE_CASES, ...LOGIC, 'host'],
