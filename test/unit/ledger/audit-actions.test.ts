@@ -25,7 +25,15 @@ describe('audit actions', () => {
     const callers = sourceFiles(join(ROOT, 'src'))
       .map((f) => relative(ROOT, f))
       .filter((f) => !WRITERS.includes(f) && !f.startsWith('src/ledger/sqlite/'))
-      .filter((f) => /\.appendAudit\(/.test(readFileSync(join(ROOT, f), 'utf8')));
+      .filter((f) =>
+        readFileSync(join(ROOT, f), 'utf8')
+          .split('\n')
+          // A store that wraps another (a host-scoped view) defines appendAudit by delegating.
+          .some(
+            (line) =>
+              /\.appendAudit\(/.test(line) && !/^\s*(async\s+)?appendAudit\s*[:(]/.test(line),
+          ),
+      );
     expect(callers).toEqual([]);
   });
 });
