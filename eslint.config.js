@@ -189,6 +189,18 @@ ban(
   ['cli', 'console'],
   'The daemon is started by the CLI; the console is browser code it serves.',
 );
+// The ledger holds no Host: what an attachment does to the machine is src/allocation's work.
+ban(
+  'ledger',
+  ['host/host'],
+  'The ledger holds no Host: attach, detach and reconcile (src/allocation) work the host through the executor.',
+);
+// Surfaces never reach a store (see STORE_SELECTORS for the other half of the rule).
+const NO_STORE =
+  'Surfaces never reach a store: call the allocation service (src/allocation), the ledger (its catalog), or ledger.scoped(actor) for reads.';
+// The daemon, the composition root, opens the store and hands it to the ledger, so it may name
+// the store's type; src/integrations has bans of its own on stores.
+for (const zone of ['api', 'cli']) ban(zone, ['ledger/store', 'ledger/tokens'], NO_STORE);
 ban(
   'console',
   [...SURFACES.filter((s) => s !== 'console'), ...USE_CASES, ...LOGIC, 'host'],
@@ -253,6 +265,32 @@ const BROWSER_NODE = {
   ],
 };
 
+/** import() and process.getBuiltinModule(): escape hatches the import rules cannot see. */
+const HATCH_SELECTORS = [
+  {
+    selector: 'ImportExpression',
+    message:
+      'import() escapes the fence (layers, machine modules): import statically; code that must load lazily lives in a declared seam (SEAMS in eslint.config.js).',
+  },
+  {
+    selector:
+      "MemberExpression[object.name='process'][property.name=/^(getBuiltinModule|binding|dlopen)$/]",
+    message:
+      'process.getBuiltinModule/binding/dlopen load Node modules past the fence: only the seams touch the machine (SEAMS in eslint.config.js).',
+  },
+];
+
+/**
+ * A surface reaching a store through an object (`ledger.store`, `const { store } = ledger`): with
+ * the import ban on src/ledger/store, surfaces never touch a store (the daemon constructs one, as
+ * the composition root, and hands it over).
+ */
+const STORE_SELECTORS = [
+  { selector: "MemberExpression[property.name='store']", message: NO_STORE },
+  { selector: "ObjectPattern > Property[key.name='store']", message: NO_STORE },
+];
+const SURFACE_FILES = SURFACES.filter((s) => s !== 'console').map((s) => `src/${s}/**/*.{ts,tsx}`);
+
 export default tseslint.config(
   {
     ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.scratch/**', 'test/lint/fixtures/**'],
@@ -311,22 +349,18 @@ export default tseslint.config(
     // Escape hatches the import rules cannot see.
     files: ['src/**/*.{ts,tsx}'],
     ignores: SEAM_FILES,
-    rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: 'ImportExpression',
-          message:
-            'import() escapes the fence (layers, machine modules): import statically; code that must load lazily lives in a declared seam (SEAMS in eslint.config.js).',
-        },
-        {
-          selector:
-            "MemberExpression[object.name='process'][property.name=/^(getBuiltinModule|binding|dlopen)$/]",
-          message:
-            'process.getBuiltinModule/binding/dlopen load Node modules past the fence: only the seams touch the machine (SEAMS in eslint.config.js).',
-        },
-      ],
-    },
+    rules: { 'no-restricted-syntax': ['error', ...HATCH_SELECTORS] },
+  },
+  {
+    // Surfaces never reach a store; these blocks repeat the escape hatches (a later block's
+    // options replace an earlier one's for the same rule), except for seams, which may use them.
+    files: SURFACE_FILES,
+    ignores: SEAM_FILES,
+    rules: { 'no-restricted-syntax': ['error', ...HATCH_SELECTORS, ...STORE_SELECTORS] },
+  },
+  {
+    files: SEAM_FILES.filter((f) => SURFACES.some((s) => f.startsWith(`src/${s}/`))),
+    rules: { 'no-restricted-syntax': ['error', ...STORE_SELECTORS] },
   },
   // Layers: surfaces → use cases → logic → host.
   ...layerBlocks(),

@@ -14,6 +14,7 @@
  * reading the kernel on a real host of this size. `npm run bench -- metrics-kernel` measures the
  * whole scrape on a real kernel with real VFs (the lab).
  */
+import { observed } from '../test/support/allocation.js';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -21,7 +22,7 @@ import { buildApi } from '../src/api/server.js';
 import { metricsRoutes } from '../src/api/routes/metrics.js';
 import { createLinuxHost } from '../src/host/linux/index.js';
 import { loadSimHost } from '../src/host/sim/index.js';
-import { InventoryCache } from '../src/ledger/inventory-cache.js';
+import { InventoryCache } from '../src/inventory/inventory-cache.js';
 import { createToken } from '../src/ledger/tokens.js';
 import { createObservability } from '../src/metrics/observability.js';
 import { TrafficSampler } from '../src/metrics/traffic.js';
@@ -44,7 +45,7 @@ export async function benchMetrics(): Promise<MetricsBench> {
   const host = await loadSimHost('e810-8x256', { timing: 'off' });
   const inventory = new InventoryCache(host);
   const inv = await inventory.get();
-  const { ledger, store } = await busyLedger(
+  const { ledger, allocation, store } = await busyLedger(
     host,
     inventory,
     { selector: { drivers: ['ice'] }, vfDriver: 'vfio-pci' },
@@ -63,13 +64,13 @@ export async function benchMetrics(): Promise<MetricsBench> {
       });
 
   const sampler = new TrafficSampler(host, { maxAgeMs: 0 });
-  const obs = createObservability({ ledger, sampler });
+  const obs = createObservability({ ...observed({ ledger, allocation }), sampler });
   await obs.health!.evaluate();
   await obs.health!.evaluate();
   const text = await obs.exporter.scrapeText();
 
-  const app = await buildApi({ ledger, transport: 'tcp', rateLimitPerMinute: 0 });
-  await app.register(metricsRoutes({ exporter: obs.exporter, store }));
+  const app = await buildApi({ ledger, allocation, transport: 'tcp', rateLimitPerMinute: 0 });
+  await app.register(metricsRoutes({ exporter: obs.exporter, ledger }));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const { secret } = await createToken(
     store,
@@ -107,7 +108,7 @@ export async function benchMetrics(): Promise<MetricsBench> {
     });
     // The same exporter on a sampler that never takes a second dump: what rendering costs.
     const shared = createObservability({
-      ledger,
+      ...observed({ ledger, allocation }),
       sampler: new TrafficSampler(host, { maxAgeMs: Infinity }),
       health: false,
     });

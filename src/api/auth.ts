@@ -6,9 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { LedgerError } from '../ledger/errors.js';
-import type { Actor, LedgerEvent } from '../ledger/ledger.js';
-import type { LedgerStore } from '../ledger/store.js';
-import { authenticate } from '../ledger/tokens.js';
+import type { Actor, Ledger, LedgerEvent } from '../ledger/ledger.js';
 import type { Role } from '../ledger/types.js';
 
 export interface Principal {
@@ -34,13 +32,13 @@ export function actorOf(p: Principal): Actor {
 /** The principal for a request, or null when its credentials are missing or wrong. */
 export async function principalOf(
   req: FastifyRequest,
-  store: LedgerStore,
+  ledger: Pick<Ledger, 'authenticate'>,
 ): Promise<Principal | null> {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return null;
   const m = /^Bearer\s+(\S+)$/i.exec(h);
   if (!m) return null;
-  const t = await authenticate(store, m[1]!);
+  const t = await ledger.authenticate(m[1]!);
   return t ? { name: t.name, role: t.role, tenant: t.tenant, tokenId: t.id } : null;
 }
 

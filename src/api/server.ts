@@ -15,6 +15,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Inventory } from '../inventory/types.js';
+import type { AllocationService } from '../allocation/service.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { EventBus } from '../metrics/events.js';
 import type { TrafficSampler } from '../metrics/traffic.js';
@@ -31,6 +32,7 @@ import { consoleStatic } from './static.js';
 
 export interface ApiOptions {
   ledger: Ledger;
+  allocation: AllocationService;
   /** On the unix socket every caller is local root; on TCP a bearer token is required. */
   transport: 'tcp' | 'unix';
   /** Requests per minute per client (token or address); 0 turns the limit off. Default 1200. */
@@ -157,7 +159,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       req.principal = LOCAL_ROOT;
       return;
     }
-    const p = await principalOf(req, opts.ledger.store);
+    const p = await principalOf(req, opts.ledger);
     if (!p && failures.fail(req.ip))
       return sendProblem(
         reply,
@@ -183,14 +185,15 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       }),
     });
 
-  await app.register(catalogRoutes(opts.ledger), { prefix: '/api/v1' });
-  await app.register(attachmentRoutes(opts.ledger), { prefix: '/api/v1' });
-  await app.register(adminRoutes(opts.ledger), { prefix: '/api/v1' });
+  const services = { ledger: opts.ledger, allocation: opts.allocation };
+  await app.register(catalogRoutes(services), { prefix: '/api/v1' });
+  await app.register(attachmentRoutes(services), { prefix: '/api/v1' });
+  await app.register(adminRoutes(services), { prefix: '/api/v1' });
   const c = opts.console;
   if (c) {
     await app.register(
       hostRoutes({
-        ledger: opts.ledger,
+        ...services,
         sampler: c.sampler,
         ...(c.inventory ? { inventory: c.inventory } : {}),
       }),
@@ -200,7 +203,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     await app.register(
       eventRoutes({
         bus: c.bus,
-        ledger: opts.ledger,
+        ...services,
         sampler: c.sampler,
         ...(c.trafficIntervalMs !== undefined ? { trafficIntervalMs: c.trafficIntervalMs } : {}),
         ...(c.heartbeatMs !== undefined ? { heartbeatMs: c.heartbeatMs } : {}),

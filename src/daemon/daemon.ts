@@ -10,14 +10,16 @@
  * once, and rates (health rules, metrics) never start from nothing when a client appears.
  */
 import { HostGate } from '../executor/host-gate.js';
-import { createToken } from '../ledger/tokens.js';
 import type { Host } from '../host/host.js';
 import { SimHost } from '../host/sim/index.js';
 import type { Inventory } from '../inventory/types.js';
-import { InventoryCache } from '../ledger/inventory-cache.js';
-import { DEFAULT_KERNEL_TIMEOUT_MS, Ledger, type ReconcileReport } from '../ledger/ledger.js';
+import { InventoryCache } from '../inventory/inventory-cache.js';
+import { AllocationService, DEFAULT_KERNEL_TIMEOUT_MS } from '../allocation/service.js';
+import { SYSTEM_ACTOR } from '../ledger/actor.js';
+import { Ledger, type ReconcileReport } from '../ledger/ledger.js';
 import { scopeToHost } from '../ledger/host-scope.js';
 import { openStore } from '../ledger/open-store.js';
+import type { LedgerStore } from '../ledger/store.js';
 import { EventBus } from '../metrics/events.js';
 import { TrafficSampler } from '../metrics/traffic.js';
 import { ApplyPolicy } from '../policy/apply-policy.js';
@@ -27,7 +29,6 @@ import { buildApi, type Api } from '../api/server.js';
 import { listenInherited, listenUnix } from '../api/unix-socket.js';
 import { healthRoutes, metricsRoutes, requestMetrics } from '../api/routes/metrics.js';
 import { createObservability, type Observability } from '../metrics/observability.js';
-import type { LedgerStore } from '../ledger/store.js';
 import { bridgeLedger, driftToBus, logFieldsOf } from './event-bridge.js';
 import { daemonPolicyPorts, PolicyOps } from './policy-ops.js';
 import { SimTraffic, type SimTrafficOptions } from './sim-traffic.js';
@@ -92,6 +93,7 @@ export interface Daemon {
   /** This host's view of the ledger (scopeToHost). */
   readonly store: LedgerStore;
   readonly ledger: Ledger;
+  readonly allocation: AllocationService;
   readonly bus: EventBus;
   readonly sampler: TrafficSampler;
   readonly policies: PolicyOps;
@@ -172,8 +174,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // A host's daemon sees and changes only its own attachments, even in a shared ledger.
     const store = scopeToHost(ledgerStore, first.host.hostname);
     const kernelTimeoutMs = opts.kernelTimeoutMs ?? DEFAULT_KERNEL_TIMEOUT_MS;
-    const ledger = new Ledger({
-      store,
+    const ledger = new Ledger({ store });
+    const allocation = new AllocationService({
+      ledger,
       host,
       inventory,
       hostname: first.host.hostname,
@@ -187,7 +190,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         ),
     });
     // A reconcile after a late kernel answer finishes before the store closes.
-    undo.push(() => ledger.idle());
+    undo.push(() => allocation.idle());
     const shown = displayInventory(inventory);
     const unwatch = host.watchLinks?.(() => {
       inventory.invalidate();
@@ -197,8 +200,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     const bus = new EventBus();
     // Bridged before the first reconcile, so the stream's history starts with it.
-    undo.push(bridgeLedger(ledger, bus));
-    undo.push(ledger.onEvent(() => shown.changed()));
+    undo.push(bridgeLedger(allocation, bus));
+    undo.push(allocation.onEvent(() => shown.changed()));
     // Every change, warning and failure on the bus is also a JSON log line; drift and reconcile
     // are logged where they happen, with their full detail.
     undo.push(
@@ -211,14 +214,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     // Readers within half an interval share a dump; the periodic samples stay an interval apart.
     const sampler = new TrafficSampler(host, { maxAgeMs: Math.min(500, intervalMs / 2) });
     // Built before the first reconcile so the metrics count it.
-    const obs = createObservability({ ledger, sampler, bus });
+    const obs = createObservability({
+      ledger,
+      events: allocation,
+      inventory: allocation.inventory,
+      placement: allocation.placementConfig,
+      sampler,
+      bus,
+    });
     undo.push(() => obs.stop());
 
-    const reconciled = await ledger.reconcile();
+    const reconciled = await allocation.reconcile();
     log.info({ event: 'reconcile', ...reconciled }, 'ledger reconciled with the kernel');
     const policies = new PolicyOps({
       host,
-      ledger,
+      allocation,
       bus,
       kept: opts.drift ? { targets: opts.drift.targets, repair: opts.drift.repair } : null,
       kernelTimeoutMs,
@@ -244,12 +254,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (socketPath !== null || inherited !== null) {
       const app = await buildApi({
         ledger,
+        allocation,
         transport: 'unix',
         rateLimitPerMinute: 0,
         console: consoleApi,
         log,
       });
-      await registerObservability(app, obs, store);
+      await registerObservability(app, obs, ledger);
       undo.push(() => app.close());
       if (inherited !== null) {
         await listenInherited(app, inherited);
@@ -269,23 +280,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (opts.listen) {
       const app = await buildApi({
         ledger,
+        allocation,
         transport: 'tcp',
         rateLimitPerMinute: opts.rateLimitPerMinute ?? 1200,
         console: consoleApi,
         log,
       });
-      await registerObservability(app, obs, store);
+      await registerObservability(app, obs, ledger);
       undo.push(() => app.close());
       const l = await listenTcp(app, opts.listen);
       url = l.url;
       portFallback = l.fallback;
       log.info({ event: 'listening', url }, `API on ${url} (docs at ${url}/api/docs)`);
-      if (opts.issueAdminToken && (await store.listTokens()).length === 0) {
-        const { secret } = await createToken(
-          store,
+      if (opts.issueAdminToken && (await ledger.listTokens()).length === 0) {
+        const { secret } = await ledger.createToken(
+          { actor: SYSTEM_ACTOR },
           { name: 'demo-admin', role: 'admin' },
-          'sriovctl',
-          new Date().toISOString(),
         );
         adminToken = secret;
       }
@@ -315,8 +325,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       // The policy use case as the drift watcher needs it: the ledger's held VFs, the host gate,
       // and no reconcile after a repair (it would put attachments' settings over the policy's).
       const repairs = new ApplyPolicy({
-        ...daemonPolicyPorts({ host, ledger, kernelTimeoutMs, recordApplied: false }),
-        hold: (label, _plan, run) => ledger.gate.runExclusive(label, () => run()),
+        ...daemonPolicyPorts({ host, allocation, kernelTimeoutMs, recordApplied: false }),
+        hold: (label, _plan, run) => allocation.gate.runExclusive(label, () => run()),
       });
       const watcher = new DriftWatcher(repairs, () => d.targets, {
         intervalMs: d.intervalMs,
@@ -334,7 +344,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
     let simTraffic: SimTraffic | null = null;
     if (opts.simTraffic && host instanceof SimHost) {
-      const t = new SimTraffic(host, ledger, { intervalMs, ...opts.simTraffic });
+      const t = new SimTraffic(host, allocation, { intervalMs, ...opts.simTraffic });
       simTraffic = t;
       t.start();
       undo.push(() => t.stop());
@@ -348,6 +358,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       host,
       store,
       ledger,
+      allocation,
       bus,
       sampler,
       policies,
@@ -366,12 +377,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 }
 
 /** /metrics, /api/v1/health and the request metrics on one API server. */
-async function registerObservability(
-  app: Api,
-  obs: Observability,
-  store: LedgerStore,
-): Promise<void> {
+async function registerObservability(app: Api, obs: Observability, ledger: Ledger): Promise<void> {
   await app.register(requestMetrics(obs.exporter.daemon));
-  await app.register(metricsRoutes({ exporter: obs.exporter, store }));
+  await app.register(metricsRoutes({ exporter: obs.exporter, ledger }));
   if (obs.health) await app.register(healthRoutes({ health: obs.health }), { prefix: '/api/v1' });
 }

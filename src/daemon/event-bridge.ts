@@ -4,7 +4,7 @@
  * read. Drift passes repeat every interval; only changes are published (a new set of drift steps,
  * the host back in sync, a new reason a repair is skipped), or the history would be all repeats.
  */
-import type { Ledger, LedgerEvent, ReconcileReport } from '../ledger/ledger.js';
+import type { LedgerEvent, ReconcileReport } from '../ledger/ledger.js';
 import type { Attachment } from '../ledger/types.js';
 import type { DaemonEvent, EventBus, EventLevel, NewEvent } from '../metrics/events.js';
 import type { DriftEvent } from '../policy/drift.js';
@@ -117,7 +117,10 @@ export function logFieldsOf(e: DaemonEvent): Record<string, unknown> {
 }
 
 /** Publishes every ledger change on the bus; returns the unsubscribe. */
-export function bridgeLedger(ledger: Ledger, bus: EventBus): () => void {
+export function bridgeLedger(
+  ledger: { onEvent(fn: (e: LedgerEvent) => void): () => void },
+  bus: EventBus,
+): () => void {
   return ledger.onEvent((e) => bus.publish(ledgerEventToBus(e)));
 }
 

@@ -12,7 +12,9 @@ import type { ApplyBody, PolicyBody } from '../contract/index.js';
 import { SriovctlError } from '../host/errors.js';
 import type { Host } from '../host/host.js';
 import type { Inventory } from '../inventory/types.js';
-import type { Actor, Ledger, ReconcileReport } from '../ledger/ledger.js';
+import type { AllocationService } from '../allocation/service.js';
+import { SYSTEM_ACTOR } from '../ledger/actor.js';
+import type { Actor, ReconcileReport } from '../ledger/ledger.js';
 import { poolMembers } from '../ledger/placement.js';
 import type { Attachment, Pool } from '../ledger/types.js';
 import type { EventBus } from '../metrics/events.js';
@@ -113,7 +115,7 @@ export function ledgerKnowledge(
 
 export interface PolicyOpsDeps {
   host: Host;
-  ledger: Ledger;
+  allocation: AllocationService;
   bus: EventBus;
   /** Record the applied state for reboots, as `sriovctl apply` does (default true). */
   recordApplied?: boolean;
@@ -132,18 +134,18 @@ export interface PolicyOpsDeps {
  * host gate — held for the apply and the reconcile after it (`reconciled` receives its report).
  */
 export function daemonPolicyPorts(
-  d: Pick<PolicyOpsDeps, 'host' | 'ledger' | 'recordApplied' | 'kept' | 'kernelTimeoutMs'>,
+  d: Pick<PolicyOpsDeps, 'host' | 'allocation' | 'recordApplied' | 'kept' | 'kernelTimeoutMs'>,
   reconciled: (r: ReconcileReport) => void = () => {},
 ): ConstructorParameters<typeof ApplyPolicy>[0] {
-  const { host, ledger } = d;
+  const { host, allocation } = d;
   return {
     host,
     heldVfs: async (inv) =>
       ledgerKnowledge(
         inv,
-        await ledger.store.listPools(),
-        await ledger.store.listAttachments(),
-        ledger.hostname,
+        await allocation.ledger.scoped(SYSTEM_ACTOR).pools(),
+        await allocation.attachments(),
+        allocation.hostname,
       ),
     ...(d.recordApplied !== false
       ? { recordApplied: async (desired) => void (await recordAppliedState(host, desired)) }
@@ -151,13 +153,13 @@ export function daemonPolicyPorts(
     // Alone on the host: attaches and detaches are refused from here on, those already running
     // finish first, and the attachments the plan touches are read after them.
     hold: (label, plan, run) =>
-      ledger.gate.runExclusive(label, async (held) => {
-        const affected = affectedAttachments(plan, await ledger.store.listAttachments());
+      allocation.gate.runExclusive(label, async (held) => {
+        const affected = affectedAttachments(plan, await allocation.attachments());
         const applied = await run();
-        ledger.inventory.invalidate();
+        allocation.inventory.invalidate();
         // Still holding the host: VFs recreated under their consumers get their settings back
         // before anyone else can attach them.
-        if (applied.ran && affected.length) reconciled(await ledger.reconcile({ held }));
+        if (applied.ran && affected.length) reconciled(await allocation.reconcile({ held }));
         return applied;
       }),
     kept: d.kept ?? null,
@@ -204,7 +206,7 @@ export class PolicyOps {
   /** The plan for policy text, and what it would touch. Throws InvalidPolicyError. */
   async plan(req: PolicyBody): Promise<PlanAnswer> {
     const p = await this.prepare(req);
-    const attachments = await this.deps.ledger.store.listAttachments();
+    const attachments = await this.deps.allocation.attachments();
     return {
       plan: p.plan,
       affected: affectedAttachments(p.plan, attachments),
@@ -285,7 +287,7 @@ export class PolicyOps {
     actor: Actor,
     requestId: string | undefined,
   ): Promise<void> {
-    const { bus, ledger } = this.deps;
+    const { bus, allocation } = this.deps;
     this.lastReconcile = null;
     let applied = null as Applied | null;
     let error = null as string | null;
@@ -315,21 +317,16 @@ export class PolicyOps {
       status: o.status,
       ...(o.error ? { error: o.error.message } : {}),
     }));
-    await ledger.store
-      .mutate(async (tx) => {
-        await tx.appendAudit(
-          {
-            actor: actor.name,
-            action: 'policy.apply',
-            tenant: null,
-            target: `host/${ledger.hostname}`,
-            before: null,
-            after: { operation, ok, steps: outcomes, ...(error ? { error } : {}) },
-            requestId: requestId ?? null,
-          },
-          (this.deps.now?.() ?? new Date()).toISOString(),
-        );
-      })
+    await allocation.ledger
+      .record(
+        { actor, ...(requestId !== undefined ? { requestId } : {}) },
+        'policy.apply',
+        null,
+        `host/${allocation.hostname}`,
+        null,
+        { operation, ok, steps: outcomes, ...(error ? { error } : {}) },
+        (this.deps.now?.() ?? new Date()).toISOString(),
+      )
       .catch(() => undefined);
     const back = applied?.readBack ?? null;
     const remaining = back ? back.differs.length : null;

@@ -7,7 +7,7 @@
  * them. Real hosts never run this: it needs the simulator's setTraffic.
  */
 import type { SimHost, TrafficRates } from '../host/sim/index.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { AllocationService } from '../allocation/service.js';
 
 export interface SimTrafficOptions {
   /** Same seed, same traffic. Default 1. */
@@ -101,7 +101,7 @@ export class SimTraffic {
 
   constructor(
     private readonly host: SimHost,
-    private readonly ledger: Ledger,
+    private readonly allocation: AllocationService,
     opts: SimTrafficOptions = {},
   ) {
     this.seed = opts.seed ?? 1;
@@ -117,9 +117,9 @@ export class SimTraffic {
   /** Sets every VF's rates for the next tick; returns the VFs that carry traffic (`pf#vf`). */
   async tick(): Promise<ReadonlySet<string>> {
     const tick = this.tickNo++;
-    const inv = await this.ledger.inventory.get();
+    const inv = await this.allocation.inventory.get();
     const attached = new Map<string, number>();
-    for (const a of await this.ledger.store.listAttachments())
+    for (const a of await this.allocation.attachments())
       if (a.state === 'attached' && a.pfNetdev !== null)
         attached.set(`${a.pfNetdev}#${a.vfIndex}`, a.maxTxRate);
     const next = new Set<string>();

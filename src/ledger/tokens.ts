@@ -3,6 +3,7 @@
  * 32 random bytes, so a fast hash is enough: there is nothing to brute-force, unlike a password.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { appendAudit } from './audit.js';
 import type { LedgerStore } from './store.js';
 import type { TokenInput, TokenRecord } from './types.js';
 
@@ -29,7 +30,8 @@ export async function createToken(
   };
   await store.mutate(async (tx) => {
     await tx.insertToken({ ...token, hash: hashToken(secret) });
-    await tx.appendAudit(
+    await appendAudit(
+      tx,
       {
         actor,
         action: 'token.create',
@@ -70,7 +72,8 @@ export async function revokeToken(
     const t = all.find((x) => x.id === id);
     if (!t) return null;
     await tx.deleteToken(id);
-    await tx.appendAudit(
+    await appendAudit(
+      tx,
       {
         actor,
         action: 'token.revoke',

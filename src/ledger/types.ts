@@ -4,8 +4,7 @@
  * API contract's (src/contract), which also validates them wherever they enter (HTTP bodies, CLI
  * flags); an attachment is the ledger's own, pinned to the contract's wire shape by a type test.
  */
-import type { AttachmentState, Consumer } from '../contract/index.js';
-import type { VlanProto } from '../host/host.js';
+import type { AttachmentState, Consumer, VlanProto } from '../contract/index.js';
 import { macAddress, ZERO_MAC } from '../host/names.js';
 import { mbps, vlanId, type VfSettings } from '../host/vf-settings.js';
 

@@ -5,7 +5,7 @@
  * when it is older than `maxAgeMs`, in case a change was made behind the daemon's back).
  * Concurrent readers share one reload.
  */
-import type { Ledger, LedgerEvent } from '../ledger/ledger.js';
+import type { LedgerEvent } from '../ledger/events.js';
 import type { LedgerReader } from '../ledger/store.js';
 import type { Attachment, Pool, Tenant } from '../ledger/types.js';
 
@@ -30,7 +30,10 @@ export interface LedgerViewOptions {
 }
 
 /** The part of the Ledger the view reads: its store and its change events. */
-export type LedgerSource = Pick<Ledger, 'onEvent'> & { store: LedgerReader };
+export interface LedgerSource {
+  onEvent(fn: (e: LedgerEvent) => void): () => void;
+  store: LedgerReader;
+}
 
 export class LedgerView {
   private snap: LedgerSnapshot | null = null;

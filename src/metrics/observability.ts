@@ -5,7 +5,10 @@
  * src/api/routes/metrics.ts with these, chains `onDrift` into its drift watcher, and calls
  * `start` / `stop`.
  */
+import type { InventoryCache } from '../inventory/inventory-cache.js';
+import type { LedgerEvent } from '../ledger/events.js';
 import type { Ledger } from '../ledger/ledger.js';
+import type { PlacementConfig } from '../ledger/placement.js';
 import type { DriftEvent } from '../policy/drift.js';
 import type { EventBus } from './events.js';
 import { MetricsExporter } from './exposition.js';
@@ -14,7 +17,12 @@ import { LedgerView } from './ledger-view.js';
 import type { TrafficSampler } from './traffic.js';
 
 export interface ObservabilityDeps {
-  ledger: Ledger;
+  /** The ledger the views read (its store: metrics is logic, under the use cases). */
+  ledger: Pick<Ledger, 'store'>;
+  /** Every ledger change, the catalog's and allocation's (AllocationService.onEvent). */
+  events: { onEvent(fn: (e: LedgerEvent) => void): () => void };
+  inventory: InventoryCache;
+  placement: PlacementConfig;
   sampler: TrafficSampler;
   /** Where health transitions are published. */
   bus?: EventBus;
@@ -36,24 +44,27 @@ export interface Observability {
 }
 
 export function createObservability(deps: ObservabilityDeps): Observability {
-  const { ledger, sampler } = deps;
-  const ledgerView = new LedgerView(ledger);
+  const { sampler } = deps;
+  const ledgerView = new LedgerView({
+    onEvent: (fn) => deps.events.onEvent(fn),
+    store: deps.ledger.store,
+  });
   const health =
     deps.health === false
       ? null
       : new HealthEvaluator({
-          inventory: ledger.inventory,
+          inventory: deps.inventory,
           sampler,
           ledgerView,
           ...(deps.bus ? { bus: deps.bus } : {}),
-          placement: ledger.placementConfig,
+          placement: deps.placement,
           config: deps.health ?? {},
         });
   const exporter = new MetricsExporter({
     sampler,
-    inventory: ledger.inventory,
+    inventory: deps.inventory,
     ledgerView,
-    placement: ledger.placementConfig,
+    placement: deps.placement,
     health,
     ...(deps.processMetrics !== undefined ? { processMetrics: deps.processMetrics } : {}),
   });

@@ -5,6 +5,7 @@
 // audit log says what reconcile did. The kill is aimed at a moment when a row is half done, but
 // where exactly it lands varies from run to run, so every assertion holds for any kill point; the
 // tests at the end place the crash exactly, so reconcile's paths are covered on every run.
+import { openLedger } from '../support/allocation.js';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +13,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Host } from '../../src/host/host.js';
 import { loadSimHost, openPersistentSimHost } from '../../src/host/sim/index.js';
 import { discover } from '../../src/inventory/discover.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger, type ReconcileReport, type RequestContext } from '../../src/ledger/ledger.js';
+import { InventoryCache } from '../../src/inventory/inventory-cache.js';
+import type { ReconcileReport, RequestContext } from '../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { attachRequest } from '../../src/contract/index.js';
 import type { AttachRequestInput, Attachment, AuditEntry } from '../../src/ledger/types.js';
@@ -379,7 +380,7 @@ describe('a daemon that dies inside a kernel call, at an exact point', () => {
     const db = join(dir, 'ledger.db');
     const frozen = freezingHost(sim);
     const store = new SqliteLedgerStore({ path: db });
-    const ledger = new Ledger({
+    const { ledger, allocation } = openLedger({
       store,
       host: frozen.host,
       inventory: new InventoryCache(frozen.host),
@@ -393,13 +394,14 @@ describe('a daemon that dies inside a kernel call, at an exact point', () => {
       frozen,
       store,
       ledger,
+      allocation,
       /** The next daemon: a new store on the same file, the same kernel. */
       restart: () => {
         const s = new SqliteLedgerStore({ path: db });
         restarted.push(s);
         return {
           store: s,
-          ledger: new Ledger({
+          ...openLedger({
             store: s,
             host: sim,
             inventory: new InventoryCache(sim),
@@ -424,8 +426,8 @@ describe('a daemon that dies inside a kernel call, at an exact point', () => {
     try {
       // The daemon dies after the kernel took the VF settings, while binding the VFs' driver.
       m.frozen.freeze(['writeFile']);
-      void m.ledger.attach({ ...ctx, idempotencyKey: 'attach-0001' }, request('vm-keyed', 2));
-      void m.ledger.attach(ctx, request('vm-unkeyed', 1));
+      void m.allocation.attach({ ...ctx, idempotencyKey: 'attach-0001' }, request('vm-keyed', 2));
+      void m.allocation.attach(ctx, request('vm-unkeyed', 1));
       await m.frozen.hung(2);
       const reserved = await m.store.listAttachments();
       expect(reserved.map((a) => a.state)).toEqual(['attaching', 'attaching', 'attaching']);
@@ -435,12 +437,12 @@ describe('a daemon that dies inside a kernel call, at an exact point', () => {
         expect(await vfConfig(m.sim, a.vfIndex)).toEqual({ mac: a.mac, vlan: 100, driver: 'iavf' });
 
       const next = m.restart();
-      const report = await next.ledger.reconcile();
+      const report = await next.allocation.reconcile();
       expect([...report.completed].sort()).toEqual(keyedIds);
       expect(report.rolledBack).toEqual(
         reserved.filter((a) => a.requestKey === null).map((a) => a.id),
       );
-      const retry = await next.ledger.attach(
+      const retry = await next.allocation.attach(
         { ...ctx, idempotencyKey: 'attach-0001' },
         request('vm-keyed', 2),
       );
@@ -461,10 +463,10 @@ describe('a daemon that dies inside a kernel call, at an exact point', () => {
   it('finishes a keyed detach cut off while scrubbing, and its retry answers the detach', async () => {
     const m = await crashable();
     try {
-      const [a] = (await m.ledger.attach(ctx, request('vm-a', 1))).attachments;
+      const [a] = (await m.allocation.attach(ctx, request('vm-a', 1))).attachments;
       // The daemon dies while the kernel is being told to scrub the VF.
       m.frozen.freeze(['linkApply']);
-      void m.ledger.detach({ ...ctx, idempotencyKey: 'detach-0001' }, a!.id);
+      void m.allocation.detach({ ...ctx, idempotencyKey: 'detach-0001' }, a!.id);
       await m.frozen.hung(1);
       expect((await m.store.getAttachment(a!.id))?.state).toBe('detaching');
       expect(await vfConfig(m.sim, a!.vfIndex)).toEqual({
@@ -474,14 +476,14 @@ describe('a daemon that dies inside a kernel call, at an exact point', () => {
       });
 
       const next = m.restart();
-      const report = await next.ledger.reconcile();
+      const report = await next.allocation.reconcile();
       expect(report.scrubbed).toEqual([a!.id]);
       expect(await vfConfig(m.sim, a!.vfIndex)).toEqual({
         mac: ZERO_MAC,
         vlan: 0,
         driver: 'vfio-pci',
       });
-      const retry = await next.ledger.detach({ ...ctx, idempotencyKey: 'detach-0001' }, a!.id);
+      const retry = await next.allocation.detach({ ...ctx, idempotencyKey: 'detach-0001' }, a!.id);
       expect(retry).toMatchObject({ id: a!.id, vfIndex: a!.vfIndex, mac: a!.mac });
       expect(await next.store.listAttachments()).toEqual([]);
     } finally {

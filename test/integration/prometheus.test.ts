@@ -2,6 +2,7 @@
 // simulated host whose VFs carry traffic, with the bearer token a remote scraper would use; then
 // its HTTP API answers rate() over the per-VF counters, and a join of a counter with the VF info
 // series attributes the traffic to its tenant — what a dashboard does.
+import { observed, openLedger } from '../support/allocation.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -11,8 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricsRoutes, requestMetrics } from '../../src/api/routes/metrics.js';
 import { buildApi, type Api } from '../../src/api/server.js';
 import { loadSimHost, type SimHost } from '../../src/host/sim/index.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger } from '../../src/ledger/ledger.js';
+import { InventoryCache } from '../../src/inventory/inventory-cache.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { createToken } from '../../src/ledger/tokens.js';
 import { attachRequest } from '../../src/contract/index.js';
@@ -90,11 +90,16 @@ beforeAll(async () => {
   store = new SqliteLedgerStore({ path: ':memory:' });
   const inventory = new InventoryCache(host);
   const inv = await inventory.get();
-  const ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
+  const { ledger, allocation } = openLedger({
+    store,
+    host,
+    inventory,
+    hostname: inv.host.hostname,
+  });
   const root = { actor: { name: 'test', tenant: null } };
   await ledger.putPool(root, 'p', { selector: { pfNames: ['ens1f0'] }, vfDriver: 'vfio-pci' });
   await ledger.putTenant(root, 'team-a', { pools: ['p'], vlans: '100', allowTrust: false });
-  const a = await ledger.attach(
+  const a = await allocation.attach(
     root,
     attachRequest.parse({ tenant: 'team-a', pool: 'p', consumer: { kind: 'vm', name: 'vm-7' } }),
   );
@@ -106,10 +111,13 @@ beforeAll(async () => {
     rxDroppedPerSec: 0,
     txDroppedPerSec: 0,
   });
-  obs = createObservability({ ledger, sampler: new TrafficSampler(host) });
-  app = await buildApi({ ledger, transport: 'tcp', rateLimitPerMinute: 0 });
+  obs = createObservability({
+    ...observed({ ledger, allocation }),
+    sampler: new TrafficSampler(host),
+  });
+  app = await buildApi({ ledger, allocation, transport: 'tcp', rateLimitPerMinute: 0 });
   await app.register(requestMetrics(obs.exporter.daemon));
-  await app.register(metricsRoutes({ exporter: obs.exporter, store }));
+  await app.register(metricsRoutes({ exporter: obs.exporter, ledger }));
   const target = new URL(await app.listen({ host: '127.0.0.1', port: 0 })).host;
 
   const { secret } = await createToken(

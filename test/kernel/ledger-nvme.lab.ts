@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { readDriver, readIommuGroup } from '../../src/executor/index.js';
 import type { PciAddress } from '../../src/host/names.js';
 import { LedgerError } from '../../src/ledger/errors.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
+import type { AllocationService } from '../../src/allocation/service.js';
 import type { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { attachRequest } from '../../src/contract/index.js';
 import type { Attachment } from '../../src/ledger/types.js';
@@ -18,13 +18,13 @@ const host = await labHost();
 const root = LAB_ROOT;
 let pf: PciAddress;
 let store: SqliteLedgerStore;
-let ledger: Ledger;
+let allocation: AllocationService;
 let attached: Attachment;
 let lab: NvmeLedger;
 
 before(async () => {
   lab = await nvmeLedger(host, 'nvme');
-  ({ pf, store, ledger } = lab);
+  ({ pf, store, allocation } = lab);
 });
 
 after(() => lab?.close());
@@ -38,7 +38,7 @@ const ask = (extra: Record<string, unknown> = {}) =>
   });
 
 test('a VLAN is refused naming the field: the VF has no network', async () => {
-  await assert.rejects(ledger.attach(root, ask({ vlan: 100 })), (e: unknown) => {
+  await assert.rejects(allocation.attach(root, ask({ vlan: 100 })), (e: unknown) => {
     assert.ok(e instanceof LedgerError);
     assert.equal(e.field, 'vlan');
     assert.equal(e.details?.code, 'not-a-network-vf');
@@ -48,7 +48,7 @@ test('a VLAN is refused naming the field: the VF has no network', async () => {
 });
 
 test('attach binds the VF to vfio-pci; the attachment has no MAC and no PF netdev', async () => {
-  const r = await ledger.attach(root, ask());
+  const r = await allocation.attach(root, ask());
   attached = r.attachments[0]!;
   assert.equal(attached.state, 'attached');
   assert.equal(attached.pf, pf);
@@ -61,13 +61,13 @@ test('attach binds the VF to vfio-pci; the attachment has no MAC and no PF netde
 });
 
 test('reconcile finds the kernel as the ledger says', async () => {
-  const report = await ledger.reconcile();
+  const report = await allocation.reconcile();
   assert.deepEqual(report.reapplied, []);
   assert.deepEqual(report.failed, []);
 });
 
 test('detach releases it; the VF stays on the pool driver', async () => {
-  await ledger.detach(root, attached.id);
+  await allocation.detach(root, attached.id);
   assert.equal(await store.getAttachment(attached.id), null);
   assert.equal(await readDriver(host, attached.vfPciAddress as PciAddress), 'vfio-pci');
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { LedgerError } from '../../src/ledger/errors.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
+import type { AllocationService } from '../../src/allocation/service.js';
 import type { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { attachRequest } from '../../src/contract/index.js';
 import { LAB_ROOT, nvmeLedger, type NvmeLedger } from './ledger-support.js';
@@ -13,12 +13,12 @@ import { labHost } from './support.js';
 const host = await labHost();
 const root = LAB_ROOT;
 let store: SqliteLedgerStore;
-let ledger: Ledger;
+let allocation: AllocationService;
 let lab: NvmeLedger;
 
 before(async () => {
   lab = await nvmeLedger(host, 'vfio');
-  ({ store, ledger } = lab);
+  ({ store, allocation } = lab);
 });
 
 after(() => lab?.close());
@@ -30,7 +30,7 @@ test('a vfio-pci pool is refused before anything is reserved, with the IOMMU as 
     consumer: { kind: 'vm', name: 'x' },
   });
   for (let i = 0; i < 2; i++)
-    await assert.rejects(ledger.attach(root, req), (e: unknown) => {
+    await assert.rejects(allocation.attach(root, req), (e: unknown) => {
       assert.ok(e instanceof LedgerError);
       assert.equal(e.kind, 'refused');
       assert.equal(e.details?.code, 'vf-driver-unusable');

@@ -9,11 +9,12 @@
  * Writes its figures as JSON to the path given as the first argument (the lab's results share).
  * `SRIOVCTL_LAB_HOST=sim` runs it against the simulator's mirror of the guest, for development.
  */
+import { observed } from '../support/allocation.js';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { busyLedger } from '../../bench/busy-ledger.js';
 import { compare, type Comparison } from '../../bench/harness.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
+import { InventoryCache } from '../../src/inventory/inventory-cache.js';
 import { createObservability } from '../../src/metrics/observability.js';
 import { TrafficSampler } from '../../src/metrics/traffic.js';
 import { labHost, netdevsim, teardownNetdevsim } from './support.js';
@@ -51,14 +52,14 @@ try {
 
   // A busy daemon's ledger: 512 of the VFs attached to two tenants (VLAN and MAC set through the
   // executor, so the info series carry tenant and consumer).
-  const { ledger, store } = await busyLedger(host, inventory, {
+  const { ledger, allocation, store } = await busyLedger(host, inventory, {
     selector: { pciAddresses: pfs.map((p) => p.pciAddress) },
     vfDriver: 'host',
   });
 
   // Every scrape takes its own dump (maxAgeMs 0), as the simulator benchmark does.
   const sampler = new TrafficSampler(host, { maxAgeMs: 0 });
-  const obs = createObservability({ ledger, sampler });
+  const obs = createObservability({ ...observed({ ledger, allocation }), sampler });
   await obs.health!.evaluate();
   const text = await obs.exporter.scrapeText();
   const linkDump = { name: 'link dump', fn: () => host.linkDump() };
@@ -68,7 +69,7 @@ try {
     { warmup: 10, runs: 21 },
   );
   const shared = createObservability({
-    ledger,
+    ...observed({ ledger, allocation }),
     sampler: new TrafficSampler(host, { maxAgeMs: Infinity }),
     health: false,
   });

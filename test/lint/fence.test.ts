@@ -94,7 +94,8 @@ const CASES: Case[] = [
       },
     ],
   },
-  { fixture: 'layers-logic-down.ts', as: 'src/ledger/down.ts', expect: [] },
+  // (As src/policy: the ledger itself may not import the seam's Host type, see ledger-host.ts.)
+  { fixture: 'layers-logic-down.ts', as: 'src/policy/down.ts', expect: [] },
   {
     // Two folders deeper the same text names folders inside src/metrics: the rule reads where a
     // specifier leads, not the names in it (layers-host-up.ts shows a deep import that does fire).
@@ -160,6 +161,38 @@ const CASES: Case[] = [
         rule: LAYERS,
         line: 2,
         says: 'src/api must not import src/daemon. The daemon composes the API',
+      },
+    ],
+  },
+  // surfaces never reach a store: not by import, not through an object
+  {
+    fixture: 'surface-store.ts',
+    as: 'src/api/routes/list.ts',
+    expect: [
+      { rule: LAYERS, line: 2, says: 'src/api must not import src/ledger/store. Surfaces never' },
+      { rule: HATCH, line: 6, says: 'Surfaces never reach a store' },
+      { rule: HATCH, line: 7, says: 'Surfaces never reach a store' },
+    ],
+  },
+  {
+    fixture: 'surface-store.ts',
+    // The daemon composes the store (it may name its type) but reads nothing through one.
+    as: 'src/daemon/loops/list.ts',
+    expect: [
+      { rule: HATCH, line: 6, says: 'Surfaces never reach a store' },
+      { rule: HATCH, line: 7, says: 'Surfaces never reach a store' },
+    ],
+  },
+  { fixture: 'surface-scoped-reader.ts', as: 'src/cli/commands/list.ts', expect: [] },
+  // the ledger holds no Host
+  {
+    fixture: 'ledger-host.ts',
+    as: 'src/ledger/held.ts',
+    expect: [
+      {
+        rule: LAYERS,
+        line: 2,
+        says: 'src/ledger must not import src/host/host. The ledger holds no Host',
       },
     ],
   },

@@ -3,6 +3,8 @@
  * the Fastify app from buildApi listening on 127.0.0.1 port 0, and a small HTTP client over
  * node:http (real sockets; an agent per caller when a test needs distinct connections).
  */
+import type { AllocationService } from '../../src/allocation/service.js';
+import { openLedger } from './allocation.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,8 +12,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../src/api/server.js';
 import { loadSimHost, type SimHost } from '../../src/host/sim/index.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../src/ledger/ledger.js';
+import { InventoryCache } from '../../src/inventory/inventory-cache.js';
+import type { Ledger, RequestContext } from '../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 import { createToken } from '../../src/ledger/tokens.js';
 import type { Role } from '../../src/ledger/types.js';
@@ -96,6 +98,7 @@ export interface ApiFixture {
   host: SimHost;
   store: SqliteLedgerStore;
   ledger: Ledger;
+  allocation: AllocationService;
   app: FastifyInstance;
   /** http://127.0.0.1:PORT ('' when not listening). */
   url: string;
@@ -117,9 +120,15 @@ export async function openApiFixture(opts: ApiFixtureOptions = {}): Promise<ApiF
   const store = new SqliteLedgerStore({ path: opts.db === 'memory' ? ':memory:' : dbPath });
   const inventory = new InventoryCache(host);
   const first = await inventory.get();
-  const ledger = new Ledger({ store, host, inventory, hostname: first.host.hostname });
+  const { ledger, allocation } = openLedger({
+    store,
+    host,
+    inventory,
+    hostname: first.host.hostname,
+  });
   const app = await buildApi({
     ledger,
+    allocation,
     transport: opts.transport ?? 'tcp',
     ...(opts.rateLimitPerMinute !== undefined
       ? { rateLimitPerMinute: opts.rateLimitPerMinute }
@@ -130,6 +139,7 @@ export async function openApiFixture(opts: ApiFixtureOptions = {}): Promise<ApiF
     host,
     store,
     ledger,
+    allocation,
     app,
     url,
     dir,

@@ -7,24 +7,24 @@
  * Serves the API (transport unix) on SOCKET_PATH, prints `listening`, and closes and exits 0 when
  * stdin ends. A listen that fails prints the error on stderr and exits 1.
  */
+import { openLedger } from './allocation.js';
 import { listenUnix } from '../../src/api/unix-socket.js';
 import { buildApi } from '../../src/api/server.js';
 import { loadSimHost } from '../../src/host/sim/index.js';
-import { InventoryCache } from '../../src/ledger/inventory-cache.js';
-import { Ledger } from '../../src/ledger/ledger.js';
+import { InventoryCache } from '../../src/inventory/inventory-cache.js';
 import { SqliteLedgerStore } from '../../src/ledger/sqlite/sqlite-store.js';
 
 const path = process.argv[2]!;
 const host = await loadSimHost('dual-socket-e810-cx6', { timing: 'off' });
 const store = new SqliteLedgerStore({ path: ':memory:' });
 const inventory = new InventoryCache(host);
-const ledger = new Ledger({
+const { ledger, allocation } = openLedger({
   store,
   host,
   inventory,
   hostname: (await inventory.get()).host.hostname,
 });
-const app = await buildApi({ ledger, transport: 'unix', rateLimitPerMinute: 0 });
+const app = await buildApi({ ledger, allocation, transport: 'unix', rateLimitPerMinute: 0 });
 try {
   await listenUnix(app, path);
 } catch (err) {

@@ -12,15 +12,12 @@ import {
   type TokenRecord,
   type WhoAmI,
 } from '../../contract/index.js';
-import { LedgerError } from '../../ledger/errors.js';
-import type { Ledger } from '../../ledger/ledger.js';
-import { createToken } from '../../ledger/tokens.js';
+import type { Services } from '../services.js';
 import { actorOf, requireRole } from '../auth.js';
 
-export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
+export function adminRoutes({ ledger, allocation }: Services): FastifyPluginAsync {
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
-    const now = () => new Date().toISOString();
 
     app.get(
       '/whoami',
@@ -29,7 +26,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         name: req.principal.name,
         role: req.principal.role,
         tenant: req.principal.tenant,
-        host: ledger.hostname,
+        host: allocation.hostname,
       }),
     );
 
@@ -43,14 +40,10 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         },
       },
       async (req): Promise<AuditPage> => {
-        const scope = req.principal.tenant;
-        if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
-          throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
-        const tenant = scope ?? req.query.tenant;
         // One more than asked says whether there is a next page.
-        const items = await ledger.store.listAudit({
+        const items = await ledger.scoped(actorOf(req.principal)).audit({
           limit: req.query.limit + 1,
-          ...(tenant !== undefined ? { tenant } : {}),
+          ...(req.query.tenant !== undefined ? { tenant: req.query.tenant } : {}),
           ...(req.query.action !== undefined ? { action: req.query.action } : {}),
           ...(req.query.target !== undefined ? { target: req.query.target } : {}),
           ...(req.query.before !== undefined ? { before: req.query.before } : {}),
@@ -67,7 +60,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         preHandler: requireRole('admin'),
         schema: { tags: ['auth'], summary: 'List tokens (never their secrets)' },
       },
-      async (): Promise<ListOf<TokenRecord>> => ({ items: await ledger.store.listTokens() }),
+      async (): Promise<ListOf<TokenRecord>> => ({ items: await ledger.listTokens() }),
     );
 
     app.post(
@@ -81,21 +74,11 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        if (req.body.tenant !== undefined && !(await ledger.store.getTenant(req.body.tenant)))
-          throw new LedgerError('refused', `tenant ${req.body.tenant} does not exist`, 'tenant');
-        try {
-          const r: CreatedToken = await createToken(
-            ledger.store,
-            req.body,
-            req.principal.name,
-            now(),
-          );
-          return reply.code(201).send(r);
-        } catch (err) {
-          if (err instanceof Error && err.name === 'ConflictError')
-            throw new LedgerError('conflict', err.message, 'name');
-          throw err;
-        }
+        const r: CreatedToken = await ledger.createToken(
+          { actor: actorOf(req.principal), requestId: req.id },
+          req.body,
+        );
+        return reply.code(201).send(r);
       },
     );
 
@@ -120,7 +103,7 @@ export function adminRoutes(ledger: Ledger): FastifyPluginAsync {
         preHandler: requireRole('admin'),
         schema: { tags: ['attachments'], summary: 'Compare ledger and kernel now and converge' },
       },
-      async (): Promise<ReconcileReport> => ledger.reconcile(),
+      async (): Promise<ReconcileReport> => allocation.reconcile(),
     );
   };
 }

@@ -13,7 +13,8 @@ import {
   type PlacementPreview,
 } from '../../contract/index.js';
 import { LedgerError } from '../../ledger/errors.js';
-import type { Ledger, RequestContext } from '../../ledger/ledger.js';
+import type { RequestContext } from '../../ledger/ledger.js';
+import type { Services } from '../services.js';
 import { actorOf, atLeast, requireRole } from '../auth.js';
 
 function context(req: FastifyRequest, key?: string): RequestContext {
@@ -24,7 +25,7 @@ function context(req: FastifyRequest, key?: string): RequestContext {
   };
 }
 
-export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
+export function attachmentRoutes({ ledger, allocation }: Services): FastifyPluginAsync {
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
 
@@ -38,16 +39,11 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
         },
       },
       async (req): Promise<ListOf<Attachment>> => {
-        const scope = req.principal.tenant;
-        if (scope !== null && req.query.tenant !== undefined && req.query.tenant !== scope)
-          throw new LedgerError('forbidden', `this token is confined to tenant ${scope}`, 'tenant');
-        const items = await ledger.store.listAttachments({
+        const items = await ledger.scoped(actorOf(req.principal)).attachments({
           ...(req.query.pool !== undefined ? { pool: req.query.pool } : {}),
           ...(req.query.state !== undefined ? { state: req.query.state } : {}),
           ...(req.query.consumer !== undefined ? { consumerName: req.query.consumer } : {}),
-          ...((scope ?? req.query.tenant) !== undefined
-            ? { tenant: (scope ?? req.query.tenant)! }
-            : {}),
+          ...(req.query.tenant !== undefined ? { tenant: req.query.tenant } : {}),
         });
         return { items };
       },
@@ -57,10 +53,7 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
       '/attachments/:id',
       { schema: { tags: ['attachments'], summary: 'One attachment', params: idParam } },
       async (req): Promise<Attachment> => {
-        const a = await ledger.store.getAttachment(req.params.id);
-        if (!a || (req.principal.tenant !== null && a.tenant !== req.principal.tenant))
-          throw new LedgerError('not-found', `attachment ${req.params.id} does not exist`);
-        return a;
+        return ledger.scoped(actorOf(req.principal)).attachment(req.params.id);
       },
     );
 
@@ -78,7 +71,7 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
         },
       },
       async (req, reply) => {
-        const r: AttachResult = await ledger.attach(
+        const r: AttachResult = await allocation.attach(
           context(req, req.headers['idempotency-key']),
           req.body,
         );
@@ -96,7 +89,7 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
           body: attachRequest,
         },
       },
-      async (req): Promise<PlacementPreview> => ledger.preview(context(req), req.body),
+      async (req): Promise<PlacementPreview> => allocation.preview(context(req), req.body),
     );
 
     app.delete(
@@ -122,7 +115,7 @@ export function attachmentRoutes(ledger: Ledger): FastifyPluginAsync {
             'force',
             'detach without force to retry the scrub, or ask an admin',
           );
-        return ledger.detach(context(req, req.headers['idempotency-key']), req.params.id, {
+        return allocation.detach(context(req, req.headers['idempotency-key']), req.params.id, {
           force,
         });
       },

@@ -10,13 +10,12 @@ import {
   type PoolVf,
   type Tenant,
 } from '../../contract/index.js';
-import { LedgerError } from '../../ledger/errors.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { Services } from '../services.js';
 import { poolMembers } from '../../ledger/placement.js';
 import { vfDriverIncapacity } from '../../ledger/vf-capability.js';
 import { actorOf, requireRole } from '../auth.js';
 
-export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
+export function catalogRoutes({ ledger, allocation }: Services): FastifyPluginAsync {
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
     const ctx = (req: { principal: Parameters<typeof actorOf>[0]; id: string }) => ({
@@ -28,9 +27,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
       '/tenants',
       { schema: { tags: ['tenants'], summary: 'List tenants (a tenant token sees its own)' } },
       async (req): Promise<ListOf<Tenant>> => {
-        const all = await ledger.store.listTenants();
-        const t = req.principal.tenant;
-        return { items: t === null ? all : all.filter((x) => x.name === t) };
+        return { items: await ledger.scoped(actorOf(req.principal)).tenants() };
       },
     );
 
@@ -38,10 +35,7 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
       '/tenants/:name',
       { schema: { tags: ['tenants'], summary: 'One tenant', params: nameParam } },
       async (req): Promise<Tenant> => {
-        const t = await ledger.store.getTenant(req.params.name);
-        if (!t || (req.principal.tenant !== null && req.principal.tenant !== t.name))
-          throw new LedgerError('not-found', `tenant ${req.params.name} does not exist`);
-        return t;
+        return ledger.scoped(actorOf(req.principal)).tenantNamed(req.params.name);
       },
     );
 
@@ -75,14 +69,6 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
       },
     );
 
-    /** Pools a principal may see: all, or those its tenant may use. */
-    const visiblePools = async (tenant: string | null) => {
-      const all = await ledger.store.listPools();
-      if (tenant === null) return all;
-      const t = await ledger.store.getTenant(tenant);
-      return all.filter((p) => t?.pools.includes(p.name));
-    };
-
     app.get(
       '/pools',
       {
@@ -91,18 +77,16 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
           summary: 'List pools (a tenant token sees the ones it may use)',
         },
       },
-      async (req): Promise<ListOf<Pool>> => ({ items: await visiblePools(req.principal.tenant) }),
+      async (req): Promise<ListOf<Pool>> => ({
+        items: await ledger.scoped(actorOf(req.principal)).pools(),
+      }),
     );
 
     app.get(
       '/pools/:name',
       { schema: { tags: ['pools'], summary: 'One pool', params: nameParam } },
       async (req): Promise<Pool> => {
-        const p = (await visiblePools(req.principal.tenant)).find(
-          (x) => x.name === req.params.name,
-        );
-        if (!p) throw new LedgerError('not-found', `pool ${req.params.name} does not exist`);
-        return p;
+        return ledger.scoped(actorOf(req.principal)).poolNamed(req.params.name);
       },
     );
 
@@ -117,20 +101,15 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
         },
       },
       async (req): Promise<ListOf<PoolVf>> => {
-        const p = (await visiblePools(req.principal.tenant)).find(
-          (x) => x.name === req.params.name,
-        );
-        if (!p) throw new LedgerError('not-found', `pool ${req.params.name} does not exist`);
-        const inv = await ledger.inventory.get();
-        const held = new Map(
-          (await ledger.store.listAttachments()).map((a) => [`${a.pf}#${a.vfIndex}`, a]),
-        );
-        const scope = req.principal.tenant;
+        const reader = ledger.scoped(actorOf(req.principal));
+        const p = await reader.poolNamed(req.params.name);
+        const inv = await allocation.inventory.get();
+        const held = await reader.vfHolders(allocation.hostname);
         return {
           items: poolMembers(p, inv).map(({ pf, vf }) => {
-            const a = held.get(`${pf.pciAddress}#${vf.vfIndex}`);
-            const visible = a && (scope === null || a.tenant === scope);
-            const why = a ? null : vfDriverIncapacity(inv.host, pf, vf, p.vfDriver);
+            const h = held.get(`${pf.pciAddress}#${vf.vfIndex}`);
+            const a = h?.visible ? h.attachment : undefined;
+            const why = h ? null : vfDriverIncapacity(inv.host, pf, vf, p.vfDriver);
             return {
               pf: pf.pciAddress,
               pfNetdev: pf.netdev,
@@ -138,9 +117,9 @@ export function catalogRoutes(ledger: Ledger): FastifyPluginAsync {
               pciAddress: vf.pciAddress,
               numaNode: vf.numaNode,
               driver: vf.driver,
-              status: a ? 'taken' : why ? 'unusable' : 'free',
+              status: h ? 'taken' : why ? 'unusable' : 'free',
               ...(why ? { unusable: { reason: why.rule, fix: why.fix } } : {}),
-              ...(visible
+              ...(a
                 ? { attachment: a.id, tenant: a.tenant, consumer: a.consumer, state: a.state }
                 : {}),
             };

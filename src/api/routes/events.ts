@@ -11,16 +11,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { eventsQuery, type ClosedData, type GapData } from '../../contract/index.js';
-import type { Ledger } from '../../ledger/ledger.js';
 import type { DaemonEvent, EventBus } from '../../metrics/events.js';
 import type { TrafficSampler } from '../../metrics/traffic.js';
-import { credentialsGone, type Principal } from '../auth.js';
+import { actorOf, credentialsGone, type Principal } from '../auth.js';
 import { sendProblem, unauthorized } from '../problem.js';
+import type { Services } from '../services.js';
 import { trafficFor } from './host.js';
 
-export interface EventRouteDeps {
+export interface EventRouteDeps extends Services {
   bus: EventBus;
-  ledger: Ledger;
   sampler: TrafficSampler;
   /** Default 2000 ms. */
   trafficIntervalMs?: number;
@@ -77,10 +76,7 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
         // The token was checked when the request came in; a revocation since then has already
         // been announced, so look again: from here on the stream is registered and hears the next.
         const tokenId = principal.tokenId;
-        if (
-          tokenId !== undefined &&
-          !(await deps.ledger.store.listTokens()).some((t) => t.id === tokenId)
-        )
+        if (tokenId !== undefined && !(await deps.ledger.tokenExists(tokenId)))
           return sendProblem(reply, unauthorized(req.url));
         const tenant = principal.tenant;
         const visible = (e: DaemonEvent) => tenant === null || e.tenant === tenant;
@@ -128,7 +124,7 @@ export function eventRoutes(deps: EventRouteDeps): FastifyPluginAsync {
           if (!rates || rates.at === lastTrafficAt || sending || res.writableNeedDrain) return;
           lastTrafficAt = rates.at;
           sending = true;
-          void trafficFor(rates, tenant, deps.ledger)
+          void trafficFor(rates, deps.ledger.scoped(actorOf(principal)), deps.allocation.hostname)
             .then((view) => {
               if (!res.writableEnded)
                 res.write(`event: traffic\ndata: ${JSON.stringify(view)}\n\n`);

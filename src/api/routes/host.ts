@@ -17,12 +17,12 @@ import { runDoctor } from '../../doctor/index.js';
 import { gatherBootModuleFacts } from '../../boot/boot-modules.js';
 import type { Inventory } from '../../inventory/types.js';
 import { LedgerError } from '../../ledger/errors.js';
-import type { Ledger } from '../../ledger/ledger.js';
+import type { ScopedReader } from '../../ledger/scoped.js';
 import type { TrafficRates, TrafficSampler, VfRate } from '../../metrics/traffic.js';
-import { requireRole } from '../auth.js';
+import { actorOf, requireRole } from '../auth.js';
+import type { Services } from '../services.js';
 
-export interface HostRouteDeps {
-  ledger: Ledger;
+export interface HostRouteDeps extends Services {
   sampler: TrafficSampler;
   /** A fresh-enough inventory for display; default: rediscover on every request. */
   inventory?: () => Promise<Inventory>;
@@ -45,9 +45,10 @@ const round = (v: VfRate): VfRate => ({
  */
 export async function trafficFor(
   rates: TrafficRates | null,
-  tenant: string | null,
-  ledger: Ledger,
+  reader: ScopedReader,
+  hostname: string,
 ): Promise<TrafficView> {
+  const tenant = reader.tenant;
   if (!rates)
     return { at: Date.now(), intervalMs: 0, ...(tenant === null ? { pfs: [] } : {}), vfs: [] };
   if (tenant === null)
@@ -63,7 +64,7 @@ export async function trafficFor(
     };
   // Traffic is per PF netdev: a VF without a network has none.
   const mine = new Set(
-    (await ledger.store.listAttachments({ tenant }))
+    (await reader.attachments({ host: hostname }))
       .filter((a) => a.pfNetdev !== null)
       .map((a) => `${a.pfNetdev}#${a.vfIndex}`),
   );
@@ -87,8 +88,8 @@ export async function hostWide(req: FastifyRequest): Promise<void> {
 }
 
 export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
-  const { ledger, sampler } = deps;
-  const inventory = deps.inventory ?? (() => ledger.inventory.refresh());
+  const { ledger, allocation, sampler } = deps;
+  const inventory = deps.inventory ?? (() => allocation.inventory.refresh());
   return async (app0) => {
     const app = app0.withTypeProvider<ZodTypeProvider>();
     const viewer = [requireRole('viewer'), hostWide];
@@ -111,7 +112,7 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
       async (): Promise<DoctorReport> => {
         const inv = await inventory();
         // boot.modules reads the installed policies and modules-load.d, as `sriovctl doctor` does.
-        const bootModules = await gatherBootModuleFacts(ledger.host, {
+        const bootModules = await gatherBootModuleFacts(allocation.host, {
           release: inv.host.kernelRelease,
           cmdline: inv.host.kernelCmdline,
         });
@@ -130,13 +131,15 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
             'VFs and guaranteed bandwidth per PF and NUMA node: total, pooled, allocated, free',
         },
       },
-      async (): Promise<Capacity> => {
+      async (req): Promise<Capacity> => {
         const { pfs, numa } = computeCapacity({
           inv: await inventory(),
-          pools: await ledger.store.listPools(),
+          pools: await ledger.scoped(actorOf(req.principal)).pools(),
           tenants: [],
-          attachments: await ledger.store.listAttachments(),
-          config: ledger.placementConfig,
+          attachments: await ledger
+            .scoped(actorOf(req.principal))
+            .attachments({ host: allocation.hostname }),
+          config: allocation.placementConfig,
         });
         return { pfs, numa };
       },
@@ -157,7 +160,7 @@ export function hostRoutes(deps: HostRouteDeps): FastifyPluginAsync {
           await sampler.sample();
           rates = sampler.rates();
         }
-        return trafficFor(rates, req.principal.tenant, ledger);
+        return trafficFor(rates, ledger.scoped(actorOf(req.principal)), allocation.hostname);
       },
     );
   };

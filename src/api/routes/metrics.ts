@@ -24,7 +24,7 @@ import Fastify, {
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { healthQuery, problemOf, type HealthReport, type Problem } from '../../contract/index.js';
-import type { LedgerStore } from '../../ledger/store.js';
+import type { Ledger } from '../../ledger/ledger.js';
 import { healthFor, type HealthEvaluator } from '../../metrics/health.js';
 import { atLeast, principalOf, requireRole, type Principal } from '../auth.js';
 import { sendProblem } from '../problem.js';
@@ -57,7 +57,7 @@ function localCaller(req: FastifyRequest): boolean {
 export interface MetricsRouteDeps {
   exporter: MetricsSource;
   /** Where bearer tokens are checked. */
-  store: LedgerStore;
+  ledger: Pick<Ledger, 'authenticate'>;
   /** Loopback and unix-socket callers need no token (default true). */
   anonymousLoopback?: boolean;
 }
@@ -74,7 +74,7 @@ async function scraper(req: FastifyRequest, deps: MetricsRouteDeps): Promise<Pri
       'create one with `sriovctl token create prometheus --role viewer` and give it to the scraper (Prometheus: authorization.credentials_file)',
     );
   }
-  const p = await principalOf(req, deps.store);
+  const p = await principalOf(req, deps.ledger);
   if (!p)
     return problem(
       401,

@@ -140,7 +140,7 @@ export async function openConsoleFixture(
       );
     },
     async attach(tenant, pool, name, extra = {}) {
-      const r = await daemon.ledger.attach(
+      const r = await daemon.allocation.attach(
         root,
         attachRequest.parse({ tenant, pool, consumer: { kind: 'vm', name }, ...extra }),
       );

@@ -13,7 +13,7 @@ import { driftToBus } from '../../../src/daemon/event-bridge.js';
 import { simRates, type SimTrafficOptions } from '../../../src/daemon/sim-traffic.js';
 import { ifName, macAddress, pciAddress } from '../../../src/host/names.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
 import { attachRequest, poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { EventBus, type DaemonEvent } from '../../../src/metrics/events.js';
 import type { DriftEvent } from '../../../src/policy/drift.js';
@@ -296,7 +296,7 @@ describe('events the daemon publishes', () => {
     );
     await d.ledger.putTenant(root, 't', tenantSpec.parse({ pools: ['p'], vlans: '0' }));
     const a = (
-      await d.ledger.attach(
+      await d.allocation.attach(
         root,
         attachRequest.parse({ tenant: 't', pool: 'p', consumer: { kind: 'vm', name: 'v' } }),
       )
@@ -307,7 +307,7 @@ describe('events the daemon publishes', () => {
       errno: 'EIO',
       times: 10,
     });
-    await expect(d.ledger.detach(root, a.id)).rejects.toThrow();
+    await expect(d.allocation.detach(root, a.id)).rejects.toThrow();
     const e = await nextEvent(d.bus, (x) => x.kind === 'attachment.failed');
     expect(e).toMatchObject({
       level: 'error',
@@ -361,7 +361,7 @@ describe('demo traffic on the simulator', () => {
     const attached = new Set<string>();
     for (let i = 0; i < 3; i++) {
       const a = (
-        await d.ledger.attach(
+        await d.allocation.attach(
           root,
           attachRequest.parse({ tenant: 't', pool: 'p', consumer: { kind: 'vm', name: `v${i}` } }),
         )

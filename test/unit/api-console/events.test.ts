@@ -35,7 +35,7 @@ describe('GET /events', () => {
     await s.waitFor((fr) => fr.comments.includes('connected'));
     await f.arrangeTenants();
     const a = await f.attach('team-a', 'pa', 'vm-1');
-    await f.daemon.ledger.detach(f.root, a.id);
+    await f.daemon.allocation.detach(f.root, a.id);
     const att = await s.waitForEvent('attachment.detached');
     const kinds = s.events.map((e) => e.kind);
     expect(kinds).toEqual([
@@ -79,7 +79,7 @@ describe('GET /events', () => {
     expect(replayed.map((e) => e.id)).toEqual([seen.id + 1, seen.id + 2]);
     expect(replayed.map((e) => e.data.id)).toEqual([b.id, c.id]);
     // New events keep coming after the replay, each once.
-    await f.daemon.ledger.detach(f.root, c.id);
+    await f.daemon.allocation.detach(f.root, c.id);
     await s2.waitForEvent('attachment.detached', (e) => e.data.id === c.id);
     expect(s2.events.map((e) => e.id)).toEqual([seen.id + 1, seen.id + 2, seen.id + 3]);
     s2.close();

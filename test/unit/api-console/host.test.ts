@@ -213,7 +213,7 @@ describe('GET /capacity', () => {
   });
 
   it('follows a detach and a link going down', async () => {
-    await f.daemon.ledger.detach(f.root, b1.id);
+    await f.daemon.allocation.detach(f.root, b1.id);
     f.host.setCarrier('ens2f0np0', false);
     try {
       const cap = (await f.as('admin', 'GET', '/capacity')).body as Capacity;

@@ -14,7 +14,7 @@ beforeAll(async () => {
   f = await openConsoleFixture({ fixture: 'qemu-nvme-lab' });
   await f.host.writeFile(`/sys/bus/pci/devices/${NVME}/sriov_numvfs`, '3');
   // The ledger's snapshot predates the VFs: discover again, as the daemon does on a link event.
-  await f.daemon.ledger.inventory.refresh();
+  await f.daemon.allocation.inventory.refresh();
   const put = await f.as('admin', 'PUT', '/pools/nvme', { selector: { pciAddresses: [NVME] } });
   expect(put.status).toBe(200);
   const t = await f.as('admin', 'PUT', '/tenants/team-a', { pools: ['nvme'], vlans: '100' });

@@ -36,7 +36,7 @@ let attA: Attachment;
 let attB: Attachment;
 
 async function attach(tenant: string, pool: string, name: string, vlan: number) {
-  const r = await f.ledger.attach(
+  const r = await f.allocation.attach(
     f.root,
     attachRequest.parse({ tenant, pool, consumer: { kind: 'vm', name }, vlan }),
   );
@@ -301,7 +301,7 @@ describe('authorization matrix', () => {
       if (r.status >= 400) expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
       // Release what the row attached, so every principal meets the same free VFs.
       for (const a of await f.store.listAttachments())
-        if (a.id !== attA.id && a.id !== attB.id) await f.ledger.detach(f.root, a.id);
+        if (a.id !== attA.id && a.id !== attB.id) await f.allocation.detach(f.root, a.id);
     }
     expect(got).toEqual(op.expect);
   });

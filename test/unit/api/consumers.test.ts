@@ -157,7 +157,7 @@ describe("another tenant's consumer", () => {
 
 describe("another tenant's MAC", () => {
   it("is refused exactly like the host's own PF MAC: the answer cannot tell them apart", async () => {
-    const pfMac = (await f.ledger.inventory.get()).pfs.find((p) => p.netdev === 'ens1f0')!.mac!;
+    const pfMac = (await f.allocation.inventory.get()).pfs.find((p) => p.netdev === 'ens1f0')!.mac!;
     const theirs = await post('alpha', '/attachments', alphaAsks({ mac: held.mac }));
     const hosts = await post('alpha', '/attachments', alphaAsks({ mac: pfMac }));
     expect(theirs.status).toBe(409);

@@ -24,7 +24,7 @@ beforeAll(async () => {
     ['team-a', 'fast', 'seed-a', 100],
     ['team-b', 'mlx', 'seed-b', 200],
   ] as const) {
-    const r = await f.ledger.attach(
+    const r = await f.allocation.attach(
       f.root,
       attachRequest.parse({ tenant, pool, consumer: { kind: 'vm', name }, vlan }),
     );
@@ -395,7 +395,7 @@ describe('fuzzing the API inputs: never 5xx, a 4xx changes nothing', () => {
           // Keep the pool from filling up, so later runs can still succeed.
           if (status === 201)
             for (const a of await f.store.listAttachments())
-              if (!liveIds.includes(a.id)) await f.ledger.detach(f.root, a.id);
+              if (!liveIds.includes(a.id)) await f.allocation.detach(f.root, a.id);
         },
       ),
       { numRuns: RUNS * 2 },
@@ -582,7 +582,7 @@ describe('fuzzing the API inputs: never 5xx, a 4xx changes nothing', () => {
               const held = await f.store.listAttachments({ consumerName: name });
               if (held.length) liveIds.push(held[0]!.id);
               else {
-                const r = await f.ledger.attach(
+                const r = await f.allocation.attach(
                   f.root,
                   attachRequest.parse({ tenant, pool, consumer: { kind: 'vm', name }, vlan }),
                 );

@@ -887,7 +887,11 @@ describe('unix socket', () => {
       expect(put.status).toBe(200);
       // A second daemon on the same live path is refused (before it touches the umask, so this
       // part runs here), and the live socket is left in place.
-      const second = await buildApi({ ledger: f.ledger, transport: 'unix' });
+      const second = await buildApi({
+        ledger: f.ledger,
+        allocation: f.allocation,
+        transport: 'unix',
+      });
       await expect(listenUnix(second, path)).rejects.toThrow(
         `another sriovctl serve is listening on ${path}; stop it first`,
       );
@@ -899,7 +903,11 @@ describe('unix socket', () => {
       // A path that is not a socket is left alone.
       const plain = join(dir, 'plain');
       writeFileSync(plain, 'keep me');
-      const third = await buildApi({ ledger: f.ledger, transport: 'unix' });
+      const third = await buildApi({
+        ledger: f.ledger,
+        allocation: f.allocation,
+        transport: 'unix',
+      });
       await expect(listenUnix(third, plain)).rejects.toThrow(
         `${plain} exists and is not a socket; remove it or pass another --socket`,
       );

@@ -1,5 +1,6 @@
 // The API commands end to end: a real daemon API (Fastify over real TCP and a real unix socket, a
 // real SQLite ledger, a simulated host) driven through `main([...])` with captured streams.
+import { openLedger } from '../../support/allocation.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,7 @@ import { buildApi } from '../../../src/api/server.js';
 import { normalizeArgv } from '../../../src/cli/main.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { createToken } from '../../../src/ledger/tokens.js';
 import type { Attachment, AuditEntry, Tenant } from '../../../src/ledger/types.js';
@@ -30,15 +30,15 @@ beforeAll(async () => {
   host = await loadSimHost('dual-socket-e810-cx6', { timing: 'off' });
   store = new SqliteLedgerStore({ path: join(dir, 'ledger.db') });
   const inventory = new InventoryCache(host);
-  const ledger = new Ledger({
+  const { ledger, allocation } = openLedger({
     store,
     host,
     inventory,
     hostname: (await inventory.get()).host.hostname,
   });
-  tcp = await buildApi({ ledger, transport: 'tcp', rateLimitPerMinute: 0 });
+  tcp = await buildApi({ ledger, allocation, transport: 'tcp', rateLimitPerMinute: 0 });
   url = await tcp.listen({ host: '127.0.0.1', port: 0 });
-  unix = await buildApi({ ledger, transport: 'unix', rateLimitPerMinute: 0 });
+  unix = await buildApi({ ledger, allocation, transport: 'unix', rateLimitPerMinute: 0 });
   socket = join(dir, 'api.sock');
   // listenUnix sets process.umask, which worker threads may not; the socket's mode is the API's
   // own test's business, the CLI only needs something listening on a path.

@@ -1,13 +1,13 @@
 // The CLI's tables on a host whose VFs have no PCI address (netdevsim): `sriovctl pool vfs` against
 // a real API on the simulated kernel renders every row, a missing value as `-`, boxed on a TTY and
 // in plain columns otherwise; renderTable itself takes null and undefined cells.
+import { openLedger } from '../../support/allocation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../../src/api/server.js';
 import { renderTable, styleFor } from '../../../src/cli/format.js';
 import { simHostFromYaml, type SimHost } from '../../../src/host/sim/index.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { createToken } from '../../../src/ledger/tokens.js';
 import { runCli } from './run-cli.js';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   const inventory = new InventoryCache(host);
   const hostname = (await inventory.get()).host.hostname;
   app = await buildApi({
-    ledger: new Ledger({ store, host, inventory, hostname }),
+    ...openLedger({ store, host, inventory, hostname }),
     transport: 'tcp',
     rateLimitPerMinute: 0,
   });

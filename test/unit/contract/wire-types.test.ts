@@ -9,11 +9,8 @@ import type { ApplyStarted, PlanAnswer } from '../../../src/daemon/policy-ops.js
 import type { DoctorReport } from '../../../src/doctor/types.js';
 import type { VfSettings } from '../../../src/executor/vf-settings.js';
 import type { Inventory } from '../../../src/inventory/types.js';
-import type {
-  AttachResult,
-  PlacementPreview,
-  ReconcileReport,
-} from '../../../src/ledger/ledger.js';
+import type { AttachResult, PlacementPreview } from '../../../src/allocation/service.js';
+import type { ReconcileReport } from '../../../src/ledger/ledger.js';
 import type { PlacementExplanation } from '../../../src/ledger/placement.js';
 import type { Attachment } from '../../../src/ledger/types.js';
 import type { Capacity, NumaCapacity, PfCapacity } from '../../../src/metrics/capacity.js';

@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Host, HostReader, HostWriter } from '../../../src/host/host.js';
 import { discover } from '../../../src/inventory/discover.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
 import { TrafficSampler } from '../../../src/metrics/traffic.js';
 import { gatherBootModuleFacts } from '../../../src/boot/boot-modules.js';
 import { installedNow, planUninstall } from '../../../src/boot/install.js';

@@ -2,18 +2,18 @@
 // but it is not cancelled — the write may still land — so its VF is held (not scrubbed, not handed
 // out, not reconciled) until it returns; then a reconcile compares the VF with the kernel and
 // releases it. An admin can release it at once with force.
+import { openLedger } from '../../support/allocation.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ifName } from '../../../src/host/names.js';
 import type { SimHost } from '../../../src/host/sim/index.js';
 import { LedgerError } from '../../../src/ledger/errors.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
 import {
   DEFAULT_KERNEL_TIMEOUT_MS,
-  Ledger,
-  type LedgerEvent,
-  type RequestContext,
-} from '../../../src/ledger/ledger.js';
+  type AllocationService,
+} from '../../../src/allocation/service.js';
+import type { Ledger, LedgerEvent, RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { bootSim, rejection, request, tempDir } from './support.js';
@@ -25,17 +25,28 @@ afterEach(async () => {
 });
 
 /** dual-socket-e810-cx6, pool p (ens1f0, vfio-pci), tenant team-a; kernel deadline 30 ms. */
-async function rig(): Promise<{ host: SimHost; store: SqliteLedgerStore; ledger: Ledger }> {
+async function rig(): Promise<{
+  host: SimHost;
+  store: SqliteLedgerStore;
+  ledger: Ledger;
+  allocation: AllocationService;
+}> {
   const host = await bootSim('dual-socket-e810-cx6');
   const store = new SqliteLedgerStore({ path: join(tempDir(), 'ledger.db') });
   stores.push(store);
   const inventory = new InventoryCache(host);
   const inv = await inventory.get();
   // Short, so the test does not wait; nothing here measures it.
-  const ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname, timeoutMs: 30 });
+  const { ledger, allocation } = openLedger({
+    store,
+    host,
+    inventory,
+    hostname: inv.host.hostname,
+    timeoutMs: 30,
+  });
   await ledger.putPool(admin, 'p', poolSpec.parse({ selector: { pfNames: ['ens1f0'] } }));
   await ledger.putTenant(admin, 'team-a', tenantSpec.parse({ pools: ['p'], vlans: '100' }));
-  return { host, store, ledger };
+  return { host, store, ledger, allocation };
 }
 
 const ask = (name: string) =>
@@ -48,9 +59,11 @@ async function ledgerError(p: Promise<unknown>): Promise<LedgerError> {
 }
 
 /** The next reconcile the ledger reports (the one a late kernel answer starts). */
-function nextReconcile(ledger: Ledger): Promise<Extract<LedgerEvent, { kind: 'reconcile' }>> {
+function nextReconcile(
+  allocation: AllocationService,
+): Promise<Extract<LedgerEvent, { kind: 'reconcile' }>> {
   return new Promise((resolve) => {
-    const off = ledger.onEvent((e) => {
+    const off = allocation.onEvent((e) => {
       if (e.kind !== 'reconcile') return;
       off();
       resolve(e);
@@ -67,7 +80,7 @@ describe('an attach whose sysfs write does not return in time', () => {
     const r = await rig();
     // The vfio-pci probe of VF 0 blocks in the kernel.
     r.host.faults.add({ op: 'write', target: '/sys/bus/pci/drivers_probe', hang: true });
-    const e = await ledgerError(r.ledger.attach(admin, ask('vm-1')));
+    const e = await ledgerError(r.allocation.attach(admin, ask('vm-1')));
     expect(e).toMatchObject({ kind: 'host-failed', details: { errno: 'ETIMEDOUT' } });
     expect(e.message).toBe(
       'the kernel did not answer in time configuring VF 0 of ens1f0: write /sys/bus/pci/drivers_probe: no answer within 30 ms',
@@ -75,9 +88,9 @@ describe('an attach whose sysfs write does not return in time', () => {
     const [held] = await r.store.listAttachments();
     expect(held).toMatchObject({ vfIndex: 0, state: 'failed' });
     // Not scrubbed while the write may still land, not handed out: the next attach gets VF 1.
-    const [b] = (await r.ledger.attach(admin, ask('vm-2'))).attachments;
+    const [b] = (await r.allocation.attach(admin, ask('vm-2'))).attachments;
     expect(b!.vfIndex).toBe(1);
-    const report = await r.ledger.reconcile();
+    const report = await r.allocation.reconcile();
     expect(report.failed).toEqual([
       {
         id: held!.id,
@@ -87,11 +100,11 @@ describe('an attach whose sysfs write does not return in time', () => {
       },
     ]);
     expect(report.scrubbed).toEqual([]);
-    const refused = await ledgerError(r.ledger.detach(admin, held!.id));
+    const refused = await ledgerError(r.allocation.detach(admin, held!.id));
     expect(refused.kind).toBe('conflict');
 
     // The write lands; the reconcile it starts runs after it, and releases the VF scrubbed.
-    const reconciled = nextReconcile(r.ledger);
+    const reconciled = nextReconcile(r.allocation);
     r.host.faults.releaseHangs();
     expect((await reconciled).report.scrubbed).toEqual([held!.id]);
     const landed = r.host.journal.findIndex(
@@ -112,9 +125,9 @@ describe('an attach whose sysfs write does not return in time', () => {
 describe('a detach whose scrub does not return in time', () => {
   it('leaves the row failed with the way out; force releases it at once, unscrubbed and audited', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask('vm-1'))).attachments;
+    const [a] = (await r.allocation.attach(admin, ask('vm-1'))).attachments;
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', hang: true });
-    const e = await ledgerError(r.ledger.detach(admin, a!.id));
+    const e = await ledgerError(r.allocation.detach(admin, a!.id));
     expect(e).toMatchObject({ kind: 'host-failed', details: { errno: 'ETIMEDOUT' } });
     expect(e.hint).toBe(
       `the VF stays out of the pool (state failed) until the kernel answers and a reconcile scrubs and releases it; or as an admin release it now without a scrub (?force=true, sriovctl detach --force ${a!.id})`,
@@ -123,7 +136,7 @@ describe('a detach whose scrub does not return in time', () => {
     expect(row).toMatchObject({ state: 'failed' });
     expect(row!.detail).toContain(`sriovctl detach --force ${a!.id}`);
     const writes = r.host.journal.length;
-    const released = await r.ledger.detach(admin, a!.id, { force: true });
+    const released = await r.allocation.detach(admin, a!.id, { force: true });
     expect(released.detail).toMatch(
       /^released without a scrub \(forced\): not scrubbed: ip -batch/,
     );
@@ -132,7 +145,7 @@ describe('a detach whose scrub does not return in time', () => {
     expect(await r.store.getAttachment(a!.id)).toBeNull();
     const [entry] = await r.store.listAudit({ limit: 1, action: 'attachment.force-release' });
     expect(entry).toMatchObject({ actor: 'alice', target: `attachment/${a!.id}` });
-    const reconciled = nextReconcile(r.ledger);
+    const reconciled = nextReconcile(r.allocation);
     r.host.faults.releaseHangs();
     expect((await reconciled).report.failed).toEqual([]);
   });

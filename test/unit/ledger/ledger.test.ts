@@ -1,6 +1,8 @@
 // The Ledger on a simulated host and a real SQLite file: what attach and detach do to the kernel
 // (read back through the link dump, sysfs and discovery), what they record, how kernel failures roll
 // back, tenant confinement, and reconcile after a crash, an out-of-band change or a vanished VF.
+import type { AllocationService } from '../../../src/allocation/service.js';
+import { openLedger } from '../../support/allocation.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,8 +12,8 @@ import { ifName, pciAddress } from '../../../src/host/names.js';
 import type { SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { LedgerError } from '../../../src/ledger/errors.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
+import type { Ledger, RequestContext } from '../../../src/ledger/ledger.js';
 import { consumerMac } from '../../../src/ledger/mac.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
@@ -37,6 +39,7 @@ interface Rig {
   path: string;
   store: SqliteLedgerStore;
   ledger: Ledger;
+  allocation: AllocationService;
 }
 
 const stores: SqliteLedgerStore[] = [];
@@ -50,14 +53,14 @@ async function daemon(host: SimHost, path: string, oversubscription = 1): Promis
   stores.push(store);
   const inventory = new InventoryCache(host);
   const inv = await inventory.get();
-  const ledger = new Ledger({
+  const { ledger, allocation } = openLedger({
     store,
     host,
     inventory,
     hostname: inv.host.hostname,
     placement: { oversubscription },
   });
-  return { host, path, store, ledger };
+  return { host, path, store, ledger, allocation };
 }
 
 /**
@@ -128,7 +131,7 @@ async function until(done: () => boolean): Promise<void> {
 describe('attach', () => {
   it('configures the VF in the kernel, binds the pool driver and records it', async () => {
     const r = await rig();
-    const res = await r.ledger.attach(
+    const res = await r.allocation.attach(
       admin,
       ask({ qos: 2, minTxRate: 1000, maxTxRate: 10000, consumer: { kind: 'vm', name: 'vm-1' } }),
     );
@@ -209,7 +212,7 @@ describe('attach', () => {
     const r = await rig();
     // mlx5 VFs start with spoofchk off.
     expect((await kernelVf(r.host, 'ens2f0np0', 0)).spoofchk).toBe(false);
-    const [a] = (await r.ledger.attach(admin, ask({ pool: 'kernel' }))).attachments;
+    const [a] = (await r.allocation.attach(admin, ask({ pool: 'kernel' }))).attachments;
     expect(a).toMatchObject({ pfNetdev: 'ens2f0np0', vfIndex: 0, state: 'attached' });
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('mlx5_core');
     expect(await kernelVf(r.host, 'ens2f0np0', 0)).toMatchObject({
@@ -222,7 +225,7 @@ describe('attach', () => {
 
   it('trust is set only for a tenant that allows it, and turns spoof checking off unless asked', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask({ trust: true, linkState: 'enable' })))
+    const [a] = (await r.allocation.attach(admin, ask({ trust: true, linkState: 'enable' })))
       .attachments;
     expect(a).toMatchObject({ trust: true, spoofchk: false, linkState: 'enable' });
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject({
@@ -231,7 +234,7 @@ describe('attach', () => {
       linkState: 'enable',
     });
     const e = await ledgerError(
-      r.ledger.attach(
+      r.allocation.attach(
         admin,
         request({
           tenant: 'team-b',
@@ -248,7 +251,7 @@ describe('attach', () => {
     });
     // Without allowTrust, spoofchk stays on even when the request asks for it off.
     const [b] = (
-      await r.ledger.attach(
+      await r.allocation.attach(
         admin,
         request({
           tenant: 'team-b',
@@ -264,39 +267,42 @@ describe('attach', () => {
 
   it('gives a consumer the next free interface names and distinct VFs and MACs', async () => {
     const r = await rig();
-    const first = await r.ledger.attach(admin, ask({ count: 2 }));
-    const second = await r.ledger.attach(admin, ask());
+    const first = await r.allocation.attach(admin, ask({ count: 2 }));
+    const second = await r.allocation.attach(admin, ask());
     const all = [...first.attachments, ...second.attachments];
     expect(all.map((a) => a.interface)).toEqual(['net0', 'net1', 'net2']);
     expect(new Set(all.map((a) => a.vfIndex)).size).toBe(3);
     expect(new Set(all.map((a) => a.mac)).size).toBe(3);
     for (const a of all) expect((await kernelVf(r.host, 'ens1f0', a.vfIndex)).mac).toBe(a.mac);
-    const e = await ledgerError(r.ledger.attach(admin, ask({ interfaces: ['net1'] })));
+    const e = await ledgerError(r.allocation.attach(admin, ask({ interfaces: ['net1'] })));
     expect(e.kind).toBe('conflict');
     expect(e.message).toBe(
       `vm vm-1 already has VF ${all[1]!.vfIndex} of ens1f0 on net1 (attachment ${all[1]!.id})`,
     );
     const mac = await ledgerError(
-      r.ledger.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' }, mac: all[0]!.mac! })),
+      r.allocation.attach(
+        admin,
+        ask({ consumer: { kind: 'vm', name: 'vm-2' }, mac: all[0]!.mac! }),
+      ),
     );
     expect(mac).toMatchObject({ kind: 'conflict', field: 'mac' });
   });
 
   it('refusals carry the rule code and leave nothing behind', async () => {
     const r = await rig();
-    const vlan = await ledgerError(r.ledger.attach(admin, ask({ vlan: 300 })));
+    const vlan = await ledgerError(r.allocation.attach(admin, ask({ vlan: 300 })));
     expect(vlan).toMatchObject({
       kind: 'refused',
       field: 'vlan',
       details: { code: 'vlan-not-allowed' },
     });
-    const full = await ledgerError(r.ledger.attach(admin, ask({ count: 9 })));
+    const full = await ledgerError(r.allocation.attach(admin, ask({ count: 9 })));
     expect(full).toMatchObject({ kind: 'refused', field: 'count' });
     expect(full.details).toMatchObject({
       code: 'no-capacity',
       placement: { poolVfs: 8, candidates: 8, excluded: [] },
     });
-    const unknown = await ledgerError(r.ledger.attach(admin, ask({ pool: 'nope' })));
+    const unknown = await ledgerError(r.allocation.attach(admin, ask({ pool: 'nope' })));
     expect(unknown).toMatchObject({ kind: 'not-found', field: 'pool' });
     expect(await r.store.listAttachments()).toEqual([]);
     expect(await audit(r, { action: 'attachment.create' })).toEqual([]);
@@ -305,7 +311,7 @@ describe('attach', () => {
 
   it('preview places without attaching', async () => {
     const r = await rig();
-    const p = await r.ledger.preview(admin, ask({ count: 2 }));
+    const p = await r.allocation.preview(admin, ask({ count: 2 }));
     expect(p.ok).toBe(true);
     expect(p.choices.map((c) => [c.pfNetdev, c.vfIndex])).toEqual([
       ['ens1f0', 0],
@@ -313,7 +319,7 @@ describe('attach', () => {
     ]);
     expect(await r.store.listAttachments()).toEqual([]);
     expect(r.host.journal).toEqual([]);
-    const no = await r.ledger.preview(admin, ask({ count: 20 }));
+    const no = await r.allocation.preview(admin, ask({ count: 20 }));
     expect(no).toMatchObject({ ok: false, code: 'no-capacity', choices: [] });
   });
 });
@@ -333,7 +339,7 @@ describe('QoS admission through the ledger', () => {
       let given = 0;
       for (let i = 0; ; i++) {
         const rate = 45000;
-        const attempt = d.ledger.attach(
+        const attempt = d.allocation.attach(
           admin,
           request({
             tenant: 'team-a',
@@ -365,9 +371,9 @@ describe('idempotency', () => {
   it('the same key and body answer the first result again without touching the kernel', async () => {
     const r = await rig();
     const ctx = { ...admin, idempotencyKey: 'key-1' };
-    const first = await r.ledger.attach(ctx, ask());
+    const first = await r.allocation.attach(ctx, ask());
     const writes = r.host.journal.length;
-    const again = await r.ledger.attach(ctx, ask());
+    const again = await r.allocation.attach(ctx, ask());
     expect(again).toEqual(JSON.parse(JSON.stringify(first)));
     expect(r.host.journal.length).toBe(writes);
     expect(await r.store.listAttachments()).toHaveLength(1);
@@ -376,13 +382,13 @@ describe('idempotency', () => {
 
   it('the same key with another body is a conflict; another actor’s key is its own', async () => {
     const r = await rig();
-    await r.ledger.attach({ ...admin, idempotencyKey: 'key-1' }, ask());
+    await r.allocation.attach({ ...admin, idempotencyKey: 'key-1' }, ask());
     const e = await ledgerError(
-      r.ledger.attach({ ...admin, idempotencyKey: 'key-1' }, ask({ vlan: 151 })),
+      r.allocation.attach({ ...admin, idempotencyKey: 'key-1' }, ask({ vlan: 151 })),
     );
     expect(e.kind).toBe('conflict');
     expect(e.message).toBe('this Idempotency-Key was used for a different request');
-    const bob = await r.ledger.attach(
+    const bob = await r.allocation.attach(
       { actor: { name: 'bob', tenant: null }, idempotencyKey: 'key-1' },
       ask({ consumer: { kind: 'vm', name: 'vm-2' } }),
     );
@@ -397,7 +403,7 @@ describe('kernel failures during attach', () => {
     // VF 0 is configured first, then VF 1 is refused.
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 1', errno: 'EIO' });
     const e = await ledgerError(
-      r.ledger.attach({ ...admin, idempotencyKey: 'k' }, ask({ count: 2 })),
+      r.allocation.attach({ ...admin, idempotencyKey: 'k' }, ask({ count: 2 })),
     );
     expect(e.kind).toBe('host-failed');
     expect(e.details).toMatchObject({ errno: 'EIO' });
@@ -414,14 +420,14 @@ describe('kernel failures during attach', () => {
     expect(rolled.every((x) => x.after === null && x.actor === 'alice')).toBe(true);
     expect(await audit(r, { action: 'attachment.create' })).toEqual([]);
     // The key was released with the failure: a retry is a new attempt, and now succeeds.
-    const retry = await r.ledger.attach({ ...admin, idempotencyKey: 'k' }, ask({ count: 2 }));
+    const retry = await r.allocation.attach({ ...admin, idempotencyKey: 'k' }, ask({ count: 2 }));
     expect(retry.attachments.map((a) => a.vfIndex)).toEqual([0, 1]);
   });
 
   it('when the rollback cannot scrub either, the VF stays `failed` and the error says so', async () => {
     const r = await rig();
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO', times: 2 });
-    const e = await ledgerError(r.ledger.attach(admin, ask()));
+    const e = await ledgerError(r.allocation.attach(admin, ask()));
     expect(e.kind).toBe('host-failed');
     const [row] = await r.store.listAttachments();
     expect(e.hint).toBe(
@@ -432,14 +438,14 @@ describe('kernel failures during attach', () => {
     const [rb] = await audit(r, { action: 'attachment.rollback' });
     expect(rb!.after).toMatchObject({ state: 'failed' });
     // A restart finishes the job.
-    expect((await (await restart(r)).ledger.reconcile()).scrubbed).toEqual([row!.id]);
+    expect((await (await restart(r)).allocation.reconcile()).scrubbed).toEqual([row!.id]);
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject(SCRUBBED);
   });
 
   it('a sysfs failure binding vfio-pci rolls back the same way', async () => {
     const r = await rig();
     r.host.faults.add({ op: 'write', target: '/sys/bus/pci/drivers_probe', errno: 'ENODEV' });
-    const e = await ledgerError(r.ledger.attach(admin, ask()));
+    const e = await ledgerError(r.allocation.attach(admin, ask()));
     expect(e.kind).toBe('host-failed');
     expect(e.details).toMatchObject({ errno: 'ENODEV' });
     expect(await r.store.listAttachments()).toEqual([]);
@@ -465,13 +471,13 @@ describe('ixgbe (small-82599)', () => {
   it('refuses a guaranteed rate before touching the kernel, and caps a maximum one', async () => {
     const r = await edge();
     const e = await ledgerError(
-      r.ledger.attach(admin, request({ tenant: 'edge', pool: 'vf', minTxRate: 100 })),
+      r.allocation.attach(admin, request({ tenant: 'edge', pool: 'vf', minTxRate: 100 })),
     );
     expect(e).toMatchObject({ kind: 'refused', details: { code: 'no-capacity' } });
     expect(e.message).toContain('4 PF driver ixgbe cannot guarantee a minimum rate');
     expect(r.host.journal).toEqual([]);
     const [a] = (
-      await r.ledger.attach(admin, request({ tenant: 'edge', pool: 'vf', maxTxRate: 5000 }))
+      await r.allocation.attach(admin, request({ tenant: 'edge', pool: 'vf', maxTxRate: 5000 }))
     ).attachments;
     expect(await kernelVf(r.host, 'enp4s0f1', a!.vfIndex)).toMatchObject({
       maxTxRate: 5000,
@@ -483,10 +489,11 @@ describe('ixgbe (small-82599)', () => {
   it('attaches and scrubs VFs without rates while the link is down (ixgbe refuses any rate then)', async () => {
     const r = await edge();
     r.host.setCarrier('enp4s0f1', false);
-    const [a] = (await r.ledger.attach(admin, request({ tenant: 'edge', pool: 'vf' }))).attachments;
+    const [a] = (await r.allocation.attach(admin, request({ tenant: 'edge', pool: 'vf' })))
+      .attachments;
     expect(a).toMatchObject({ state: 'attached', detail: 'verified by read-back' });
     expect(await kernelVf(r.host, 'enp4s0f1', a!.vfIndex)).toMatchObject({ mac: a!.mac, vlan: 10 });
-    await r.ledger.detach(admin, a!.id);
+    await r.allocation.detach(admin, a!.id);
     expect(await kernelVf(r.host, 'enp4s0f1', a!.vfIndex)).toMatchObject(SCRUBBED);
     expect(await r.store.listAttachments()).toEqual([]);
     expect(r.host.journal.filter((j) => j.result !== 'ok')).toEqual([]);
@@ -497,13 +504,13 @@ describe('detach', () => {
   it('scrubs the VF back to its pool driver, deletes the row and audits', async () => {
     const r = await rig();
     const [a] = (
-      await r.ledger.attach(
+      await r.allocation.attach(
         admin,
         ask({ trust: true, qos: 5, minTxRate: 2000, maxTxRate: 8000, linkState: 'disable' }),
       )
     ).attachments;
     expect((await kernelVf(r.host, 'ens1f0', 0)).trust).toBe(true);
-    const gone = await r.ledger.detach({ ...admin, requestId: 'req-2' }, a!.id);
+    const gone = await r.allocation.detach({ ...admin, requestId: 'req-2' }, a!.id);
     expect(gone.id).toBe(a!.id);
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject(SCRUBBED);
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('vfio-pci');
@@ -517,29 +524,31 @@ describe('detach', () => {
       requestId: 'req-2',
     });
     expect((entry!.before as Attachment).id).toBe(a!.id);
-    expect(await ledgerError(r.ledger.detach(admin, a!.id))).toMatchObject({ kind: 'not-found' });
+    expect(await ledgerError(r.allocation.detach(admin, a!.id))).toMatchObject({
+      kind: 'not-found',
+    });
     // The VF is free again.
-    expect((await r.ledger.attach(admin, ask())).attachments[0]!.vfIndex).toBe(0);
+    expect((await r.allocation.attach(admin, ask())).attachments[0]!.vfIndex).toBe(0);
   });
 
   it('a host-driver pool scrubs on the kernel driver', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask({ pool: 'kernel' }))).attachments;
-    await r.ledger.detach(admin, a!.id);
+    const [a] = (await r.allocation.attach(admin, ask({ pool: 'kernel' }))).attachments;
+    await r.allocation.detach(admin, a!.id);
     expect(await kernelVf(r.host, 'ens2f0np0', 0)).toMatchObject(SCRUBBED);
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('mlx5_core');
   });
 
   it('a failed scrub keeps the VF out of the pool as `failed`, audited', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask())).attachments;
+    const [a] = (await r.allocation.attach(admin, ask())).attachments;
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO' });
-    const e = await ledgerError(r.ledger.detach(admin, a!.id));
+    const e = await ledgerError(r.allocation.detach(admin, a!.id));
     expect(e.kind).toBe('host-failed');
     expect(await r.store.getAttachment(a!.id)).toMatchObject({ state: 'failed' });
     expect(await audit(r, { action: 'attachment.scrub-failed' })).toHaveLength(1);
     // Still owned: the next attach gets another VF.
-    const [b] = (await r.ledger.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' } })))
+    const [b] = (await r.allocation.attach(admin, ask({ consumer: { kind: 'vm', name: 'vm-2' } })))
       .attachments;
     expect(b!.vfIndex).toBe(1);
   });
@@ -563,7 +572,7 @@ describe('a consumer and its MACs belong to one tenant', () => {
     await r.ledger.putTenant(admin, 'alpha', tenantSpec.parse({ pools: ['fast'], vlans: '100' }));
     await r.ledger.putTenant(admin, 'bravo', tenantSpec.parse({ pools: ['fast'], vlans: '200' }));
     const req = request({ tenant: 'bravo', pool: 'fast', consumer: payroll, interfaces: ['net0'] });
-    const [held] = (await r.ledger.attach(bravo, req)).attachments;
+    const [held] = (await r.allocation.attach(bravo, req)).attachments;
     return { r, held: onNetwork(held!) };
   }
 
@@ -585,7 +594,7 @@ describe('a consumer and its MACs belong to one tenant', () => {
     const journal = r.host.journal.length;
     // The issue's 409: it named bravo's attachment, PF and VF index.
     const named = await ledgerError(
-      r.ledger.attach(alpha, asAlpha({ consumer: payroll, interfaces: ['net0'] })),
+      r.allocation.attach(alpha, asAlpha({ consumer: payroll, interfaces: ['net0'] })),
     );
     expect(named).toMatchObject({
       kind: 'conflict',
@@ -595,10 +604,10 @@ describe('a consumer and its MACs belong to one tenant', () => {
     });
     revealsNothing(named, held);
     // Without interfaces it put alpha's VF into bravo's VM as net1: now the same refusal.
-    const next = await ledgerError(r.ledger.attach(alpha, asAlpha({ consumer: payroll })));
+    const next = await ledgerError(r.allocation.attach(alpha, asAlpha({ consumer: payroll })));
     expect(told(next)).toBe(told(named));
     // A dry run says the same.
-    expect(await r.ledger.preview(alpha, asAlpha({ consumer: payroll }))).toEqual({
+    expect(await r.allocation.preview(alpha, asAlpha({ consumer: payroll }))).toEqual({
       ok: false,
       reason: 'vm payroll-db is not available to tenant alpha',
       code: 'consumer-unavailable',
@@ -608,14 +617,14 @@ describe('a consumer and its MACs belong to one tenant', () => {
     expect(await r.store.listAttachments()).toEqual([held]);
     expect(r.host.journal.length).toBe(journal);
     // The same name of another kind, or on another host, is another consumer.
-    await r.ledger.attach(alpha, asAlpha({ consumer: { kind: 'pod', name: 'payroll-db' } }));
-    await r.ledger.attach(alpha, asAlpha({ consumer: { ...payroll, host: 'compute-18' } }));
+    await r.allocation.attach(alpha, asAlpha({ consumer: { kind: 'pod', name: 'payroll-db' } }));
+    await r.allocation.attach(alpha, asAlpha({ consumer: { ...payroll, host: 'compute-18' } }));
   });
 
   it('the refusal is the same whoever holds the consumer and however many interfaces it has', async () => {
     const { r } = await twoTenants();
     await r.ledger.putTenant(admin, 'charlie', tenantSpec.parse({ pools: ['fast'], vlans: '300' }));
-    await r.ledger.attach(
+    await r.allocation.attach(
       admin,
       request({
         tenant: 'charlie',
@@ -624,18 +633,20 @@ describe('a consumer and its MACs belong to one tenant', () => {
         count: 3,
       }),
     );
-    const one = await ledgerError(r.ledger.attach(alpha, asAlpha({ consumer: payroll })));
+    const one = await ledgerError(r.allocation.attach(alpha, asAlpha({ consumer: payroll })));
     const three = await ledgerError(
-      r.ledger.attach(alpha, asAlpha({ consumer: { kind: 'vm', name: 'ledger-db' } })),
+      r.allocation.attach(alpha, asAlpha({ consumer: { kind: 'vm', name: 'ledger-db' } })),
     );
     expect(told(three).replaceAll('ledger-db', 'X')).toBe(told(one).replaceAll('payroll-db', 'X'));
   });
 
   it("a MAC another tenant holds is refused exactly like one the host's PF uses", async () => {
     const { r, held } = await twoTenants();
-    const pfMac = (await r.ledger.inventory.get()).pfs.find((p) => p.netdev === 'ens2f0np0')!.mac!;
-    const theirs = await ledgerError(r.ledger.attach(alpha, asAlpha({ mac: held.mac })));
-    const hosts = await ledgerError(r.ledger.attach(alpha, asAlpha({ mac: pfMac })));
+    const pfMac = (await r.allocation.inventory.get()).pfs.find(
+      (p) => p.netdev === 'ens2f0np0',
+    )!.mac!;
+    const theirs = await ledgerError(r.allocation.attach(alpha, asAlpha({ mac: held.mac })));
+    const hosts = await ledgerError(r.allocation.attach(alpha, asAlpha({ mac: pfMac })));
     expect(theirs).toMatchObject({
       kind: 'conflict',
       field: 'mac',
@@ -645,11 +656,11 @@ describe('a consumer and its MACs belong to one tenant', () => {
     expect(told(theirs).replaceAll(held.mac, 'M')).toBe(told(hosts).replaceAll(pfMac, 'M'));
     revealsNothing(theirs, held, [held.mac]);
     // A MAC nobody uses is given as asked; asked again, the tenant is told which of its own has it.
-    const [mine] = (await r.ledger.attach(alpha, asAlpha({ mac: '02:aa:bb:cc:dd:ee' })))
+    const [mine] = (await r.allocation.attach(alpha, asAlpha({ mac: '02:aa:bb:cc:dd:ee' })))
       .attachments;
     expect(mine!.mac).toBe('02:aa:bb:cc:dd:ee');
     const own = await ledgerError(
-      r.ledger.attach(
+      r.allocation.attach(
         alpha,
         asAlpha({ consumer: { kind: 'vm', name: 'x' }, mac: '02:aa:bb:cc:dd:ee' }),
       ),
@@ -667,49 +678,55 @@ describe('a consumer and its MACs belong to one tenant', () => {
       .map((b) => b.toString(16).padStart(2, '0'))
       .join(':');
     expect(held.mac).not.toBe(plain);
-    await r.ledger.detach(bravo, held.id);
+    await r.allocation.detach(bravo, held.id);
     const again = request({ tenant: 'bravo', pool: 'fast', consumer: payroll });
-    const [back] = (await r.ledger.attach(bravo, again)).attachments;
+    const [back] = (await r.allocation.attach(bravo, again)).attachments;
     expect(back!.mac).toBe(held.mac);
     const r2 = await restart(r);
-    await r2.ledger.detach(bravo, back!.id);
-    const [after] = (await r2.ledger.attach(bravo, again)).attachments;
+    await r2.allocation.detach(bravo, back!.id);
+    const [after] = (await r2.allocation.attach(bravo, again)).attachments;
     expect(after!.mac).toBe(held.mac);
     // Released, the name may go to another tenant: with addresses of its own.
-    await r2.ledger.detach(bravo, after!.id);
-    const [taken] = (await r2.ledger.attach(alpha, asAlpha({ consumer: payroll }))).attachments;
+    await r2.allocation.detach(bravo, after!.id);
+    const [taken] = (await r2.allocation.attach(alpha, asAlpha({ consumer: payroll }))).attachments;
     expect(taken).toMatchObject({ tenant: 'alpha', interface: 'net0' });
     expect(taken!.mac).not.toBe(held.mac);
   });
 
   it('a caller without a tenant is told who holds the consumer or the MAC', async () => {
     const { r, held } = await twoTenants();
-    const c = await ledgerError(r.ledger.attach(admin, asAlpha({ consumer: payroll })));
+    const c = await ledgerError(r.allocation.attach(admin, asAlpha({ consumer: payroll })));
     expect(c.message).toBe(
       `vm payroll-db holds 1 VF of tenant bravo (net0: attachment ${held.id}); a consumer belongs to one tenant while it holds VFs`,
     );
     expect(c.hint).toBe('attach it for tenant bravo, or detach its VFs first');
-    const m = await ledgerError(r.ledger.attach(admin, asAlpha({ mac: held.mac })));
+    const m = await ledgerError(r.allocation.attach(admin, asAlpha({ mac: held.mac })));
     expect(m.message).toBe(
       `MAC ${held.mac} is used by attachment ${held.id} of tenant bravo (vm payroll-db net0)`,
     );
     const pf = await ledgerError(
-      r.ledger.attach(admin, asAlpha({ mac: (await r.ledger.inventory.get()).pfs[0]!.mac! })),
+      r.allocation.attach(
+        admin,
+        asAlpha({ mac: (await r.allocation.inventory.get()).pfs[0]!.mac! }),
+      ),
     );
     expect(pf.message).toMatch(/^MAC \S+ is the address of PF ens1f0 on this host$/);
   });
 
   it("refusals over another tenant's consumer or MAC are audited host-wide, for the admins only", async () => {
     const { r, held } = await twoTenants();
-    await rejection(r.ledger.attach(alpha, asAlpha({ consumer: payroll })));
+    await rejection(r.allocation.attach(alpha, asAlpha({ consumer: payroll })));
     await rejection(
-      r.ledger.preview(alpha, asAlpha({ mac: held.mac })).then((p) => {
+      r.allocation.preview(alpha, asAlpha({ mac: held.mac })).then((p) => {
         if (!p.ok) throw new Error(p.reason);
       }),
     );
     // Not another tenant's: not audited.
     await rejection(
-      r.ledger.attach(alpha, asAlpha({ mac: (await r.ledger.inventory.get()).pfs[0]!.mac! })),
+      r.allocation.attach(
+        alpha,
+        asAlpha({ mac: (await r.allocation.inventory.get()).pfs[0]!.mac! }),
+      ),
     );
     // The audit entries are not waited for by the refusal: the next unit comes after them.
     await r.store.mutate(async () => undefined);
@@ -741,34 +758,34 @@ describe('tenants and pools', () => {
     const r = await rig();
     const bCtx: RequestContext = { actor: { name: 'b-bot', tenant: 'team-b' } };
     const [mine] = (
-      await r.ledger.attach(
+      await r.allocation.attach(
         bCtx,
         request({ tenant: 'team-b', pool: 'fast', consumer: { kind: 'vm', name: 'b-1' } }),
       )
     ).attachments;
     expect(mine).toMatchObject({ tenant: 'team-b', vlan: 200, requestedBy: 'b-bot' });
     const forbidden = await ledgerError(
-      r.ledger.attach(bCtx, ask({ consumer: { kind: 'vm', name: 'x' } })),
+      r.allocation.attach(bCtx, ask({ consumer: { kind: 'vm', name: 'x' } })),
     );
     expect(forbidden.kind).toBe('forbidden');
     expect(forbidden.message).toBe('this token is confined to tenant team-b');
-    expect((await ledgerError(r.ledger.preview(bCtx, ask()))).kind).toBe('forbidden');
-    const [theirs] = (await r.ledger.attach(admin, ask())).attachments;
+    expect((await ledgerError(r.allocation.preview(bCtx, ask()))).kind).toBe('forbidden');
+    const [theirs] = (await r.allocation.attach(admin, ask())).attachments;
     // Another tenant's attachment does not exist as far as a confined actor can tell.
-    expect((await ledgerError(r.ledger.detach(bCtx, theirs!.id))).kind).toBe('not-found');
+    expect((await ledgerError(r.allocation.detach(bCtx, theirs!.id))).kind).toBe('not-found');
     expect(await r.store.getAttachment(theirs!.id)).toMatchObject({ state: 'attached' });
-    await r.ledger.detach(bCtx, mine!.id);
+    await r.allocation.detach(bCtx, mine!.id);
   });
 
   it('refuses deleting a tenant or pool in use, and a tenant naming a missing pool', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask())).attachments;
+    const [a] = (await r.allocation.attach(admin, ask())).attachments;
     const t = await ledgerError(r.ledger.deleteTenant(admin, 'team-a'));
     expect(t).toMatchObject({ kind: 'conflict', hint: 'detach them first' });
     expect(t.message).toBe('tenant team-a still holds 1 attachment');
     const p = await ledgerError(r.ledger.deletePool(admin, 'fast'));
     expect(p.message).toBe('pool fast has 1 attachment');
-    await r.ledger.detach(admin, a!.id);
+    await r.allocation.detach(admin, a!.id);
     const allowed = await ledgerError(r.ledger.deletePool(admin, 'fast'));
     expect(allowed).toMatchObject({ kind: 'conflict', hint: 'remove it from those tenants first' });
     expect(allowed.message).toBe('pool fast is allowed to tenants team-a, team-b');
@@ -801,11 +818,11 @@ describe('tenants and pools', () => {
 describe('reconcile', () => {
   it('does nothing on a host that matches the ledger', async () => {
     const r = await rig();
-    await r.ledger.attach(admin, ask({ count: 2 }));
+    await r.allocation.attach(admin, ask({ count: 2 }));
     const auditBefore = (await audit(r)).length;
     const writes = r.host.journal.length;
     const r2 = await restart(r);
-    expect(await r2.ledger.reconcile()).toEqual({
+    expect(await r2.allocation.reconcile()).toEqual({
       completed: [],
       rolledBack: [],
       scrubbed: [],
@@ -822,13 +839,13 @@ describe('reconcile', () => {
     // The kernel takes the settings but the daemon dies before hearing back.
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', hang: true });
     const ctx = { ...admin, idempotencyKey: 'crash-1' };
-    void r.ledger.attach(ctx, ask()).catch(() => undefined);
+    void r.allocation.attach(ctx, ask()).catch(() => undefined);
     await until(() => r.host.faults.fired.length === 1);
     const [row] = await r.store.listAttachments();
     expect(row).toMatchObject({ state: 'attaching', requestKey: 'crash-1', vfIndex: 0 });
 
     const r2 = await restart(r);
-    const report = await r2.ledger.reconcile();
+    const report = await r2.allocation.reconcile();
     expect(report.completed).toEqual([row!.id]);
     const done = await r2.store.getAttachment(row!.id);
     expect(done).toMatchObject({ state: 'attached', detail: 'verified by read-back' });
@@ -837,7 +854,7 @@ describe('reconcile', () => {
     const [created] = await audit(r2, { action: 'attachment.create' });
     expect(created).toMatchObject({ actor: 'sriovctl', target: `attachment/${row!.id}` });
 
-    const retry = await r2.ledger.attach(ctx, ask());
+    const retry = await r2.allocation.attach(ctx, ask());
     expect(retry.attachments.map((a) => a.id)).toEqual([row!.id]);
     expect(retry.attachments[0]!.state).toBe('attached');
     expect(await r2.store.listAttachments()).toHaveLength(1);
@@ -846,7 +863,7 @@ describe('reconcile', () => {
   it('rolls back an interrupted attach without a key: nobody can claim it', async () => {
     const r = await rig();
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', hang: true });
-    void r.ledger.attach(admin, ask()).catch(() => undefined);
+    void r.allocation.attach(admin, ask()).catch(() => undefined);
     await until(() => r.host.faults.fired.length === 1);
     const [row] = await r.store.listAttachments();
     expect(row).toMatchObject({ state: 'attaching', requestKey: null });
@@ -854,7 +871,7 @@ describe('reconcile', () => {
     expect((await kernelVf(r.host, 'ens1f0', 0)).mac).toBe(row!.mac);
 
     const r2 = await restart(r);
-    expect((await r2.ledger.reconcile()).rolledBack).toEqual([row!.id]);
+    expect((await r2.allocation.reconcile()).rolledBack).toEqual([row!.id]);
     expect(await r2.store.listAttachments()).toEqual([]);
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject(SCRUBBED);
     const [rb] = await audit(r2, { action: 'attachment.rollback' });
@@ -863,19 +880,19 @@ describe('reconcile', () => {
 
   it('finishes a detach cut short after it was recorded, and retries a failed scrub', async () => {
     const r = await rig();
-    const { attachments } = await r.ledger.attach(admin, ask({ count: 2 }));
+    const { attachments } = await r.allocation.attach(admin, ask({ count: 2 }));
     const [cut, failed] = attachments as [Attachment, Attachment];
     // Crash right after `detaching` was committed, before the scrub reached the kernel.
     await r.store.mutate((tx) =>
       tx.updateAttachment(cut.id, { state: 'detaching' }, new Date().toISOString()),
     );
     r.host.faults.add({ op: 'netlink', target: `ens1f0 vf ${failed.vfIndex}`, errno: 'EIO' });
-    await ledgerError(r.ledger.detach(admin, failed.id));
+    await ledgerError(r.allocation.detach(admin, failed.id));
     expect((await kernelVf(r.host, 'ens1f0', failed.vfIndex)).mac).toBe(failed.mac);
     expect((await kernelVf(r.host, 'ens1f0', cut.vfIndex)).mac).toBe(cut.mac);
 
     const r2 = await restart(r);
-    const report = await r2.ledger.reconcile();
+    const report = await r2.allocation.reconcile();
     expect(report.scrubbed.sort()).toEqual([cut.id, failed.id].sort());
     expect(await r2.store.listAttachments()).toEqual([]);
     for (const a of attachments)
@@ -889,11 +906,11 @@ describe('reconcile', () => {
 
   it('a scrub that fails again stays `failed`, and that outcome is audited too', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask())).attachments;
+    const [a] = (await r.allocation.attach(admin, ask())).attachments;
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO', times: 2 });
-    await ledgerError(r.ledger.detach(admin, a!.id));
+    await ledgerError(r.allocation.detach(admin, a!.id));
     const r2 = await restart(r);
-    const report = await r2.ledger.reconcile();
+    const report = await r2.allocation.reconcile();
     expect(report.failed.map((f) => f.id)).toEqual([a!.id]);
     expect(await r2.store.getAttachment(a!.id)).toMatchObject({ state: 'failed' });
     const entries = await audit(r2, { target: `attachment/${a!.id}` });
@@ -902,7 +919,7 @@ describe('reconcile', () => {
 
   it('re-applies an attached VF whose settings or driver were changed out of band', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask({ maxTxRate: 5000 }))).attachments;
+    const [a] = (await r.allocation.attach(admin, ask({ maxTxRate: 5000 }))).attachments;
     r.host.outOfBand([
       {
         kind: 'vf',
@@ -915,7 +932,7 @@ describe('reconcile', () => {
     ]);
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject({ vlan: 999, spoofchk: false });
     const r2 = await restart(r);
-    expect((await r2.ledger.reconcile()).reapplied).toEqual([a!.id]);
+    expect((await r2.allocation.reconcile()).reapplied).toEqual([a!.id]);
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject({
       mac: a!.mac,
       vlan: 150,
@@ -929,19 +946,19 @@ describe('reconcile', () => {
     // Someone moves the VF back to its kernel driver: reconcile puts it on vfio-pci again.
     await bindDriver(r.host, pciAddress(a!.vfPciAddress!), null);
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('iavf');
-    expect((await r2.ledger.reconcile()).reapplied).toEqual([a!.id]);
+    expect((await r2.allocation.reconcile()).reapplied).toEqual([a!.id]);
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('vfio-pci');
     expect(await audit(r2, { action: 'attachment.reapply' })).toHaveLength(2);
   });
 
   it('a re-apply the kernel refuses is reported and audited, and the row keeps its state', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask())).attachments;
+    const [a] = (await r.allocation.attach(admin, ask())).attachments;
     r.host.outOfBand([
       { kind: 'vf', pf: ifName('ens1f0'), vf: 0, vlan: { vlan: 7, qos: 0, proto: '802.1Q' } },
     ]);
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO' });
-    const report = await r.ledger.reconcile();
+    const report = await r.allocation.reconcile();
     expect(report.reapplied).toEqual([]);
     expect(report.failed.map((f) => f.id)).toEqual([a!.id]);
     const row = await r.store.getAttachment(a!.id);
@@ -950,19 +967,19 @@ describe('reconcile', () => {
     const [entry] = await audit(r, { action: 'attachment.reapply-failed' });
     expect(entry).toMatchObject({ actor: 'sriovctl', target: `attachment/${a!.id}` });
     // The next reconcile, with the kernel willing, repairs it.
-    expect((await r.ledger.reconcile()).reapplied).toEqual([a!.id]);
+    expect((await r.allocation.reconcile()).reapplied).toEqual([a!.id]);
     expect((await kernelVf(r.host, 'ens1f0', 0)).vlan).toBe(150);
   });
 
   it('marks attachments whose VF vanished as orphaned, once, and re-applies them when it returns', async () => {
     const r = await rig();
-    const { attachments } = await r.ledger.attach(admin, ask({ pool: 'tail', count: 2 }));
+    const { attachments } = await r.allocation.attach(admin, ask({ pool: 'tail', count: 2 }));
     expect(attachments.map((a) => a.vfIndex)).toEqual([6, 7]);
     // Rows made in one request share a timestamp: compare id sets, not orders.
     const ids = attachments.map((a) => a.id).sort();
     await setNumVfs(r.host, pciAddress(ENS1F0), 4, { allowReset: true });
 
-    const report = await r.ledger.reconcile();
+    const report = await r.allocation.reconcile();
     expect(report.orphaned.sort()).toEqual(ids);
     expect(await r.store.getAttachment(attachments[0]!.id)).toMatchObject({
       state: 'orphaned',
@@ -971,11 +988,11 @@ describe('reconcile', () => {
     const orphaned = await audit(r, { action: 'attachment.orphaned' });
     expect(orphaned.map((e) => e.target).sort()).toEqual(ids.map((id) => `attachment/${id}`));
     // Reconciling again changes nothing and records nothing.
-    expect((await r.ledger.reconcile()).orphaned).toEqual([]);
+    expect((await r.allocation.reconcile()).orphaned).toEqual([]);
     expect(await audit(r, { action: 'attachment.orphaned' })).toHaveLength(2);
     // The VFs stay reserved for their consumer while it still holds them.
     await setNumVfs(r.host, pciAddress(ENS1F0), 8, { allowReset: true });
-    const back = await r.ledger.reconcile();
+    const back = await r.allocation.reconcile();
     expect(back.reapplied.sort()).toEqual(ids);
     for (const a of attachments) {
       expect(await r.store.getAttachment(a.id)).toMatchObject({ state: 'attached' });
@@ -985,18 +1002,18 @@ describe('reconcile', () => {
 
   it('detaching an orphan releases it without touching the vanished VF', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask({ pool: 'tail' }))).attachments;
+    const [a] = (await r.allocation.attach(admin, ask({ pool: 'tail' }))).attachments;
     await setNumVfs(r.host, pciAddress(ENS1F0), 4, { allowReset: true });
-    await r.ledger.reconcile();
+    await r.allocation.reconcile();
     const writes = r.host.journal.length;
-    await r.ledger.detach(admin, a!.id);
+    await r.allocation.detach(admin, a!.id);
     expect(await r.store.getAttachment(a!.id)).toBeNull();
     expect(r.host.journal.length).toBe(writes);
   });
 
   it('a detach or keyless attach whose VF vanished is finished, not orphaned', async () => {
     const r = await rig();
-    const { attachments } = await r.ledger.attach(admin, ask({ pool: 'tail', count: 2 }));
+    const { attachments } = await r.allocation.attach(admin, ask({ pool: 'tail', count: 2 }));
     const [detaching, attaching] = attachments as [Attachment, Attachment];
     const now = new Date().toISOString();
     // A crash mid-detach of one, and (as reserved rows look) mid-attach of the other.
@@ -1006,7 +1023,7 @@ describe('reconcile', () => {
     });
     await setNumVfs(r.host, pciAddress(ENS1F0), 4, { allowReset: true });
     const r2 = await restart(r);
-    const report = await r2.ledger.reconcile();
+    const report = await r2.allocation.reconcile();
     // The consumer gave the first VF up and was never told it had the second: neither may come
     // back to it when the VFs return.
     expect(report.orphaned).toEqual([]);

@@ -1,14 +1,16 @@
 // VFs whose PF has no netdev (QEMU's NVMe controller, accelerators) are passed through by driver
 // alone: attach binds the pool's driver and sets nothing through netlink, the attachment has no
 // MAC and no PF netdev, detach scrubs by driver binding only, and reconcile compares the driver.
+import type { AllocationService } from '../../../src/allocation/service.js';
+import { openLedger } from '../../support/allocation.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDriver, NO_NETWORK_DETAIL } from '../../../src/executor/index.js';
 import { pciAddress } from '../../../src/host/names.js';
 import type { SimHost } from '../../../src/host/sim/index.js';
 import { LedgerError } from '../../../src/ledger/errors.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
+import type { Ledger, RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { bootSim, rejection, request, tempDir } from './support.js';
@@ -25,6 +27,7 @@ interface Rig {
   path: string;
   store: SqliteLedgerStore;
   ledger: Ledger;
+  allocation: AllocationService;
 }
 
 async function open(host: SimHost, path: string): Promise<Rig> {
@@ -36,7 +39,7 @@ async function open(host: SimHost, path: string): Promise<Rig> {
     host,
     path,
     store,
-    ledger: new Ledger({ store, host, inventory, hostname: inv.host.hostname }),
+    ...openLedger({ store, host, inventory, hostname: inv.host.hostname }),
   };
 }
 
@@ -75,7 +78,10 @@ async function driverOf(host: SimHost, vfPci: string | null): Promise<string | n
 describe('VFs without a network', () => {
   it('attach binds vfio-pci and nothing else; the attachment has no MAC, no PF netdev, no VLAN', async () => {
     const r = await rig();
-    const { attachments } = await r.ledger.attach(admin, ask('passthrough', 'vm-1', { count: 2 }));
+    const { attachments } = await r.allocation.attach(
+      admin,
+      ask('passthrough', 'vm-1', { count: 2 }),
+    );
     expect(attachments.map((a) => [a.vfIndex, a.vfPciAddress])).toEqual([
       [0, '0000:00:02.1'],
       [1, '0000:00:02.2'],
@@ -105,7 +111,7 @@ describe('VFs without a network', () => {
       ['mac', { mac: '02:00:00:00:00:01' }],
       ['maxTxRate', { maxTxRate: 1000 }],
     ] as const) {
-      const e = await rejection(r.ledger.attach(admin, ask('passthrough', 'vm-1', extra)));
+      const e = await rejection(r.allocation.attach(admin, ask('passthrough', 'vm-1', extra)));
       expect(e).toBeInstanceOf(LedgerError);
       expect(e).toMatchObject({ kind: 'refused', field, details: { code: 'not-a-network-vf' } });
     }
@@ -115,23 +121,23 @@ describe('VFs without a network', () => {
 
   it('detach scrubs by driver binding only: the pool driver, nothing through netlink', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask('passthrough', 'vm-1'))).attachments;
-    await r.ledger.detach(admin, a!.id);
+    const [a] = (await r.allocation.attach(admin, ask('passthrough', 'vm-1'))).attachments;
+    await r.allocation.detach(admin, a!.id);
     expect(await r.store.getAttachment(a!.id)).toBeNull();
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('vfio-pci');
     // A host-driver pool's VF taken to vfio-pci meanwhile goes back to its ID's driver on
     // detach (nvme, whose probe of a QEMU VF without queue resources fails, as in the lab).
-    const [b] = (await r.ledger.attach(admin, ask('local', 'vm-2'))).attachments;
+    const [b] = (await r.allocation.attach(admin, ask('local', 'vm-2'))).attachments;
     await bindDriver(r.host, pciAddress(b!.vfPciAddress!), 'vfio-pci' as never);
-    await r.ledger.detach(admin, b!.id);
+    await r.allocation.detach(admin, b!.id);
     expect(await driverOf(r.host, b!.vfPciAddress)).toBeNull();
     expect(r.host.journal.filter((j) => j.op === 'netlink')).toEqual([]);
   });
 
   it('reconcile leaves a matching one alone and rebinds one moved off vfio-pci', async () => {
     const r = await rig();
-    const [a] = (await r.ledger.attach(admin, ask('passthrough', 'vm-1'))).attachments;
-    const quiet = await r.ledger.reconcile();
+    const [a] = (await r.allocation.attach(admin, ask('passthrough', 'vm-1'))).attachments;
+    const quiet = await r.allocation.reconcile();
     expect(quiet.reapplied).toEqual([]);
     expect(quiet.failed).toEqual([]);
     await bindDriver(r.host, pciAddress(a!.vfPciAddress!), null);
@@ -139,7 +145,7 @@ describe('VFs without a network', () => {
     // After a restart too: the row reads back from the database with its nulls.
     await r.store.close();
     const r2 = await open(r.host, r.path);
-    expect((await r2.ledger.reconcile()).reapplied).toEqual([a!.id]);
+    expect((await r2.allocation.reconcile()).reapplied).toEqual([a!.id]);
     expect(await driverOf(r.host, a!.vfPciAddress)).toBe('vfio-pci');
     expect(await r2.store.getAttachment(a!.id)).toMatchObject({ mac: null, pfNetdev: null });
   });

@@ -2,14 +2,16 @@
 // whose driver this host cannot do is refused by placement before anything is reserved (so retries
 // strand nothing); and every `failed` row has a way out that its text names — a detach that retries
 // the scrub, or an admin's forced release.
+import type { AllocationService } from '../../../src/allocation/service.js';
+import { openLedger } from '../../support/allocation.js';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VfInfo } from '../../../src/host/host.js';
 import { ifName } from '../../../src/host/names.js';
 import type { SimHost } from '../../../src/host/sim/index.js';
 import { LedgerError } from '../../../src/ledger/errors.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
+import type { Ledger, RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import type { AuditEntry } from '../../../src/ledger/types.js';
@@ -27,6 +29,7 @@ interface Rig {
   host: SimHost;
   store: SqliteLedgerStore;
   ledger: Ledger;
+  allocation: AllocationService;
 }
 
 /** A ledger over `fixture` with pool `p` (on `vfDriver`) over `pf` and tenant team-a (VLAN 100). */
@@ -36,10 +39,15 @@ async function rig(fixture: string, pf: string, vfDriver: 'vfio-pci' | 'host'): 
   stores.push(store);
   const inventory = new InventoryCache(host);
   const inv = await inventory.get();
-  const ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
+  const { ledger, allocation } = openLedger({
+    store,
+    host,
+    inventory,
+    hostname: inv.host.hostname,
+  });
   await ledger.putPool(admin, 'p', poolSpec.parse({ selector: { pfNames: [pf] }, vfDriver }));
   await ledger.putTenant(admin, 'team-a', tenantSpec.parse({ pools: ['p'], vlans: '100' }));
-  return { host, store, ledger };
+  return { host, store, ledger, allocation };
 }
 
 const ask = (name = 'vm-1') =>
@@ -77,7 +85,7 @@ describe('a pool whose driver this host cannot do', () => {
   it('is refused by placement before anything is reserved, with the fix, however often it is retried', async () => {
     const r = await rig('iommu-off', 'ens2f0', 'vfio-pci');
     for (let i = 0; i < 3; i++) {
-      const e = await ledgerError(r.ledger.attach(admin, ask()));
+      const e = await ledgerError(r.allocation.attach(admin, ask()));
       expect(e).toMatchObject({
         kind: 'refused',
         field: 'count',
@@ -101,19 +109,24 @@ describe('loading vfio-pci', () => {
     const store = new SqliteLedgerStore({ path: ':memory:' });
     stores.push(store);
     const inv = await inventory.get();
-    const ledger = new Ledger({ store, host, inventory, hostname: inv.host.hostname });
+    const { ledger, allocation } = openLedger({
+      store,
+      host,
+      inventory,
+      hostname: inv.host.hostname,
+    });
     await ledger.putPool(admin, 'p', poolSpec.parse({ selector: { pfNames: ['enp4s0f1'] } }));
     await ledger.putTenant(admin, 'edge', tenantSpec.parse({ pools: ['p'], vlans: '10' }));
     const edge = request({ tenant: 'edge', pool: 'p', consumer: { kind: 'vm', name: 'vm-1' } });
-    const before = await ledger.preview(admin, edge);
+    const before = await allocation.preview(admin, edge);
     expect(before).toMatchObject({ ok: false, code: 'vf-driver-unusable' });
     expect(before.fix).toMatch(/^`modprobe vfio-pci`/);
     // `modprobe vfio-pci`; a snapshot old enough to be checked again.
     host.kernel.registerDriver('vfio-pci');
     clock = 60_000;
     await inventory.get();
-    await until(async () => (await ledger.preview(admin, edge)).ok);
-    const [a] = (await ledger.attach(admin, edge)).attachments;
+    await until(async () => (await allocation.preview(admin, edge)).ok);
+    const [a] = (await allocation.attach(admin, edge)).attachments;
     expect(await driverOf(host, a!.vfPciAddress)).toBe('vfio-pci');
   });
 });
@@ -128,7 +141,7 @@ describe('a refusal that left the VF scrubbed', () => {
       errno: 'ENODEV',
       times: 2,
     });
-    const e = await ledgerError(r.ledger.attach(admin, ask()));
+    const e = await ledgerError(r.allocation.attach(admin, ask()));
     expect(e.kind).toBe('host-failed');
     expect(e.hint).toContain(
       'nothing was attached; the VFs were scrubbed and returned to the pool',
@@ -139,7 +152,7 @@ describe('a refusal that left the VF scrubbed', () => {
     // The failed probe returned the VF to the driver it had.
     expect(await driverOf(r.host, '0000:3b:01.0')).toBe('iavf');
     // And the VF serves the next attach.
-    const [a] = (await r.ledger.attach(admin, ask('vm-2'))).attachments;
+    const [a] = (await r.allocation.attach(admin, ask('vm-2'))).attachments;
     expect(a).toMatchObject({ vfIndex: 0, state: 'attached' });
   });
 
@@ -147,7 +160,7 @@ describe('a refusal that left the VF scrubbed', () => {
     // The state the issue found: rows left `failed` on a host without an IOMMU, on a vfio-pci
     // pool (placement let them in before it knew better).
     const r = await rig('iommu-off', 'ens2f0', 'host');
-    const { attachments } = await r.ledger.attach(admin, request({ ...ask(), count: 2 }));
+    const { attachments } = await r.allocation.attach(admin, request({ ...ask(), count: 2 }));
     const now = new Date().toISOString();
     await r.store.mutate(async (tx) => {
       for (const a of attachments)
@@ -159,8 +172,8 @@ describe('a refusal that left the VF scrubbed', () => {
       poolSpec.parse({ selector: { pfNames: ['ens2f0'] }, vfDriver: 'vfio-pci' }),
     );
     const [first, second] = attachments;
-    expect(await r.ledger.detach(admin, first!.id)).toMatchObject({ id: first!.id });
-    expect((await r.ledger.reconcile()).scrubbed).toEqual([second!.id]);
+    expect(await r.allocation.detach(admin, first!.id)).toMatchObject({ id: first!.id });
+    expect((await r.allocation.reconcile()).scrubbed).toEqual([second!.id]);
     expect(await r.store.listAttachments()).toEqual([]);
     for (const a of attachments) {
       expect(await kernelVf(r.host, 'ens2f0', a.vfIndex)).toMatchObject(SCRUBBED);
@@ -172,9 +185,9 @@ describe('a refusal that left the VF scrubbed', () => {
 describe('every failed row has a way out its text names', () => {
   it('a failed scrub says how to retry and how to force; a detach that works releases it', async () => {
     const r = await rig('dual-socket-e810-cx6', 'ens1f0', 'vfio-pci');
-    const [a] = (await r.ledger.attach(admin, ask())).attachments;
+    const [a] = (await r.allocation.attach(admin, ask())).attachments;
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO' });
-    const e = await ledgerError(r.ledger.detach(admin, a!.id));
+    const e = await ledgerError(r.allocation.detach(admin, a!.id));
     expect(e.kind).toBe('host-failed');
     const wayOut = `detach it again to retry the scrub (DELETE /attachments/${a!.id}, sriovctl detach ${a!.id}), or as an admin release it without one (?force=true, sriovctl detach --force ${a!.id})`;
     expect(e.hint).toBe(`the VF stays out of the pool (state failed): ${wayOut}`);
@@ -182,7 +195,7 @@ describe('every failed row has a way out its text names', () => {
     expect(row).toMatchObject({ state: 'failed' });
     expect(row!.detail).toMatch(/^scrub failed: /);
     expect(row!.detail!.endsWith(wayOut)).toBe(true);
-    await r.ledger.detach(admin, a!.id);
+    await r.allocation.detach(admin, a!.id);
     expect(await r.store.getAttachment(a!.id)).toBeNull();
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject(SCRUBBED);
   });
@@ -190,7 +203,7 @@ describe('every failed row has a way out its text names', () => {
   it('a rollback that cannot scrub names the rows and both ways out', async () => {
     const r = await rig('dual-socket-e810-cx6', 'ens1f0', 'vfio-pci');
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO', times: 2 });
-    const e = await ledgerError(r.ledger.attach(admin, ask()));
+    const e = await ledgerError(r.allocation.attach(admin, ask()));
     const [row] = await r.store.listAttachments();
     expect(e.hint).toBe(
       `nothing was attached; 1 VF could not be scrubbed and stay out of the pool (state failed, attachment ${row!.id}): detach each again to retry the scrub (sriovctl detach <id>), or as an admin release it without one (sriovctl detach --force <id>)`,
@@ -199,12 +212,12 @@ describe('every failed row has a way out its text names', () => {
 
   it('a VF the kernel keeps refusing to scrub is released by force, audited, and serves the next attach', async () => {
     const r = await rig('dual-socket-e810-cx6', 'ens1f0', 'vfio-pci');
-    const [a] = (await r.ledger.attach(admin, ask())).attachments;
+    const [a] = (await r.allocation.attach(admin, ask())).attachments;
     r.host.faults.add({ op: 'netlink', target: 'ens1f0 vf 0', errno: 'EIO', times: 100 });
-    await ledgerError(r.ledger.detach(admin, a!.id));
-    await ledgerError(r.ledger.detach(admin, a!.id));
+    await ledgerError(r.allocation.detach(admin, a!.id));
+    await ledgerError(r.allocation.detach(admin, a!.id));
     expect(await r.store.getAttachment(a!.id)).toMatchObject({ state: 'failed' });
-    const released = await r.ledger.detach(admin, a!.id, { force: true });
+    const released = await r.allocation.detach(admin, a!.id, { force: true });
     expect(released.detail).toMatch(/^released without a scrub \(forced\): /);
     expect(await r.store.getAttachment(a!.id)).toBeNull();
     expect(await actions(r, `attachment/${a!.id}`)).toEqual([
@@ -217,7 +230,7 @@ describe('every failed row has a way out its text names', () => {
     expect(entry!.after).toMatchObject({ released: true, scrubbed: false });
     // The kernel willing again, the VF goes to the next consumer with that consumer's settings.
     r.host.faults.clear();
-    const [b] = (await r.ledger.attach(admin, ask('vm-2'))).attachments;
+    const [b] = (await r.allocation.attach(admin, ask('vm-2'))).attachments;
     expect(b!.vfIndex).toBe(0);
     expect(await kernelVf(r.host, 'ens1f0', 0)).toMatchObject({ mac: b!.mac, vlan: 100 });
   });

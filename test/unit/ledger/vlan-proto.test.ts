@@ -1,14 +1,15 @@
 // Attachments carry their VLAN's tag protocol: 802.1ad (QinQ) where the PF's driver takes it.
 // Placement keeps it off drivers that always refuse it (ixgbe), the kernel's refusal on ice outside
 // double VLAN mode is explained and rolled back, the ledger records it, and reconcile compares it.
+import { openLedger } from '../../support/allocation.js';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ifName } from '../../../src/host/names.js';
 import { simHostFromYaml, type SimHost } from '../../../src/host/sim/index.js';
 import { LedgerError } from '../../../src/ledger/errors.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
+import type { RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { poolSpec, tenantSpec } from '../../../src/contract/index.js';
 import { rejection, request, tempDir } from './support.js';
@@ -40,13 +41,13 @@ async function rig(host?: SimHost, path = join(tempDir(), 'ledger.db')) {
   const store = new SqliteLedgerStore({ path });
   stores.push(store);
   const inventory = new InventoryCache(host);
-  const ledger = new Ledger({
+  const { ledger, allocation } = openLedger({
     store,
     host,
     inventory,
     hostname: (await inventory.get()).host.hostname,
   });
-  return { host, path, store, ledger };
+  return { host, path, store, ledger, allocation };
 }
 
 async function withPools(r: Awaited<ReturnType<typeof rig>>) {
@@ -82,7 +83,7 @@ async function ledgerError(p: Promise<unknown>): Promise<LedgerError> {
 describe('attachments and vlanProto', () => {
   it('attaches an 802.1ad VLAN where the driver takes it, records it, and reads it back', async () => {
     const r = await withPools(await rig());
-    const res = await r.ledger.attach(
+    const res = await r.allocation.attach(
       admin,
       request({ tenant: 't', pool: 'dvm', vlan: 120, vlanProto: '802.1ad' }),
     );
@@ -94,7 +95,7 @@ describe('attachments and vlanProto', () => {
     });
     expect((await r.store.getAttachment(a.id))?.vlanProto).toBe('802.1ad');
     // Without vlanProto an attachment is 802.1Q, as every attachment was before.
-    const plain = await r.ledger.attach(
+    const plain = await r.allocation.attach(
       admin,
       request({ tenant: 't', pool: 'dvm', vlan: 121, consumer: { kind: 'vm', name: 'vm-2' } }),
     );
@@ -105,7 +106,7 @@ describe('attachments and vlanProto', () => {
     const r = await withPools(await rig());
     const before = r.host.journal.length;
     const e = await ledgerError(
-      r.ledger.attach(
+      r.allocation.attach(
         admin,
         request({ tenant: 't', pool: 'ixgbe', vlan: 120, vlanProto: '802.1ad' }),
       ),
@@ -118,7 +119,7 @@ describe('attachments and vlanProto', () => {
   it('explains the kernel refusal of ice outside double VLAN mode and rolls the VF back', async () => {
     const r = await withPools(await rig());
     const e = await ledgerError(
-      r.ledger.attach(
+      r.allocation.attach(
         admin,
         request({ tenant: 't', pool: 'svm', vlan: 120, vlanProto: '802.1ad' }),
       ),
@@ -132,7 +133,10 @@ describe('attachments and vlanProto', () => {
   it('refuses 802.1ad on an untagged VF, naming vlanProto', async () => {
     const r = await withPools(await rig());
     const e = await ledgerError(
-      r.ledger.attach(admin, request({ tenant: 't', pool: 'dvm', vlan: 0, vlanProto: '802.1ad' })),
+      r.allocation.attach(
+        admin,
+        request({ tenant: 't', pool: 'dvm', vlan: 0, vlanProto: '802.1ad' }),
+      ),
     );
     expect(e.field).toBe('vlanProto');
     expect(e.message).toContain('vlanProto 802.1ad tags the VF');
@@ -156,14 +160,14 @@ describe('attachments and vlanProto', () => {
         new Date().toISOString(),
       ),
     );
-    const again = await r.ledger.attach({ ...admin, idempotencyKey: 'retry-from-before' }, req);
+    const again = await r.allocation.attach({ ...admin, idempotencyKey: 'retry-from-before' }, req);
     expect(again).toEqual(first);
   });
 
   it('reconcile compares the tag protocol and puts 802.1ad back after an out-of-band change', async () => {
     const r = await withPools(await rig());
     const a = (
-      await r.ledger.attach(
+      await r.allocation.attach(
         admin,
         request({ tenant: 't', pool: 'dvm', vlan: 130, vlanProto: '802.1ad' }),
       )
@@ -177,12 +181,12 @@ describe('attachments and vlanProto', () => {
         vlan: { vlan: 130, qos: 0, proto: '802.1Q' },
       },
     ]);
-    const report = await r.ledger.reconcile();
+    const report = await r.allocation.reconcile();
     expect(report.reapplied).toEqual([a.id]);
     expect(await kernelVf(r.host, 'ens1f0', a.vfIndex)).toMatchObject({
       vlan: 130,
       vlanProto: '802.1ad',
     });
-    expect((await r.ledger.reconcile()).reapplied).toEqual([]);
+    expect((await r.allocation.reconcile()).reapplied).toEqual([]);
   });
 });

@@ -89,9 +89,9 @@ beforeAll(async () => {
     const { MetricsExporter } = await import('../../../src/metrics/exposition.js');
     const e = new MetricsExporter({
       sampler: w.sampler,
-      inventory: w.ledger.inventory,
+      inventory: w.allocation.inventory,
       ledgerView: w.obs.ledgerView,
-      placement: w.ledger.placementConfig,
+      placement: w.allocation.placementConfig,
     });
     for (const m of (await e.scrapeText()).matchAll(/^# TYPE (\S+) /gm)) exported.add(m[1]!);
     e.close();

@@ -108,7 +108,7 @@ describe('Prometheus exposition: VF info, PF state, capacity', () => {
     expect(value(text, 'sriovctl_attachments', { tenant: 'team-b', state: 'attached' })).toBe(1);
 
     // Detaching gives the VF back: the next scrape says so (the ledger's event, not a timer).
-    await w.ledger.detach(w.root, a.id);
+    await w.allocation.detach(w.root, a.id);
     w.advance(1000);
     const after = await w.scrape();
     expect(value(after, 'sriovctl_pf_vfs_allocated', pf)).toBe(0);
@@ -181,7 +181,7 @@ describe('Prometheus exposition: one link dump per scrape', () => {
 describe('Prometheus exposition: daemon metrics', () => {
   it('counts reconcile passes and what they did, and drift passes and repairs', async () => {
     w = await openWorld();
-    await w.ledger.reconcile();
+    await w.allocation.reconcile();
     w.obs.onDrift({
       type: 'drift',
       at: new Date().toISOString(),

@@ -51,7 +51,7 @@ describe('promtool check metrics', () => {
     world.host.setCarrier('ens2f0np0', false);
     world.advance(1000);
     await world.obs.health!.evaluate();
-    await world.ledger.reconcile();
+    await world.allocation.reconcile();
     world.obs.onDrift({ type: 'in-sync', at: new Date().toISOString(), trigger: 'start' });
     world.obs.exporter.daemon.recordRequest('GET', '/api/v1/attachments/:id', 404, 0.002);
     const text = await world.scrape();
@@ -71,9 +71,9 @@ describe('promtool check metrics', () => {
     w = await openWorld({ health: false });
     const e = new MetricsExporter({
       sampler: w.sampler,
-      inventory: w.ledger.inventory,
+      inventory: w.allocation.inventory,
       ledgerView: w.obs.ledgerView,
-      placement: w.ledger.placementConfig,
+      placement: w.allocation.placementConfig,
     });
     const text = await e.scrapeText();
     e.close();

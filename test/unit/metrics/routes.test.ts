@@ -31,10 +31,15 @@ interface Served {
 async function serve(opts: { anonymousLoopback?: boolean } = {}): Promise<Served> {
   const w = await openWorld();
   cleanup.push(() => w.close());
-  const app = await buildApi({ ledger: w.ledger, transport: 'tcp', rateLimitPerMinute: 0 });
+  const app = await buildApi({
+    ledger: w.ledger,
+    allocation: w.allocation,
+    transport: 'tcp',
+    rateLimitPerMinute: 0,
+  });
   cleanup.push(() => app.close());
   await app.register(requestMetrics(w.obs.exporter.daemon));
-  await app.register(metricsRoutes({ exporter: w.obs.exporter, store: w.store, ...opts }));
+  await app.register(metricsRoutes({ exporter: w.obs.exporter, ledger: w.ledger, ...opts }));
   await app.register(healthRoutes({ health: w.obs.health! }), { prefix: '/api/v1' });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   let n = 0;
@@ -113,9 +118,14 @@ describe('GET /metrics: who may scrape', () => {
     cleanup.push(() => w.close());
     const dir = mkdtempSync(join(tmpdir(), 'sriovctl-metrics-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const app = await buildApi({ ledger: w.ledger, transport: 'unix', rateLimitPerMinute: 0 });
+    const app = await buildApi({
+      ledger: w.ledger,
+      allocation: w.allocation,
+      transport: 'unix',
+      rateLimitPerMinute: 0,
+    });
     cleanup.push(() => app.close());
-    await app.register(metricsRoutes({ exporter: w.obs.exporter, store: w.store }));
+    await app.register(metricsRoutes({ exporter: w.obs.exporter, ledger: w.ledger }));
     const socketPath = join(dir, 'api.sock');
     // Plain listen: listenUnix sets a umask, which vitest's worker threads may not.
     await app.listen({ path: socketPath });
@@ -127,7 +137,7 @@ describe('GET /metrics: who may scrape', () => {
   it('serves the same on a dedicated metrics listener for socket-only daemons', async () => {
     const w = await openWorld();
     cleanup.push(() => w.close());
-    const app = await metricsListener({ exporter: w.obs.exporter, store: w.store });
+    const app = await metricsListener({ exporter: w.obs.exporter, ledger: w.ledger });
     cleanup.push(() => app.close());
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     const local = await request(url, 'GET', '/metrics');

@@ -2,9 +2,11 @@
  * A simulated host with a ledger and the observability pieces on one manual clock: the simulator
  * counts traffic by it and the sampler divides by it, so rates are exact and no test waits.
  */
+import type { AllocationService } from '../../../src/allocation/service.js';
+import { observed, openLedger } from '../../support/allocation.js';
 import { loadSimHost, type SimHost, type TrafficRates } from '../../../src/host/sim/index.js';
-import { InventoryCache } from '../../../src/ledger/inventory-cache.js';
-import { Ledger, type RequestContext } from '../../../src/ledger/ledger.js';
+import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
+import type { Ledger, RequestContext } from '../../../src/ledger/ledger.js';
 import { SqliteLedgerStore } from '../../../src/ledger/sqlite/sqlite-store.js';
 import { attachRequest } from '../../../src/contract/index.js';
 import type { AttachRequestInput, Attachment, PoolSpec } from '../../../src/ledger/types.js';
@@ -17,6 +19,7 @@ export interface World {
   host: SimHost;
   store: SqliteLedgerStore;
   ledger: Ledger;
+  allocation: AllocationService;
   sampler: TrafficSampler;
   bus: EventBus;
   obs: Observability;
@@ -50,7 +53,7 @@ export async function openWorld(
   const store = new SqliteLedgerStore({ path: ':memory:' });
   const inventory = new InventoryCache(host, { now });
   const inv = await inventory.get();
-  const ledger = new Ledger({
+  const { ledger, allocation } = openLedger({
     store,
     host,
     inventory,
@@ -72,7 +75,7 @@ export async function openWorld(
   const sampler = new TrafficSampler(host, { maxAgeMs: 500, now });
   const bus = new EventBus(1000, () => new Date(clock));
   const obs = createObservability({
-    ledger,
+    ...observed({ ledger, allocation }),
     sampler,
     bus,
     health: opts.health ?? {},
@@ -83,6 +86,7 @@ export async function openWorld(
     host,
     store,
     ledger,
+    allocation,
     sampler,
     bus,
     obs,
@@ -95,7 +99,7 @@ export async function openWorld(
       await sampler.sample();
     },
     async attach({ consumer, ...rest }) {
-      const r = await ledger.attach(
+      const r = await allocation.attach(
         root,
         attachRequest.parse({
           tenant: 'team-a',

@@ -36,9 +36,17 @@ async function daemon(): Promise<Daemon> {
   w.host.setTraffic('ens2f0np0', 1, traffic({ rxBytesPerSec: 125_000, txDroppedPerSec: 3 }));
   await w.tick();
   await w.tick(2000);
-  const app = await buildApi({ ledger: w.ledger, transport: 'tcp', rateLimitPerMinute: 0 });
+  const app = await buildApi({
+    ledger: w.ledger,
+    allocation: w.allocation,
+    transport: 'tcp',
+    rateLimitPerMinute: 0,
+  });
   cleanup.push(() => app.close());
-  await app.register(hostRoutes({ ledger: w.ledger, sampler: w.sampler }), { prefix: '/api/v1' });
+  await app.register(
+    hostRoutes({ ledger: w.ledger, allocation: w.allocation, sampler: w.sampler }),
+    { prefix: '/api/v1' },
+  );
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const { secret } = await createToken(
     w.store,

@@ -7,8 +7,8 @@
  * host per request. Requests never wait for a refresh once a snapshot exists.
  */
 import type { HostReader } from '../host/host.js';
-import { discover } from '../inventory/discover.js';
-import type { Inventory } from '../inventory/types.js';
+import { discover } from './discover.js';
+import type { Inventory } from './types.js';
 
 /** Even with no sign of change, rediscover this often (hot-plugged PFs, renamed netdevs). */
 const FULL_REFRESH_MS = 10 * 60_000;
