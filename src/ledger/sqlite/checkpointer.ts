@@ -44,6 +44,8 @@ export class Checkpointer {
   private dead = false;
   /** The WAL was seen above the limit, or the worker failed: the store should checkpoint itself. */
   walTooBig = false;
+  /** Requests that found the last one still running: a worker starved by a busy machine. */
+  private missed = 0;
 
   constructor(
     path: string,
@@ -55,6 +57,7 @@ export class Checkpointer {
     this.worker.unref();
     this.worker.on('message', (m: Partial<CheckpointResult> & { error?: string }) => {
       this.running = null;
+      this.missed = 0;
       this.answered?.();
       // A failed checkpoint is left to the store's own, which reports what is wrong.
       this.walTooBig = m.error !== undefined || (m.log ?? 0) > this.maxWalFrames;
@@ -71,7 +74,15 @@ export class Checkpointer {
   /** Asks for a checkpoint unless one is running; resolves when the worker answered. */
   request(): Promise<void> {
     if (this.dead && !this.closed) this.walTooBig = true;
-    if (this.running) return this.running;
+    if (this.running) {
+      // The worker has not answered for two whole intervals (a machine too busy to schedule its
+      // thread): the WAL grows meanwhile, so the store checkpoints itself rather than wait.
+      if (++this.missed >= 2) {
+        this.missed = 0;
+        this.walTooBig = true;
+      }
+      return this.running;
+    }
     if (this.closed || this.dead) return Promise.resolve();
     this.running = new Promise<void>((resolve) => (this.answered = resolve));
     this.worker.postMessage('checkpoint');
