@@ -162,6 +162,13 @@ describe('policies', () => {
       .getByTestId('apply-step')
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
     expect(statuses).toEqual(steps.map(() => 'done'));
+    // The read-back is shown per PF: the VFs the policy set on ens1f1 verified, nothing differing.
+    const readBack = page.getByTestId('apply-read-back').locator('li');
+    const tones = await readBack.evaluateAll((els) => els.map((e) => e.getAttribute('data-tone')));
+    expect(tones).not.toContain('danger');
+    expect(await readBack.allTextContents()).toContainEqual(
+      expect.stringMatching(/ens1f1: 4 VFs verified/),
+    );
     await result.scrollIntoViewIfNeeded();
     await screenshot(page, 'policy-applied');
 

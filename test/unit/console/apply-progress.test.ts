@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DaemonEvent } from '../../../src/contract/index.js';
 import {
+  readBackLines,
   reduceApplyEvent,
   type ApplyState,
 } from '../../../src/console/pages/policies/applyProgress.js';
@@ -64,5 +65,50 @@ describe('reduceApplyEvent', () => {
       event('apply.done', { operation: 'op-1', ok: false, error: 'EBUSY', unverifiedSettings: 0 }),
     ).done;
     expect(clean).toEqual({ operation: 'op-1', ok: false, message: 'apply.done', error: 'EBUSY' });
+  });
+});
+
+describe('readBackLines', () => {
+  it('keeps the read-back apply.done carries', () => {
+    const readBack = {
+      pfs: [],
+      vfs: [{ pf: 'p', name: 'ens1f0', vfIndex: 0, result: 'verified' }],
+    };
+    const s = reduceApplyEvent(
+      start(),
+      event('apply.done', { operation: 'op-1', ok: true, remaining: 0, readBack }),
+    );
+    expect(s.done?.readBack).toEqual(readBack);
+  });
+
+  it('sums up verified VFs per PF, lists each VF that differs and groups the unreadable by why', () => {
+    const lines = readBackLines({
+      pfs: [
+        { pf: '0000:3b:00.0', name: 'ens1f0', result: 'verified', fields: [] },
+        { pf: '0000:3b:00.1', name: 'ens1f1', result: 'differs', fields: ['numVfs'] },
+      ],
+      vfs: [
+        { pf: '0000:3b:00.0', name: 'ens1f0', vfIndex: 0, result: 'verified' },
+        { pf: '0000:3b:00.0', name: 'ens1f0', vfIndex: 1, result: 'verified' },
+        { pf: '0000:3b:00.0', name: 'ens1f0', vfIndex: 2, result: 'differs', fields: ['vlan'] },
+        ...[230, 231, 232, 240].map((vfIndex) => ({
+          pf: '0000:3b:00.0',
+          name: 'ens1f0',
+          vfIndex,
+          result: 'unreadable' as const,
+          fields: ['mac', 'vlan'],
+          why: 'vf-list-truncated' as const,
+        })),
+      ],
+    });
+    expect(lines).toEqual([
+      { tone: 'danger', text: 'ens1f1: still differs in numVfs' },
+      { tone: 'danger', text: 'ens1f0 VF 2: still differs in vlan' },
+      {
+        tone: 'warning',
+        text: "ens1f0 VF 230-232,240: mac, vlan not verified — past the end of the PF's netlink VF list (the kernel truncates it)",
+      },
+      { tone: 'success', text: 'ens1f0: 2 VFs verified' },
+    ]);
   });
 });

@@ -18,8 +18,11 @@ import {
   Stack,
 } from '@patternfly/react-core';
 import type { PlanAnswer } from '../../../contract/index.js';
-import { STEP_COLOR, type ApplyState } from './applyProgress.js';
+import { readBackLines, STEP_COLOR, type ApplyState } from './applyProgress.js';
 import type { PolicyPage } from './usePolicyPage.js';
+
+const READ_BACK_COLOR = { success: 'green', danger: 'red', warning: 'orange' } as const;
+const READ_BACK_WORD = { success: 'verified', danger: 'differs', warning: 'unknown' } as const;
 
 /** The apply's result: failed, applied with settings that cannot be verified, or applied. */
 function ApplyResult({ done }: { done: NonNullable<ApplyState['done']> }) {
@@ -43,6 +46,18 @@ function ApplyResult({ done }: { done: NonNullable<ApplyState['done']> }) {
           <strong>Fix: </strong>
           {done.hint}
         </p>
+      )}
+      {done.readBack && (
+        <List isPlain data-testid="apply-read-back" aria-label="Read back after the apply">
+          {readBackLines(done.readBack).map((l) => (
+            <ListItem key={l.text} data-tone={l.tone}>
+              <Label isCompact color={READ_BACK_COLOR[l.tone]}>
+                {READ_BACK_WORD[l.tone]}
+              </Label>{' '}
+              {l.text}
+            </ListItem>
+          ))}
+        </List>
       )}
     </Alert>
   );
