@@ -11,6 +11,7 @@
 import { resolve } from 'node:path';
 import type { Host } from '../host/host.js';
 import { createLinuxHost, localFiles } from '../host/linux/index.js';
+import { sriovPfAddresses } from '../host/sriov-pfs.js';
 import {
   DEFAULT_FIXTURE,
   ensureSimStateDir,
@@ -31,8 +32,15 @@ export type SimState =
   | { kind: 'file'; file: string }
   | { kind: 'fresh'; why: 'asked' | 'no-home' | 'fixture-file' };
 
-export type HostSelection =
-  { kind: 'sim'; fixture: string; state: SimState } | { kind: 'linux'; sysfsRoot?: string };
+export interface SimSelection {
+  kind: 'sim';
+  fixture: string;
+  state: SimState;
+  /** Nothing asked for a host: this machine if it has SR-IOV PFs, else this simulated one. */
+  unlessMachineHasPfs?: true;
+}
+
+export type HostSelection = SimSelection | { kind: 'linux'; sysfsRoot?: string };
 
 export interface HostFlags {
   /** `--sim` alone is `true`; `--sim NAME` is the name; `--sim=` (see main) is ''. */
@@ -60,7 +68,7 @@ function simStateOf(fixture: string, flags: HostFlags, env: CliIo['env']): SimSt
   return { kind: 'kept', file: simStateFile(dir, fixture), dir };
 }
 
-function sim(fixture: string, flags: HostFlags, env: CliIo['env']): HostSelection {
+function sim(fixture: string, flags: HostFlags, env: CliIo['env']): SimSelection {
   const isName = /^[a-z0-9][a-z0-9-]*$/.test(fixture);
   if (isName && !listFixtures().includes(fixture)) {
     throw new UsageError(
@@ -108,7 +116,8 @@ export function selectHost(
     // SRIOVCTL_SIM=1 means "the default fixture"; any other value names one.
     return sim(fromEnv === '1' || fromEnv === 'true' ? DEFAULT_FIXTURE : fromEnv, flags, env);
   }
-  return fallback === 'sim' ? sim(DEFAULT_FIXTURE, flags, env) : { kind: 'linux' };
+  if (fallback === 'linux') return { kind: 'linux' };
+  return { ...sim(DEFAULT_FIXTURE, flags, env), unlessMachineHasPfs: true as const };
 }
 
 export interface OpenOptions {
@@ -121,6 +130,8 @@ export interface OpenOptions {
   command?: string;
   /** Journal traffic changes (default true); the daemon's demo traffic is not the machine's state. */
   recordTraffic?: boolean;
+  /** This machine, for the default host's choice (tests give a Linux host over a temp tree). */
+  machine?: Host;
 }
 
 export interface OpenedHost {
@@ -142,7 +153,13 @@ export async function openHost(sel: HostSelection, opts: OpenOptions = {}): Prom
       host: createLinuxHost(sel.sysfsRoot === undefined ? {} : { sysfsRoot: sel.sysfsRoot }),
     };
   }
-  const head = `sriovctl: SIMULATED host (fixture ${sel.fixture}) — no real hardware is touched`;
+  let note = '';
+  if (sel.unlessMachineHasPfs) {
+    const machine = opts.machine ?? createLinuxHost();
+    if ((await sriovPfAddresses(machine)).length > 0) return { host: machine };
+    note = `\nsriovctl: no SR-IOV PFs on this machine; showing the simulated host ${sel.fixture} (use --sim [fixture] to choose one, sriovctl fixtures to list them)`;
+  }
+  const head = `sriovctl: SIMULATED host (fixture ${sel.fixture}) — no real hardware is touched${note}`;
   const { state } = sel;
   // Timing is off: the simulated delays model real drivers' waits, which nobody needs to sit through.
   if (state.kind === 'fresh') {
