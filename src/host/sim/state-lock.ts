@@ -47,7 +47,8 @@ export function stateHolder(stateFile: string): { pid: number; command: string }
   }
   const m = /^(\d+)\s*(.*)$/s.exec(text.trim());
   const pid = m ? Number(m[1]) : NaN;
-  // A lock cut short (killed while writing it) is as good as stale.
+  // A lock cut short (killed while writing it) is as good as stale. So is this process's own: CLI
+  // commands end without closing their host, and a test runs many in one process.
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return null;
   return { pid, command: m![2]!.trim() || 'unknown command' };
 }

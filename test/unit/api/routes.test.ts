@@ -884,6 +884,8 @@ describe('unix socket', () => {
         role: 'admin',
         tenant: null,
         host: 'compute-17',
+        simulated: true,
+        fixture: 'dual-socket-e810-cx6',
       });
       const put = await request({ socketPath: path }, 'PUT', `${V1}/pools/local`, {
         json: { selector: { drivers: ['ice'] } },
