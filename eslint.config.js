@@ -30,7 +30,7 @@ export const SEAMS = [
     why: "reads the simulator's fixture files (the simulated hardware)",
   },
   {
-    files: ['src/host/sim/persist.ts'],
+    files: ['src/host/sim/persist.ts', 'src/host/sim/state-lock.ts', 'src/host/sim/state-file.ts'],
     why: "the simulated machine's disk: the journal a persistent simulated host replays",
   },
   {

@@ -6,6 +6,7 @@ export default defineConfig({
     exclude: ['test/kernel/**', 'node_modules/**'],
     testTimeout: 20_000,
     pool: 'threads',
+    setupFiles: ['test/support/isolate-state.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

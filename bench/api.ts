@@ -32,6 +32,8 @@ async function startDaemon(dir: string): Promise<Daemon> {
       'bin/sriovctl.js',
       '--sim',
       'e810-8x256',
+      // Measured on a fresh simulated host, as before simulated hosts were kept between commands.
+      '--sim-fresh',
       'serve',
       '--listen',
       '127.0.0.1:0',

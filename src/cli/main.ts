@@ -74,6 +74,11 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
       '--sim [fixture]',
       'use the simulated kernel (default fixture dual-socket-e810-cx6; env SRIOVCTL_SIM)',
     )
+    .option(
+      '--sim-state <file>',
+      'keep the simulated host in this file (default: one per fixture under $XDG_STATE_HOME/sriovctl/sim)',
+    )
+    .option('--sim-fresh', 'a throwaway simulated host: boot the fixture afresh, keep nothing')
     .option('--sysfs-root <dir>', 'read a Linux host with sysfs mounted at <dir> (default /sys)')
     .option('--debug', 'print stack traces for errors')
     .exitOverride()
@@ -87,10 +92,17 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
     io,
     setExitCode,
     hostFlags: (cmd: Command): HostFlags => {
-      const g = cmd.optsWithGlobals<{ sim?: string | boolean; sysfsRoot?: string }>();
+      const g = cmd.optsWithGlobals<{
+        sim?: string | boolean;
+        sysfsRoot?: string;
+        simState?: string;
+        simFresh?: boolean;
+      }>();
       return {
         ...(g.sim !== undefined ? { sim: g.sim } : {}),
         ...(g.sysfsRoot !== undefined ? { sysfsRoot: g.sysfsRoot } : {}),
+        ...(g.simState !== undefined ? { simState: g.simState } : {}),
+        ...(g.simFresh === true ? { simFresh: true } : {}),
       };
     },
   };

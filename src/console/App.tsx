@@ -118,6 +118,18 @@ function Shell() {
               {me.host}
             </span>
           </FlexItem>
+          {me.simulated ? (
+            <FlexItem>
+              <Label
+                color="purple"
+                isCompact
+                data-testid="simulated-host"
+                title={`sriovctl's simulated kernel${me.fixture ? ` (fixture ${me.fixture})` : ''}: no real hardware`}
+              >
+                Simulated{me.fixture ? ` · ${me.fixture}` : ''}
+              </Label>
+            </FlexItem>
+          ) : null}
           <FlexItem>
             <LiveIndicator />
           </FlexItem>

@@ -44,6 +44,10 @@ export const whoAmI = z.strictObject({
   role,
   tenant: z.string().nullable(),
   host: z.string(),
+  /** The host is sriovctl's simulated kernel, not a machine: the console says so beside its name. */
+  simulated: z.boolean(),
+  /** The simulated host's fixture name (null on a real host). */
+  fixture: z.string().nullable(),
 });
 export type WhoAmI = z.infer<typeof whoAmI>;
 

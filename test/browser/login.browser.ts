@@ -92,6 +92,25 @@ describe('login', () => {
     await screenshot(page, 'login-overview');
   });
 
+  it('marks the simulated host in the header, beside its name', async () => {
+    tab = await openConsole(browser, d.url, null);
+    const { page } = tab;
+    await page.getByTestId('login-token').fill(d.adminToken);
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('page-overview').waitFor();
+    const badge = page.getByTestId('simulated-host');
+    await badge.waitFor();
+    expect(await badge.textContent()).toBe('Simulated · dual-socket-e810-cx6');
+    expect(await badge.getAttribute('title')).toMatch(/simulated kernel .*no real hardware/);
+    // In the masthead, right after the host's name.
+    const [name, mark] = await Promise.all([
+      page.getByTestId('host-name').boundingBox(),
+      badge.boundingBox(),
+    ]);
+    expect(name && mark && mark.x > name.x && Math.abs(mark.y - name.y) < name.height).toBe(true);
+    await screenshot(page, 'header-simulated');
+  });
+
   it('keeps the session across a reload and ends it on log out', async () => {
     tab = await openConsole(browser, d.url, null);
     const { page } = tab;

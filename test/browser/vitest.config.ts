@@ -14,6 +14,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    setupFiles: ['test/support/isolate-state.ts'],
     reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });

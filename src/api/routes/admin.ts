@@ -27,6 +27,10 @@ export function adminRoutes({ ledger, allocation }: Services): FastifyPluginAsyn
         role: req.principal.role,
         tenant: req.principal.tenant,
         host: allocation.hostname,
+        simulated: allocation.host.description.kind === 'sim',
+        // The fixture's name, never the path it was loaded from (a file on the daemon's machine).
+        fixture:
+          allocation.host.description.kind === 'sim' ? allocation.host.description.name : null,
       }),
     );
 

@@ -29,7 +29,6 @@ interface ServeFlags {
   listen?: string;
   socket?: string | false;
   db?: string;
-  simState?: string;
   rateLimit?: string;
   oversubscription?: string;
   kernelTimeout?: string;
@@ -62,7 +61,8 @@ function listenAddress(v: string): { host: string; port: number } {
 
 /**
  * `--sim-traffic`: on (seed 1), off, or a seed. Default on for the simulator, except with
- * --sim-state, where every traffic change would be journaled and fsynced.
+ * --sim-state FILE, where every traffic change is journaled and fsynced (the kept default state
+ * does not journal demo traffic: it is the world outside the machine, not its state).
  */
 function simTrafficFlag(
   v: string | undefined,
@@ -112,7 +112,6 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
       '--db <path>',
       `ledger database: a file path, sqlite:PATH or :memory: (default ${DEFAULT_DB}; in memory on the simulator)`,
     )
-    .option('--sim-state <file>', 'simulator only: keep the simulated kernel state in this file')
     .option('--rate-limit <n>', 'API requests per minute per client (default 1200; 0 = off)')
     .option(
       '--oversubscription <factor>',
@@ -125,7 +124,7 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
     .option('--fallback-port', 'if the --listen port is taken, listen on a free port instead')
     .option(
       '--sim-traffic <on|off|SEED>',
-      'simulator only: moving demo traffic on attached and some other VFs (default on, seed 1; off with --sim-state)',
+      'simulator only: moving demo traffic on attached and some other VFs (default on, seed 1; off with --sim-state FILE)',
     )
     .action(async (flags: ServeFlags, cmd: Command) => {
       const intervalMs = positive('interval', flags.interval, 30, 'seconds') * 1000;
@@ -139,12 +138,16 @@ export function serveCommand(program: Command, ctx: CommandContext): void {
       const listen = flags.listen !== undefined ? listenAddress(flags.listen) : null;
 
       const sel = selectHost(ctx.hostFlags(cmd), ctx.io.env, 'linux');
-      if (flags.simState !== undefined) {
-        if (sel.kind !== 'sim') throw new UsageError('--sim-state needs --sim');
-        sel.stateFile = flags.simState;
-      }
-      const simTraffic = simTrafficFlag(flags.simTraffic, sel.kind === 'sim', flags.simState);
-      const opened = await openHost(sel);
+      const stateFile =
+        sel.kind === 'sim' && sel.state.kind === 'file' ? sel.state.file : undefined;
+      const simTraffic = simTrafficFlag(flags.simTraffic, sel.kind === 'sim', stateFile);
+      // The daemon owns the simulated machine it serves: a second daemon on it is refused, and
+      // commands meanwhile see a read-only snapshot.
+      const opened = await openHost(sel, {
+        ifBusy: 'refuse',
+        command: 'sriovctl serve',
+        recordTraffic: stateFile !== undefined,
+      });
       const err = styleFor(ctx.io.stderr, ctx.io.env);
       if (opened.banner) println(ctx.io.stderr, err.c.yellow(opened.banner));
       const host = opened.host;

@@ -18,6 +18,8 @@ export {
   PersistentSimHost,
   type PersistentSimOptions,
 } from './persist.js';
+export { ensureSimStateDir, resetSimState, simStateDir, simStateFile } from './state-file.js';
+export { SimStateBusyError, stateHolder } from './state-lock.js';
 
 export interface SimOptions {
   /** 'realistic' (default) costs time like real drivers; 'off' makes every operation instant; a number scales. */

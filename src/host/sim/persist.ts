@@ -46,6 +46,7 @@ import { FaultInjector, type FaultAction, type FaultOp } from './faults.js';
 import { FIXTURES_DIR, loadFixture, resolveFixturePath } from './fixture-loader.js';
 import type { SimKernel, TrafficRates } from './kernel.js';
 import { SimHost } from './sim-host.js';
+import { lockState, SimStateBusyError, type StateLock } from './state-lock.js';
 import { Timing } from './timing.js';
 
 export const JOURNAL_FORMAT = 'sriovctl-sim-state';
@@ -61,6 +62,20 @@ export interface PersistentSimOptions {
   clock?: () => number;
   /** Told about recoverable damage (a last line cut short by a crash); defaults to process.emitWarning. */
   onWarning?: (message: string) => void;
+  /**
+   * Take `<stateFile>.lock` for as long as the host is open. When another live process holds it,
+   * 'refuse' throws SimStateBusyError and 'read-only' opens a snapshot of the machine as recorded
+   * so far whose every change is refused (see readOnlyBecause). Absent: no lock (the caller owns
+   * the file).
+   */
+  lock?: 'refuse' | 'read-only';
+  /** What holds the lock, as another process is told (e.g. "sriovctl serve"). */
+  command?: string;
+  /**
+   * Whether traffic changes (setTraffic) are journaled: default true. Demo traffic is the world
+   * outside the machine, not its state; a daemon moving it every 2 s should not grow the journal.
+   */
+  recordTraffic?: boolean;
 }
 
 // ---------------------------------------------------------------- file format
@@ -380,6 +395,10 @@ export class PersistentSimHost extends SimHost {
   private readonly timing: JournalTiming;
   private fd: number | null = null;
   private tail: Promise<unknown> = Promise.resolve();
+  private lock: StateLock | null = null;
+  private recordTraffic = true;
+  /** Set when another process holds the state: this host is a snapshot and refuses every change. */
+  readOnlyBecause: SimStateBusyError | null = null;
 
   private constructor(
     kernel: SimKernel,
@@ -404,6 +423,35 @@ export class PersistentSimHost extends SimHost {
     const file = safeAbsPath(stateFile, 'stateFile');
     const warn = opts.onWarning ?? ((m: string) => process.emitWarning(m, 'SimStateWarning'));
     const identity = fixtureIdentity(fixture);
+    // Locked before reading, so no other process appends between the read and our first append.
+    let lock: StateLock | null = null;
+    let busy: SimStateBusyError | null = null;
+    if (opts.lock !== undefined) {
+      try {
+        lock = lockState(file, opts.command ?? 'sriovctl');
+      } catch (e) {
+        if (!(e instanceof SimStateBusyError) || opts.lock === 'refuse') throw e;
+        busy = e;
+      }
+    }
+    try {
+      return await PersistentSimHost.boot(fixture, file, identity, opts, timing, warn, lock, busy);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
+  }
+
+  private static async boot(
+    fixture: string,
+    file: string,
+    identity: string,
+    opts: PersistentSimOptions,
+    timing: JournalTiming,
+    warn: (m: string) => void,
+    lock: StateLock | null,
+    busy: SimStateBusyError | null,
+  ): Promise<PersistentSimHost> {
     const journal = readJournal(file, warn);
     if (journal.header && journal.header.fixture !== identity)
       throw new MalformedHostError(
@@ -418,7 +466,15 @@ export class PersistentSimHost extends SimHost {
     // Described as loadSimHost describes it: the fixture as the user named it.
     const description: HostDescription = { kind: 'sim', name: fx.name, fixture };
     const host = new PersistentSimHost(kernel, description, routes, file, clock);
+    host.recordTraffic = opts.recordTraffic ?? true;
     await host.replay(journal.entries);
+    if (busy) {
+      host.readOnlyBecause = busy;
+      // Deferred work is the writer's to run and record; a snapshot shows what is recorded.
+      timing.held.length = 0;
+      return host;
+    }
+    host.lock = lock;
     const header: Header = { format: JOURNAL_FORMAT, version: JOURNAL_VERSION, fixture: identity };
     host.attach(journal.keep, journal.header ? null : header);
     // Work the kernel had not finished when the last process stopped: its time has long come.
@@ -466,6 +522,7 @@ export class PersistentSimHost extends SimHost {
   // ------------------------------------------------ test controls
 
   override setTraffic(pfRef: string, vf: number, rates: TrafficRates | null): void {
+    if (!this.recordTraffic) return super.setTraffic(pfRef, vf, rates);
     this.control({ op: 'setTraffic', pf: pfRef, vf, rates });
   }
 
@@ -486,6 +543,8 @@ export class PersistentSimHost extends SimHost {
     super.close();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.lock?.release();
+    this.lock = null;
   }
 
   // ------------------------------------------------ running, recording, replaying
@@ -528,6 +587,7 @@ export class PersistentSimHost extends SimHost {
    * that a call that outlives its caller's deadline is still recorded when it really runs.
    */
   private seam(call: SeamCall, label: string, opts?: WriteOptions): Promise<unknown> {
+    if (this.readOnlyBecause) return Promise.reject(this.readOnlyBecause);
     const run = this.tail.then(async () => {
       const at = this.clock.now();
       this.faults.log = [];
@@ -547,6 +607,7 @@ export class PersistentSimHost extends SimHost {
   }
 
   private control(call: ControlCall): unknown {
+    if (this.readOnlyBecause) throw this.readOnlyBecause;
     const at = this.clock.now();
     // A control runs at once, maybe while a seam change awaits: it keeps its decisions apart.
     const outer = this.timing.swapLog();

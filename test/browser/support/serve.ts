@@ -44,6 +44,8 @@ export async function startServe(
       'bin/sriovctl.js',
       '--sim',
       fixture,
+      // Each test's daemon starts from the fixture, whatever an earlier one did to its host.
+      '--sim-fresh',
       'serve',
       '--listen',
       '127.0.0.1:0',

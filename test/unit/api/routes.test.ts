@@ -604,6 +604,8 @@ describe('tokens and whoami', () => {
       role: 'operator',
       tenant: 'team-a',
       host: 'compute-17',
+      simulated: true,
+      fixture: 'dual-socket-e810-cx6',
     });
     expect((await as('DELETE', `/tokens/${token.id}`)).status).toBe(204);
     problem(await f.req('GET', `${V1}/whoami`, { token: secret }), 401, 'unauthorized');
@@ -646,6 +648,8 @@ describe('tokens and whoami', () => {
       role: 'admin',
       tenant: null,
       host: 'compute-17',
+      simulated: true,
+      fixture: 'dual-socket-e810-cx6',
     });
   });
 });
@@ -880,6 +884,8 @@ describe('unix socket', () => {
         role: 'admin',
         tenant: null,
         host: 'compute-17',
+        simulated: true,
+        fixture: 'dual-socket-e810-cx6',
       });
       const put = await request({ socketPath: path }, 'PUT', `${V1}/pools/local`, {
         json: { selector: { drivers: ['ice'] } },

@@ -97,6 +97,8 @@ describe('whoami and how the CLI reaches the daemon', () => {
       role: 'admin',
       tenant: null,
       host: 'compute-17',
+      simulated: true,
+      fixture: 'dual-socket-e810-cx6',
     });
     // --api and --token beat the environment.
     const f = await runCli(['whoami', '--json', '--api', url, '--token', admin], {

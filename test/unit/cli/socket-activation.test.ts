@@ -38,6 +38,8 @@ async function activator(
       MAIN,
       '--sim',
       'qemu-nvme-lab',
+      // Under systemd-socket-activate the daemon does not get the test's XDG_STATE_HOME: keep nothing.
+      '--sim-fresh',
       'serve',
       '--sim-traffic',
       'off',
