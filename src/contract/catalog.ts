@@ -100,3 +100,21 @@ export const poolVf = z.strictObject({
   state: attachmentState.exactOptional(),
 });
 export type PoolVf = z.infer<typeof poolVf>;
+
+/** What POST /pools/preview takes: an unsaved pool's spec (the body PUT /pools/{name} takes). */
+export const poolPreviewInput = poolSpec;
+
+/** One PF a previewed selector takes VFs of: how many, and which (as ranges, "0-7,12"). */
+export const poolPreviewPf = z.strictObject({
+  pf: z.string(),
+  pfNetdev: z.string().nullable(),
+  count: z.number().int(),
+  vfIndexes: z.string(),
+});
+
+/** What POST /pools/preview answers: the VFs the selector matches on this host now, per PF. */
+export const poolPreview = z.strictObject({
+  total: z.number().int(),
+  pfs: z.array(poolPreviewPf),
+});
+export type PoolPreview = z.infer<typeof poolPreview>;

@@ -3,15 +3,18 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   nameParam,
+  poolPreviewInput,
   poolSpec,
   tenantSpec,
   type ListOf,
   type Pool,
+  type PoolPreview,
   type PoolVf,
   type Tenant,
 } from '../../contract/index.js';
 import type { Services } from '../services.js';
 import { poolMembers } from '../../ledger/placement.js';
+import { formatRange } from '../../policy/ranges.js';
 import { vfDriverIncapacity } from '../../ledger/vf-capability.js';
 import { actorOf, requireRole } from '../auth.js';
 
@@ -125,6 +128,37 @@ export function catalogRoutes({ ledger, allocation }: Services): FastifyPluginAs
             };
           }),
         };
+      },
+    );
+
+    app.post(
+      '/pools/preview',
+      {
+        preHandler: requireRole('admin'),
+        schema: {
+          tags: ['pools'],
+          summary:
+            'The VFs an unsaved pool spec would select on this host now, per PF (nothing is written)',
+          body: poolPreviewInput,
+        },
+      },
+      async (req): Promise<PoolPreview> => {
+        const inv = await allocation.inventory.get();
+        // A pool that is never stored: its name only keys poolMembers' cache, apart from real pools.
+        const draft: Pool = { name: '\0preview', ...req.body, createdAt: '', updatedAt: '' };
+        const byPf = new Map<string, { pfNetdev: string | null; indexes: number[] }>();
+        for (const { pf, vf } of poolMembers(draft, inv)) {
+          let e = byPf.get(pf.pciAddress);
+          if (!e) byPf.set(pf.pciAddress, (e = { pfNetdev: pf.netdev, indexes: [] }));
+          e.indexes.push(vf.vfIndex);
+        }
+        const pfs = [...byPf].map(([pf, e]) => ({
+          pf,
+          pfNetdev: e.pfNetdev,
+          count: e.indexes.length,
+          vfIndexes: formatRange(e.indexes),
+        }));
+        return { total: pfs.reduce((n, p) => n + p.count, 0), pfs };
       },
     );
 
