@@ -44,10 +44,14 @@ async function testIds(page: Page, prefix: string): Promise<string[]> {
 describe('a new user, as admin', () => {
   it('creates a pool and a tenant, attaches two VFs, sees them in Allocations and Devices, and detaches one', async () => {
     const vfs = await numVfs(d, 'ens1f0');
-    tab = await openConsole(browser, d.url, d.adminToken, 'allocations/pools');
+    tab = await openConsole(browser, d.url, d.adminToken, 'allocations');
     const { page } = tab;
 
-    // The empty pools tab offers the action.
+    // Nothing to attach for yet: the empty attachments tab leads to the pools tab, whose empty
+    // state offers the action (not the CLI).
+    const setup = page.getByTestId('attachments-empty-setup');
+    expect(await setup.textContent()).toBe('Create a pool');
+    await setup.click();
     await page.getByTestId('pools-empty').waitFor();
     expect(await page.getByTestId('pools-empty').textContent()).not.toContain('sriovctl');
     await page.getByTestId('pool-create-empty').click();

@@ -247,9 +247,25 @@ function AttachmentsTab({
           <Loading what="attachments" />
         ) : attachments.data.items.length === 0 ? (
           <Empty title="No attachments" testId="attachments-empty">
-            {mutate
-              ? 'Attach VFs to a VM, pod or process with "Attach VFs".'
-              : 'Nothing is attached yet.'}
+            {!mutate ? (
+              'Nothing is attached yet.'
+            ) : tenants.length > 0 ? (
+              'Attach VFs to a VM, pod or process with "Attach VFs".'
+            ) : can(me, 'admin') ? (
+              <>
+                VFs are attached for a tenant, from a pool: create them first.{' '}
+                <Button
+                  variant="link"
+                  isInline
+                  onClick={() => navigate('allocations', pools.length > 0 ? 'tenants' : 'pools')}
+                  data-testid="attachments-empty-setup"
+                >
+                  {pools.length > 0 ? 'Create a tenant' : 'Create a pool'}
+                </Button>
+              </>
+            ) : (
+              'No tenant can attach yet: an admin creates pools and tenants first.'
+            )}
           </Empty>
         ) : rows.length === 0 ? (
           <Empty title="No attachment matches the filter" testId="attachments-no-match" />

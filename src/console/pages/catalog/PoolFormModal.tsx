@@ -49,7 +49,7 @@ const SELECTOR_FIELDS: { k: SelectorKey; label: string; help: string; placeholde
     help: 'space- or comma-separated',
     placeholder: '0000:3b:00.0',
   },
-  { k: 'vendor', label: 'Vendor ID', help: '4 hex digits', placeholder: '8086' },
+  { k: 'vendor', label: 'Vendor ID', help: '4 hex digits', placeholder: '8086 (Intel)' },
   { k: 'deviceID', label: 'Device ID', help: "the PF's, 4 hex digits", placeholder: '1592' },
   { k: 'drivers', label: 'PF drivers', help: 'space- or comma-separated', placeholder: 'ice' },
   {
@@ -135,6 +135,7 @@ export function PoolFormModal({
           <GridItem md={7}>
             <Form
               id="pool-form-form"
+              isHorizontal
               onSubmit={(e) => {
                 e.preventDefault();
                 void save();
@@ -195,7 +196,7 @@ export function PoolFormModal({
                       id={`pool-${k}`}
                       data-testid={`pool-${k}`}
                       value={form[k]}
-                      placeholder={placeholder}
+                      placeholder={`e.g. ${placeholder}`}
                       validated={error ? 'error' : 'default'}
                       onChange={(_e, v) => {
                         set(k, v, key);
@@ -214,7 +215,7 @@ export function PoolFormModal({
               )}
             </Form>
           </GridItem>
-          <GridItem md={5}>
+          <GridItem md={5} style={{ position: 'sticky', top: 0, alignSelf: 'start' }}>
             <PoolPreviewPanel check={check} />
           </GridItem>
         </Grid>
