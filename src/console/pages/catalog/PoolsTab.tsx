@@ -4,18 +4,11 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
 import type { ListOf, Pool, PoolSelector, PoolVf } from '../../../contract/index.js';
 import { ErrorState, Loading } from '../../components/states.js';
-import type { ApiError } from '../../lib/problem.js';
 import { can, useSession } from '../../state/session.js';
-import { useApi } from '../../state/useApi.js';
+import { useApi, type Resource } from '../../state/useApi.js';
 import { DeleteModal } from './DeleteModal.js';
 import { EmptyWithAction } from './EmptyWithAction.js';
 import { PoolFormModal } from './PoolFormModal.js';
-
-interface Res<T> {
-  data: T | undefined;
-  error: ApiError | null;
-  reload: () => void;
-}
 
 /** A selector in one line: "PFs ens1f0 · VFs 0-7". */
 export function selectorText(s: PoolSelector): string {
@@ -54,7 +47,13 @@ function PoolUse({ name }: { name: string }) {
   );
 }
 
-export function PoolsTab({ pools, generation }: { pools: Res<ListOf<Pool>>; generation: number }) {
+export function PoolsTab({
+  pools,
+  generation,
+}: {
+  pools: Pick<Resource<ListOf<Pool>>, 'data' | 'error' | 'reload'>;
+  generation: number;
+}) {
   const { me, api } = useSession();
   const admin = can(me, 'admin');
   // undefined: closed; null: a new pool; a pool: editing it.

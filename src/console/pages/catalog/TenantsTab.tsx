@@ -5,25 +5,19 @@ import { useState } from 'react';
 import type { Attachment, ListOf, Pool, Tenant } from '../../../contract/index.js';
 import { ErrorState, Loading } from '../../components/states.js';
 import { formatMbps } from '../../lib/format.js';
-import type { ApiError } from '../../lib/problem.js';
 import { navigate } from '../../state/router.js';
 import { can, useSession } from '../../state/session.js';
+import type { Resource } from '../../state/useApi.js';
 import { DeleteModal } from './DeleteModal.js';
 import { EmptyWithAction } from './EmptyWithAction.js';
 import { TenantFormModal } from './TenantFormModal.js';
-
-interface Res<T> {
-  data: T | undefined;
-  error: ApiError | null;
-  reload: () => void;
-}
 
 export function TenantsTab({
   tenants,
   attachments,
   pools,
 }: {
-  tenants: Res<ListOf<Tenant>>;
+  tenants: Pick<Resource<ListOf<Tenant>>, 'data' | 'error' | 'reload'>;
   attachments: Attachment[];
   pools: Pool[];
 }) {
