@@ -26,6 +26,7 @@ import { DoctorPage } from './pages/Doctor.js';
 import { LoginPage } from './pages/Login.js';
 import { OverviewPage } from './pages/Overview.js';
 import { PoliciesPage } from './pages/Policies.js';
+import { TokensPage } from './pages/Tokens.js';
 import { LiveProvider, useLiveStatus } from './state/live.js';
 import { href, useRoute } from './state/router.js';
 import { SessionProvider, seesHost, useSession, useSessionState } from './state/session.js';
@@ -60,6 +61,12 @@ const PAGES: PageDef[] = [
   },
   { id: 'doctor', title: 'Doctor', visible: seesHost, render: () => <DoctorPage /> },
   { id: 'audit', title: 'Audit', visible: () => true, render: () => <AuditPage /> },
+  {
+    id: 'tokens',
+    title: 'Tokens',
+    visible: (me) => seesHost(me) && me.role === 'admin',
+    render: () => <TokensPage />,
+  },
 ];
 
 function LiveIndicator() {

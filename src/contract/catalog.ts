@@ -100,3 +100,33 @@ export const poolVf = z.strictObject({
   state: attachmentState.exactOptional(),
 });
 export type PoolVf = z.infer<typeof poolVf>;
+
+/** One problem of a form being typed: the field's path (`selector.pfNames.1`) and what to fix. */
+export const fieldIssue = z.strictObject({ field: z.string(), message: z.string() });
+export type FieldIssue = z.infer<typeof fieldIssue>;
+
+/** What POST /pools/preview and POST /tenants/check take: a form as typed, checked in the route. */
+export const formDraft = z.record(z.string(), z.unknown());
+
+/** One PF a previewed selector takes VFs of: how many, and which (as ranges, "0-7,12"). */
+export const poolPreviewPf = z.strictObject({
+  pf: z.string(),
+  pfNetdev: z.string().nullable(),
+  count: z.number().int(),
+  vfIndexes: z.string(),
+});
+
+/**
+ * What POST /pools/preview answers: the draft's problems by PUT /pools/{name}'s schema (the name
+ * may be absent), and the VFs its selector matches on this host now, per PF (null while the
+ * selector itself has a problem).
+ */
+export const poolPreview = z.strictObject({
+  errors: z.array(fieldIssue),
+  matches: z.strictObject({ total: z.number().int(), pfs: z.array(poolPreviewPf) }).nullable(),
+});
+export type PoolPreview = z.infer<typeof poolPreview>;
+
+/** What POST /tenants/check answers: the draft's problems by PUT /tenants/{name}'s schema. */
+export const formCheck = z.strictObject({ errors: z.array(fieldIssue) });
+export type FormCheck = z.infer<typeof formCheck>;

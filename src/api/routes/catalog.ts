@@ -2,18 +2,30 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
+  formDraft,
   nameParam,
+  poolInput,
+  poolSelector,
   poolSpec,
+  resourceName,
+  tenantInput,
   tenantSpec,
+  type FormCheck,
   type ListOf,
   type Pool,
+  type PoolPreview,
   type PoolVf,
   type Tenant,
 } from '../../contract/index.js';
 import type { Services } from '../services.js';
 import { poolMembers } from '../../ledger/placement.js';
+import { formatRange } from '../../policy/ranges.js';
 import { vfDriverIncapacity } from '../../ledger/vf-capability.js';
 import { actorOf, requireRole } from '../auth.js';
+import { fieldIssues } from '../form-check.js';
+
+/** A pool form as typed: its name may be missing (the preview does not need it). */
+const poolDraft = poolInput.extend({ name: resourceName.optional() });
 
 export function catalogRoutes({ ledger, allocation }: Services): FastifyPluginAsync {
   return async (app0) => {
@@ -36,6 +48,40 @@ export function catalogRoutes({ ledger, allocation }: Services): FastifyPluginAs
       { schema: { tags: ['tenants'], summary: 'One tenant', params: nameParam } },
       async (req): Promise<Tenant> => {
         return ledger.scoped(actorOf(req.principal)).tenantNamed(req.params.name);
+      },
+    );
+
+    app.post(
+      '/tenants/check',
+      {
+        preHandler: requireRole('admin'),
+        schema: {
+          tags: ['tenants'],
+          summary:
+            "A tenant form as typed: its problems by PUT /tenants/{name}'s rules, and pools that do not exist (nothing is written)",
+          body: formDraft,
+        },
+      },
+      async (req): Promise<FormCheck> => {
+        const errors = fieldIssues(tenantInput, req.body);
+        const named = req.body.pools;
+        if (Array.isArray(named)) {
+          const known = new Set(
+            (await ledger.scoped(actorOf(req.principal)).pools()).map((p) => p.name),
+          );
+          named.forEach((n, i) => {
+            if (
+              typeof n === 'string' &&
+              !known.has(n) &&
+              !errors.some((e) => e.field === `pools.${i}`)
+            )
+              errors.push({
+                field: `pools.${i}`,
+                message: `there is no pool ${n}; create it first`,
+              });
+          });
+        }
+        return { errors };
       },
     );
 
@@ -125,6 +171,46 @@ export function catalogRoutes({ ledger, allocation }: Services): FastifyPluginAs
             };
           }),
         };
+      },
+    );
+
+    app.post(
+      '/pools/preview',
+      {
+        preHandler: requireRole('admin'),
+        schema: {
+          tags: ['pools'],
+          summary:
+            "A pool form as typed: its problems by PUT /pools/{name}'s rules, and the VFs its selector would select on this host now, per PF (nothing is written)",
+          body: formDraft,
+        },
+      },
+      async (req): Promise<PoolPreview> => {
+        const errors = fieldIssues(poolDraft, req.body);
+        const selector = poolSelector.safeParse(req.body.selector);
+        if (!selector.success) return { errors, matches: null };
+        const inv = await allocation.inventory.get();
+        // A pool that is never stored: its name only keys poolMembers' cache, apart from real pools.
+        const draft: Pool = {
+          name: '\0preview',
+          selector: selector.data,
+          vfDriver: 'vfio-pci',
+          createdAt: '',
+          updatedAt: '',
+        };
+        const byPf = new Map<string, { pfNetdev: string | null; indexes: number[] }>();
+        for (const { pf, vf } of poolMembers(draft, inv)) {
+          let e = byPf.get(pf.pciAddress);
+          if (!e) byPf.set(pf.pciAddress, (e = { pfNetdev: pf.netdev, indexes: [] }));
+          e.indexes.push(vf.vfIndex);
+        }
+        const pfs = [...byPf].map(([pf, e]) => ({
+          pf,
+          pfNetdev: e.pfNetdev,
+          count: e.indexes.length,
+          vfIndexes: formatRange(e.indexes),
+        }));
+        return { errors, matches: { total: pfs.reduce((n, p) => n + p.count, 0), pfs } };
       },
     );
 

@@ -1,4 +1,7 @@
-/** Allocations: attachments (attach, detach), tenants with their quota use, and pools. */
+/**
+ * Allocations: attachments (attach, detach), tenants with their quota use, and pools (the tenants'
+ * and pools' tabs, with an admin's create, edit and delete, are in ./catalog).
+ */
 import {
   Alert,
   AlertActionCloseButton,
@@ -23,15 +26,7 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useMemo, useState } from 'react';
 import { newRequestKey } from '../api/client.js';
-import type {
-  Attachment,
-  AttachResult,
-  ListOf,
-  Pool,
-  PoolSelector,
-  PoolVf,
-  Tenant,
-} from '../../contract/index.js';
+import type { Attachment, AttachResult, ListOf, Pool, Tenant } from '../../contract/index.js';
 import { StateLabel } from '../components/labels.js';
 import { Empty, ErrorState, Loading, ProblemAlert } from '../components/states.js';
 import { filterRows, haystack } from '../lib/filter.js';
@@ -43,6 +38,8 @@ import { can, useSession } from '../state/session.js';
 import { asApiError, useApi } from '../state/useApi.js';
 import { AttachModal } from './allocations/AttachModal.js';
 import { Explanation } from './allocations/PlacementPreview.js';
+import { PoolsTab } from './catalog/PoolsTab.js';
+import { TenantsTab } from './catalog/TenantsTab.js';
 
 const TABS = ['attachments', 'tenants', 'pools'] as const;
 type TabKey = (typeof TABS)[number];
@@ -91,7 +88,11 @@ export function AllocationsPage({ tab }: { tab: string | null }) {
               title={<TabTitleText>Tenants</TabTitleText>}
               data-testid="tab-tenants"
             >
-              <TenantsTab tenants={tenants} attachments={attachments.data?.items ?? []} />
+              <TenantsTab
+                tenants={tenants}
+                attachments={attachments.data?.items ?? []}
+                pools={pools.data?.items ?? []}
+              />
             </Tab>
             <Tab
               eventKey="pools"
@@ -246,9 +247,25 @@ function AttachmentsTab({
           <Loading what="attachments" />
         ) : attachments.data.items.length === 0 ? (
           <Empty title="No attachments" testId="attachments-empty">
-            {mutate
-              ? 'Attach VFs to a VM, pod or process with "Attach VFs".'
-              : 'Nothing is attached yet.'}
+            {!mutate ? (
+              'Nothing is attached yet.'
+            ) : tenants.length > 0 ? (
+              'Attach VFs to a VM, pod or process with "Attach VFs".'
+            ) : can(me, 'admin') ? (
+              <>
+                VFs are attached for a tenant, from a pool: create them first.{' '}
+                <Button
+                  variant="link"
+                  isInline
+                  onClick={() => navigate('allocations', pools.length > 0 ? 'tenants' : 'pools')}
+                  data-testid="attachments-empty-setup"
+                >
+                  {pools.length > 0 ? 'Create a tenant' : 'Create a pool'}
+                </Button>
+              </>
+            ) : (
+              'No tenant can attach yet: an admin creates pools and tenants first.'
+            )}
           </Empty>
         ) : rows.length === 0 ? (
           <Empty title="No attachment matches the filter" testId="attachments-no-match" />
@@ -389,135 +406,5 @@ function AttachmentsTab({
         </Modal>
       )}
     </Stack>
-  );
-}
-
-function TenantsTab({
-  tenants,
-  attachments,
-}: {
-  tenants: Res<ListOf<Tenant>>;
-  attachments: Attachment[];
-}) {
-  if (tenants.error)
-    return <ErrorState error={tenants.error} retry={tenants.reload} testId="tenants-error" />;
-  if (!tenants.data) return <Loading what="tenants" />;
-  if (tenants.data.items.length === 0)
-    return (
-      <Empty title="No tenants" testId="tenants-empty">
-        An admin creates them with <code>sriovctl tenant create</code> or PUT /api/v1/tenants/NAME.
-      </Empty>
-    );
-  return (
-    <Table aria-label="Tenants" variant="compact" data-testid="tenants-table">
-      <Thead>
-        <Tr>
-          <Th>Name</Th>
-          <Th>Pools</Th>
-          <Th>VLANs</Th>
-          <Th>VFs held / max</Th>
-          <Th>Guaranteed / max</Th>
-          <Th>Trust</Th>
-          <Th>Description</Th>
-        </Tr>
-      </Thead>
-      <Tbody>
-        {tenants.data.items.map((t) => {
-          const mine = attachments.filter((a) => a.tenant === t.name);
-          const guaranteed = mine.reduce((n, a) => n + a.minTxRate, 0);
-          return (
-            <Tr key={t.name} data-testid={`tenant-row-${t.name}`}>
-              <Td dataLabel="Name">{t.name}</Td>
-              <Td dataLabel="Pools">{t.pools.join(', ') || '—'}</Td>
-              <Td dataLabel="VLANs">{t.vlans || '—'}</Td>
-              <Td dataLabel="VFs" data-testid={`tenant-vfs-${t.name}`}>
-                {mine.length} / {t.maxVfs ?? '∞'}
-              </Td>
-              <Td dataLabel="Guaranteed">
-                {formatMbps(guaranteed, '0')} /{' '}
-                {t.maxGuaranteedMbps !== undefined ? formatMbps(t.maxGuaranteedMbps, '0') : '∞'}
-              </Td>
-              <Td dataLabel="Trust">{t.allowTrust ? 'allowed' : 'no'}</Td>
-              <Td dataLabel="Description">{t.description ?? ''}</Td>
-            </Tr>
-          );
-        })}
-      </Tbody>
-    </Table>
-  );
-}
-
-function selectorText(s: PoolSelector): string {
-  const parts: string[] = [];
-  if (s.pfNames?.length) parts.push(`PFs ${s.pfNames.join(', ')}`);
-  if (s.pciAddresses?.length) parts.push(`PCI ${s.pciAddresses.join(', ')}`);
-  if (s.vendor) parts.push(`vendor ${s.vendor}`);
-  if (s.deviceID) parts.push(`device ${s.deviceID}`);
-  if (s.drivers?.length) parts.push(`drivers ${s.drivers.join(', ')}`);
-  if (s.vfRange) parts.push(`VFs ${s.vfRange}`);
-  return parts.join(' · ');
-}
-
-function PoolUse({ name }: { name: string }) {
-  const vfs = useApi<ListOf<PoolVf>>(`/pools/${encodeURIComponent(name)}/vfs`);
-  if (vfs.error) return <span className="sriov-muted">{vfs.error.problem.detail}</span>;
-  if (!vfs.data) return <span className="sriov-muted">…</span>;
-  const taken = vfs.data.items.filter((v) => v.status === 'taken').length;
-  const unusable = vfs.data.items.filter((v) => v.status === 'unusable');
-  const free = vfs.data.items.length - taken - unusable.length;
-  return (
-    <span
-      data-testid={`pool-use-${name}`}
-      data-free={free}
-      data-taken={taken}
-      data-unusable={unusable.length}
-    >
-      {free} free / {taken} taken of {vfs.data.items.length}
-      {unusable.length > 0 && (
-        <div className="sriov-muted" data-testid={`pool-unusable-${name}`}>
-          {unusable.length} unusable: {unusable[0]!.unusable?.reason} — fix:{' '}
-          {unusable[0]!.unusable?.fix}
-        </div>
-      )}
-    </span>
-  );
-}
-
-function PoolsTab({ pools, generation }: { pools: Res<ListOf<Pool>>; generation: number }) {
-  if (pools.error)
-    return <ErrorState error={pools.error} retry={pools.reload} testId="pools-error" />;
-  if (!pools.data) return <Loading what="pools" />;
-  if (pools.data.items.length === 0)
-    return (
-      <Empty title="No pools" testId="pools-empty">
-        A pool selects the VFs tenants may take: <code>sriovctl pool create</code> or PUT
-        /api/v1/pools/NAME.
-      </Empty>
-    );
-  return (
-    <Table aria-label="Pools" variant="compact" data-testid="pools-table">
-      <Thead>
-        <Tr>
-          <Th>Name</Th>
-          <Th>Selector</Th>
-          <Th>VF driver</Th>
-          <Th>VFs</Th>
-          <Th>Description</Th>
-        </Tr>
-      </Thead>
-      <Tbody>
-        {pools.data.items.map((p) => (
-          <Tr key={p.name} data-testid={`pool-row-${p.name}`}>
-            <Td dataLabel="Name">{p.name}</Td>
-            <Td dataLabel="Selector">{selectorText(p.selector)}</Td>
-            <Td dataLabel="VF driver">{p.vfDriver}</Td>
-            <Td dataLabel="VFs">
-              <PoolUse key={generation} name={p.name} />
-            </Td>
-            <Td dataLabel="Description">{p.description ?? ''}</Td>
-          </Tr>
-        ))}
-      </Tbody>
-    </Table>
   );
 }
