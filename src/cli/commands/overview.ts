@@ -12,10 +12,10 @@ import { renderInventory } from '../render-inventory.js';
 import { loadInventory, printIssues } from '../session.js';
 import type { CommandContext } from './context.js';
 
-/** Registers `overview` as the default command. */
+/** Registers `overview`, which main runs when no command is given. */
 export function overviewCommand(program: Command, ctx: CommandContext): void {
   program
-    .command('overview', { isDefault: true })
+    .command('overview')
     .description(
       'inventory and doctor summary (the default; runs on the simulated host unless --sim/--sysfs-root is given)',
     )
