@@ -13,7 +13,7 @@ import {
   type Tenant,
   type TokenRecord,
 } from '../contract/index.js';
-import { formatSpeed, renderTable, visibleWidth, type Style } from './format.js';
+import { formatSpeed, renderTable, unlimited, visibleWidth, type Style } from './format.js';
 
 /** `name: value` lines with the values aligned. */
 export function renderFields(rows: readonly (readonly [string, string])[], style: Style): string {
@@ -240,8 +240,11 @@ export function renderAttachments(
         rates(a),
         paintState(a.state, style),
       ]),
+      // Too narrow: MAC and rates go first; names are cut, never the ID, VF or state.
+      drop: [6, 8],
+      shrink: [3, 1, 2, 4],
     },
-    style,
+    opts.wide === true ? unlimited(style) : style,
   );
 }
 
