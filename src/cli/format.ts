@@ -115,6 +115,33 @@ export interface TableSpec {
   drop?: readonly number[];
   /** Columns whose cells may be cut with `…` to fit, widest first (default: any column). */
   shrink?: readonly number[];
+  /** Shrunk columns whose cells wrap onto more lines instead of being cut (prose: a plan's why). */
+  wrap?: readonly number[];
+}
+
+/** A cell's text in lines of at most `width`, broken at spaces (colour dropped when it breaks). */
+export function wrapCell(s: string, width: number): string[] {
+  if (visibleWidth(s) <= width) return [s];
+  // eslint-disable-next-line no-control-regex
+  const words = s.replace(/\x1b\[[0-9;]*m/g, '').split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (let word of words) {
+    while (word.length > width) {
+      if (line !== '') lines.push(line);
+      line = '';
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    if (line === '') line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 /** What a table's frame takes besides its cells: separators, padding, borders. */
@@ -171,10 +198,19 @@ export function renderTable(spec: TableSpec, style: Style): string {
     spec,
     style,
   );
+  const wrap = new Set(spec.wrap ?? []);
   const cut = (cells: readonly string[]) =>
     fit.keep.map((i) => truncate(cells[i]!, fit.widths[i]!));
   const head = cut(spec.head);
-  const rows = allRows.map(cut);
+  // A row whose wrapping cells run over becomes several lines (the table is compact: no rules
+  // between rows, so they read as one).
+  const rows = allRows.flatMap((r) => {
+    const cells = fit.keep.map((i) =>
+      wrap.has(i) ? wrapCell(r[i]!, fit.widths[i]!) : [truncate(r[i]!, fit.widths[i]!)],
+    );
+    const height = Math.max(...cells.map((c) => c.length));
+    return Array.from({ length: height }, (_, k) => cells.map((c) => c[k] ?? ''));
+  });
   const right = new Set(fit.keep.flatMap((col, i) => (spec.right?.includes(col) ? [i] : [])));
   if (style.tty) {
     const t = new Table({

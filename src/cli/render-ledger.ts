@@ -312,6 +312,8 @@ export function renderAudit(items: readonly AuditEntry[], style: Style): string 
         e.target,
       ]),
       right: [0],
+      // Too narrow: long targets and actor names are cut first.
+      shrink: [5, 2, 3],
     },
     style,
   );
