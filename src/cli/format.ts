@@ -119,6 +119,14 @@ export interface TableSpec {
   wrap?: readonly number[];
 }
 
+/** A line of prose in lines of at most `width`, later lines indented by two (null: one line). */
+export function wrapText(text: string, width: number | null): string {
+  if (width === null || visibleWidth(text) <= width) return text;
+  const [first, ...rest] = wrapCell(text, width);
+  const more = rest.length === 0 ? [] : wrapCell(rest.join(' '), width - 2).map((l) => `  ${l}`);
+  return [first, ...more].join('\n');
+}
+
 /** A cell's text in lines of at most `width`, broken at spaces (colour dropped when it breaks). */
 export function wrapCell(s: string, width: number): string[] {
   if (visibleWidth(s) <= width) return [s];

@@ -8,6 +8,7 @@ import {
   truncate,
   unlimited,
   wrapParts,
+  wrapText,
   type Style,
 } from './format.js';
 
@@ -173,7 +174,10 @@ export function renderPf(pf: PfSnapshot, opts: InventoryRenderOptions, given: St
   if (unreadable.length > 0) {
     parts.push(
       style.c.yellow(
-        `  VFs ${formatRanges(unreadable)}: ${UNREADABLE_NOTE}; their settings are unknown, not unset`,
+        wrapText(
+          `  VFs ${formatRanges(unreadable)}: ${UNREADABLE_NOTE}; their settings are unknown, not unset`,
+          style.width,
+        ),
       ),
     );
   }

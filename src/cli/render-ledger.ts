@@ -313,7 +313,7 @@ export function renderAudit(items: readonly AuditEntry[], style: Style): string 
       ]),
       right: [0],
       // Too narrow: long targets and actor names are cut first.
-      shrink: [5, 2, 3],
+      shrink: [5, 2, 3, 4],
     },
     style,
   );

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { NO_SRIOV_DEVICES, runDoctor } from '../../doctor/index.js';
 import type { CheckStatus } from '../../doctor/types.js';
-import { statusMark, styleFor, wrapParts } from '../format.js';
+import { statusMark, styleFor, truncate, wrapParts } from '../format.js';
 import { println } from '../io.js';
 import { renderSummary } from '../render-doctor.js';
 import { defaultVfLimit, renderInventory } from '../render-inventory.js';
@@ -80,7 +80,7 @@ export function overviewCommand(program: Command, ctx: CommandContext): void {
         ],
         ['sriovctl --help', 'all commands, flags and exit codes'],
       ] as const) {
-        println(out, `  ${cmdline.padEnd(34)} ${c.dim(what)}`);
+        println(out, truncate(`  ${cmdline.padEnd(34)} ${c.dim(what)}`, style.width ?? Infinity));
       }
     });
 }

@@ -24,7 +24,7 @@ import { DEFAULT_API_SOCKET } from '../api-client.js';
 import { printRefusal, printStep, unverifiedLine } from '../apply-output.js';
 import { applyThroughDaemon, chooseDaemon, combinePolicies } from '../daemon-apply.js';
 import { exitForRefusal, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
-import { renderTable, styleFor, unlimited, type Style } from '../format.js';
+import { renderTable, styleFor, unlimited, wrapText, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { waitForPfsBeforeApply, warnNotRecorded } from '../persist-hooks.js';
 import { openSession, toJson } from '../session.js';
@@ -130,10 +130,13 @@ export function renderPlan(plan: PlanAnswer['plan'], style: Style): string {
   for (const r of plan.refusals)
     lines.push(
       style.c.red(
-        `refused: ${r.reason} (override: --${r.override === 'force' ? 'force' : 'allow-default-route'})`,
+        wrapText(
+          `refused: ${r.reason} (override: --${r.override === 'force' ? 'force' : 'allow-default-route'})`,
+          style.width,
+        ),
       ),
     );
-  for (const n of plan.notes) lines.push(`note: ${n}`);
+  for (const n of plan.notes) lines.push(wrapText(`note: ${n}`, style.width));
   return lines.join('\n');
 }
 
