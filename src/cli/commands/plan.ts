@@ -129,11 +129,9 @@ export function renderPlan(plan: PlanAnswer['plan'], style: Style): string {
     );
   for (const r of plan.refusals)
     lines.push(
+      // Not wrapped: a refusal stays one greppable line with its override.
       style.c.red(
-        wrapText(
-          `refused: ${r.reason} (override: --${r.override === 'force' ? 'force' : 'allow-default-route'})`,
-          style.width,
-        ),
+        `refused: ${r.reason} (override: --${r.override === 'force' ? 'force' : 'allow-default-route'})`,
       ),
     );
   for (const n of plan.notes) lines.push(wrapText(`note: ${n}`, style.width));
