@@ -180,6 +180,14 @@ describe('sriovctl (entry and options)', () => {
     expect((await runCli(['--help'])).stdout).toMatch(/^Usage: sriovctl \[options\] \[command\]/);
   });
 
+  it('top --help states each default once', async () => {
+    const r = await runCli(['top', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(default rx)');
+    expect(r.stdout).toContain('(default 2)');
+    expect(r.stdout).not.toContain('(default: ');
+  });
+
   it('maps unknown options, unknown fixtures and a missing --sysfs-root to exit 64', async () => {
     const unknown = await runCli(['inventory', '--bogus']);
     expect(unknown.code).toBe(64);
