@@ -414,10 +414,10 @@ export default tseslint.config(
           patterns: [
             ...BROWSER_NODE.patterns,
             {
-              regex: '/contract/(?!(problem|client)\\.js$)[^/]+$',
+              regex: '/contract/(?!(problem|client|attachment-id)\\.js$)[^/]+$',
               allowTypeImports: true,
               message:
-                'Import types only from here (import type): at runtime the console loads the zod-free contract/problem.js and contract/client.js only.',
+                'Import types only from here (import type): at runtime the console loads the zod-free contract/problem.js, contract/client.js and contract/attachment-id.js only.',
             },
           ],
         },

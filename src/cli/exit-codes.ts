@@ -77,7 +77,7 @@ Exit codes:
   0   success (doctor: all checks pass or info)
   1   doctor: at least one warning
   2   doctor: at least one failure
-  64  usage error (unknown option, bad --pf/--vendor/--numa value, unknown fixture)
+  64  usage error (unknown command or option, bad --pf/--vendor/--numa value, unknown fixture)
   70  host or internal error (printed as "sriovctl: <message>" and "hint: <hint>")
 
 ${API_EXIT_CODES}`;

@@ -4,6 +4,8 @@
 export interface OutStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width in characters (Node sets it on a TTY stream). */
+  columns?: number;
 }
 
 export interface CliIo {

@@ -56,6 +56,39 @@ export function normalizeArgv(argv: readonly string[]): string[] {
   return argv.map((a, i) => (a === '--sim' && COMMANDS.includes(argv[i + 1] ?? '') ? '--sim=' : a));
 }
 
+/** Global options whose value is the next argument (`--sim` only when the next is no option). */
+function takesValue(arg: string, next: string | undefined): boolean {
+  if (arg === '--sysfs-root') return true;
+  return arg === '--sim' && next !== undefined && !next.startsWith('-');
+}
+
+/** The first argument that is neither a global option nor its value: the command, if any. */
+export function firstOperand(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return argv[i + 1];
+    if (!a.startsWith('-')) return a;
+    if (takesValue(a, argv[i + 1])) i++;
+  }
+  return undefined;
+}
+
+const HELP_OR_VERSION = new Set(['--help', '-h', '--version', '-V']);
+
+/**
+ * What commander should parse. No command runs the overview (`npm start`, a bare `sriovctl`); an
+ * unknown one must fail with a suggestion even with `--help` after it, which commander would
+ * otherwise answer with the program's help and exit 0 — so the help flag goes for that parse.
+ */
+export function routeArgv(argv: readonly string[], commands: readonly string[]): string[] {
+  const args = normalizeArgv(argv);
+  const op = firstOperand(args);
+  if (op === undefined)
+    return args.some((a) => HELP_OR_VERSION.has(a)) ? args : normalizeArgv([...argv, 'overview']);
+  if (commands.includes(op)) return args;
+  return args.filter((a) => a !== '--help' && a !== '-h');
+}
+
 function version(): string {
   // package.json is two levels up from both src/cli and dist/cli.
   const file = fileURLToPath(new URL('../../package.json', import.meta.url));
@@ -85,7 +118,10 @@ function buildProgram(io: CliIo, setExitCode: (n: number) => void): Command {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
-      outputError: (s, write) => write(`sriovctl: ${s.replace(/^error: /, '')}`),
+      outputError: (s, write) =>
+        write(
+          `sriovctl: ${s.replace(/^error: /, '').replace(/\n\(Did you mean (.+)\?\)/, ' (did you mean $1?)')}`,
+        ),
     })
     .addHelpText('after', EXIT_CODES_HELP);
   const ctx: CommandContext = {
@@ -147,7 +183,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     exitCode = n;
   });
   try {
-    await program.parseAsync(normalizeArgv(argv), { from: 'user' });
+    const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    await program.parseAsync(routeArgv(argv, [...commands, 'help']), { from: 'user' });
     return exitCode;
   } catch (err) {
     return reportError(err, io, argv.includes('--debug'));

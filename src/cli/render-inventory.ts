@@ -1,7 +1,16 @@
 /** Renders an inventory as text: one header block per PF, then its VF table. */
 import { formatRanges } from '../doctor/result.js';
 import type { Inventory, PfSnapshot, VfSnapshot } from '../inventory/types.js';
-import { formatBytes, formatSpeed, renderTable, type Style } from './format.js';
+import {
+  formatBytes,
+  formatSpeed,
+  renderTable,
+  truncate,
+  unlimited,
+  wrapParts,
+  wrapText,
+  type Style,
+} from './format.js';
 
 /** What a VF cell shows when the kernel's truncated netlink list did not include the VF. */
 export const UNREADABLE = '?';
@@ -9,6 +18,27 @@ export const UNREADABLE_NOTE = 'unreadable (netlink VF list truncated)';
 
 export interface InventoryRenderOptions {
   wide: boolean;
+  /** At most this many VF rows per PF (0: a one-line summary per PF); absent: every VF. */
+  limit?: number;
+}
+
+/** Past this many VFs on more than one PF, `inventory` and the overview summarise each PF's VFs. */
+export const SUMMARY_ABOVE_VFS = 64;
+
+/** The VF rows to print by default: all of them on a small host, a summary on a big one. */
+export function defaultVfLimit(inv: Inventory): number | undefined {
+  const total = inv.pfs.reduce((n, pf) => n + pf.vfs.length, 0);
+  // One PF (`--pf ens1f0`) is a question about its VFs: they are listed, however many.
+  return total > SUMMARY_ABOVE_VFS && inv.pfs.length > 1 ? 0 : undefined;
+}
+
+/** `256 VFs: 256 on iavf` — what the VF table would show, in a line. */
+function vfSummary(pf: PfSnapshot): string {
+  const drivers = new Map<string, number>();
+  for (const vf of pf.vfs)
+    drivers.set(vf.driver ?? '(no driver)', (drivers.get(vf.driver ?? '(no driver)') ?? 0) + 1);
+  const on = [...drivers].map(([d, n]) => `${n} on ${d}`).join(', ');
+  return `  ${pf.vfs.length} VFs: ${on}`;
 }
 
 function onOff(v: boolean | null): string {
@@ -50,9 +80,13 @@ export function renderPfHeader(pf: PfSnapshot, style: Style): string {
     `NUMA ${pf.numaNode}`,
     `VFs ${pf.numVfs}/${pf.totalVfs}`,
     `eswitch ${pf.eswitchMode ?? 'n/a'}`,
-  ].join(' · ');
-  const flags = pfFlags(pf, style);
-  return `${first}\n  ${facts}${flags.length > 0 ? `  ${flags.map((f) => `[${f}]`).join(' ')}` : ''}`;
+  ];
+  const flags = pfFlags(pf, style).map((f) => `[${f}]`);
+  // The flags stay with the last fact (two spaces apart); the facts wrap to fit the width.
+  if (flags.length > 0) facts.push(`${facts.pop()!}  ${flags.join(' ')}`);
+  const width = style.width;
+  const factsLine = wrapParts(facts, ' · ', '  ', width);
+  return `${width === null ? first : truncate(first, width)}\n${factsLine}`;
 }
 
 function vlanText(vf: VfSnapshot): string {
@@ -110,28 +144,40 @@ const HEAD = [
 const WIDE_HEAD = ['IOMMU', 'NUMA', 'RX bytes/pkts', 'TX bytes/pkts', 'OVERRIDE'];
 
 /** One PF block: header, VF table (or why there is none), and the unreadable-VF note. */
-export function renderPf(pf: PfSnapshot, opts: InventoryRenderOptions, style: Style): string {
+export function renderPf(pf: PfSnapshot, opts: InventoryRenderOptions, given: Style): string {
+  // --wide is every column, whatever the width.
+  const style = opts.wide ? unlimited(given) : given;
   const parts = [renderPfHeader(pf, style)];
   if (pf.vfs.length === 0) {
     parts.push(`  no VFs (numVfs ${pf.numVfs} of ${pf.totalVfs})`);
     return parts.join('\n');
   }
-  parts.push(
-    renderTable(
-      {
-        head: opts.wide ? [...HEAD, ...WIDE_HEAD] : HEAD,
-        rows: pf.vfs.map((vf) => vfRow(vf, opts, style)),
-        right: [0],
-        indent: '  ',
-      },
-      style,
-    ),
-  );
+  const shown = opts.limit === undefined ? pf.vfs : pf.vfs.slice(0, opts.limit);
+  if (shown.length === 0) parts.push(vfSummary(pf));
+  else
+    parts.push(
+      renderTable(
+        {
+          head: opts.wide ? [...HEAD, ...WIDE_HEAD] : HEAD,
+          rows: shown.map((vf) => vfRow(vf, opts, style)),
+          right: [0],
+          indent: '  ',
+          // On a narrow terminal: the per-VF switches go first, then the names PCI and MAC stand for.
+          drop: [9, 7, 8, 3],
+        },
+        style,
+      ),
+    );
+  if (shown.length > 0 && shown.length < pf.vfs.length)
+    parts.push(`  … and ${pf.vfs.length - shown.length} more VFs (--vfs lists them all)`);
   const unreadable = pf.vfs.filter((vf) => vf.config === null).map((vf) => vf.vfIndex);
   if (unreadable.length > 0) {
     parts.push(
       style.c.yellow(
-        `  VFs ${formatRanges(unreadable)}: ${UNREADABLE_NOTE}; their settings are unknown, not unset`,
+        wrapText(
+          `  VFs ${formatRanges(unreadable)}: ${UNREADABLE_NOTE}; their settings are unknown, not unset`,
+          style.width,
+        ),
       ),
     );
   }
@@ -144,5 +190,20 @@ export function renderInventory(
   opts: InventoryRenderOptions,
   style: Style,
 ): string {
-  return inv.pfs.map((pf) => renderPf(pf, opts, style)).join('\n\n');
+  const blocks = inv.pfs.map((pf) => renderPf(pf, opts, style));
+  if (opts.limit === 0 && inv.pfs.some((pf) => pf.vfs.length > 0))
+    blocks.push(
+      wrapParts(
+        [
+          `${inv.pfs.reduce((n, pf) => n + pf.vfs.length, 0)} VFs, summarised per PF:`,
+          '--vfs lists every VF,',
+          '--limit N the first N of each PF,',
+          '--pf one PF only',
+        ],
+        ' ',
+        '',
+        style.width,
+      ),
+    );
+  return blocks.join('\n\n');
 }

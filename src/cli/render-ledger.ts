@@ -1,18 +1,19 @@
 /** Renders the ledger's resources as the API answers them: tables for lists, fields for one. */
-import type {
-  Attachment,
-  AttachmentState,
-  AttachResult,
-  AuditEntry,
-  Consumer,
-  Pool,
-  PoolSelector,
-  PoolVf,
-  PlacementPreview,
-  Tenant,
-  TokenRecord,
+import {
+  shortAttachmentId,
+  type Attachment,
+  type AttachmentState,
+  type AttachResult,
+  type AuditEntry,
+  type Consumer,
+  type Pool,
+  type PoolSelector,
+  type PoolVf,
+  type PlacementPreview,
+  type Tenant,
+  type TokenRecord,
 } from '../contract/index.js';
-import { formatSpeed, renderTable, visibleWidth, type Style } from './format.js';
+import { formatSpeed, renderTable, unlimited, visibleWidth, type Style } from './format.js';
 
 /** `name: value` lines with the values aligned. */
 export function renderFields(rows: readonly (readonly [string, string])[], style: Style): string {
@@ -173,7 +174,7 @@ export function renderPoolVfs(items: readonly PoolVf[], style: Style): string {
           paintState(v.state ?? v.status, style),
           v.tenant,
           v.consumer ? consumerText(v.consumer) : null,
-          v.attachment,
+          v.attachment === undefined ? null : shortAttachmentId(v.attachment),
         ]),
         right: [2],
       },
@@ -210,7 +211,12 @@ function unusableNote(items: readonly PoolVf[]): string {
     .join('');
 }
 
-export function renderAttachments(items: readonly Attachment[], style: Style): string {
+/** The attachments table; IDs in their short form unless `wide` asks for them in full. */
+export function renderAttachments(
+  items: readonly Attachment[],
+  style: Style,
+  opts: { wide?: boolean } = {},
+): string {
   if (items.length === 0) return 'No attachments.';
   // Grouped as people look for them: by tenant, then consumer, then interface.
   const key = (a: Attachment) => [a.tenant, consumerText(a.consumer), a.interface];
@@ -223,7 +229,7 @@ export function renderAttachments(items: readonly Attachment[], style: Style): s
     {
       head: ['ID', 'TENANT', 'POOL', 'CONSUMER', 'IFACE', 'VF', 'MAC', 'VLAN', 'MIN/MAX', 'STATE'],
       rows: sorted.map((a) => [
-        a.id,
+        opts.wide === true ? a.id : shortAttachmentId(a.id),
         a.tenant,
         a.pool,
         consumerText(a.consumer),
@@ -234,8 +240,11 @@ export function renderAttachments(items: readonly Attachment[], style: Style): s
         rates(a),
         paintState(a.state, style),
       ]),
+      // Too narrow: MAC and rates go first; names are cut, never the ID, VF or state.
+      drop: [6, 8],
+      shrink: [3, 1, 2, 4],
     },
-    style,
+    opts.wide === true ? unlimited(style) : style,
   );
 }
 
@@ -249,7 +258,7 @@ export function renderAttachResult(r: AttachResult, style: Style, placement: str
     {
       head: ['ID', 'IFACE', 'VF', 'PCI', 'NUMA', 'MAC', 'VLAN', 'MIN/MAX', 'TRUST', 'SPOOFCHK'],
       rows: r.attachments.map((a) => [
-        a.id,
+        shortAttachmentId(a.id),
         a.interface,
         vfText(a.pfNetdev, a.pf, a.vfIndex),
         a.vfPciAddress ?? '-',
@@ -303,6 +312,8 @@ export function renderAudit(items: readonly AuditEntry[], style: Style): string 
         e.target,
       ]),
       right: [0],
+      // Too narrow: long targets and actor names are cut first.
+      shrink: [5, 2, 3, 4],
     },
     style,
   );

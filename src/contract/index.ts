@@ -17,6 +17,7 @@
  * (problem.ts, client.ts), so zod stays out of its bundle.
  */
 export * from './access.js';
+export * from './attachment-id.js';
 export * from './attachments.js';
 export * from './catalog.js';
 export * from './client.js';

@@ -25,7 +25,6 @@ import {
   apiOptions,
   collectList,
   exitForProblem,
-  idArg,
   intFlag,
   nameArg,
   placementLine,
@@ -35,6 +34,7 @@ import {
   withApi,
   type ApiFlags,
 } from './api-command.js';
+import { resolveAttachmentIds } from './attachment-id-arg.js';
 import type { CommandContext } from './context.js';
 
 interface AttachFlags extends ApiFlags {
@@ -63,6 +63,7 @@ interface ListFlags extends ApiFlags {
   pool?: string;
   consumer?: string;
   state?: string;
+  wide?: boolean;
 }
 
 const FLAGS = {
@@ -221,7 +222,10 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
   apiOptions(
     program
       .command('detach')
-      .argument('<id...>', 'attachment IDs (see `sriovctl attachments`)')
+      .argument(
+        '<id...>',
+        'attachment IDs, each in full or 8+ of its last (or first) hex digits (see `sriovctl attachments`)',
+      )
       .description('scrub VFs (MAC, VLAN, rates, trust, spoofchk, link, driver) and free them')
       .option(
         '--idempotency-key <key>',
@@ -233,15 +237,17 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
       ),
   ).action((ids: string[], flags: ApiFlags & { idempotencyKey?: string; force?: boolean }) =>
     withApi(ctx, flags, async (api) => {
-      const wanted = ids.map((id) => idArg('attachment', id));
       const key = flags.idempotencyKey;
-      if (key !== undefined && wanted.length > 1)
+      if (key !== undefined && ids.length > 1)
         throw new UsageError('--idempotency-key goes with one attachment ID (a key per request)');
+      const wanted = await resolveAttachmentIds(api, ids);
       // Each ID on its own: one that fails does not stop the others; the worst code wins.
       const done: Attachment[] = [];
       let worst: number = EXIT.ok;
-      for (const id of wanted) {
+      for (const w of wanted) {
         try {
+          if ('missing' in w) throw w.missing;
+          const { id } = w;
           const a = await api.request<Attachment>(
             'DELETE',
             `/attachments/${id}${flags.force ? '?force=true' : ''}`,
@@ -274,7 +280,8 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
       .option('--tenant <name>', 'only this tenant')
       .option('--pool <name>', 'only this pool')
       .option('--consumer <name>', 'only this consumer name')
-      .option('--state <state>', 'attaching, attached, detaching, failed or orphaned'),
+      .option('--state <state>', 'attaching, attached, detaching, failed or orphaned')
+      .option('--wide', 'every column, and IDs in full (default: their last 8 hex digits)'),
   ).action((flags: ListFlags) =>
     withApi(ctx, flags, async (api) => {
       if (flags.state !== undefined && !STATES.includes(flags.state))
@@ -288,7 +295,7 @@ export function attachCommands(program: Command, ctx: CommandContext): void {
         state: flags.state,
       });
       if (flags.json) return printJson(ctx.io, r);
-      println(ctx.io.stdout, renderAttachments(r.items, out()));
+      println(ctx.io.stdout, renderAttachments(r.items, out(), { wide: flags.wide === true }));
     }),
   );
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { AuditPage } from '../../contract/index.js';
 import { UsageError } from '../exit-codes.js';
-import { styleFor } from '../format.js';
+import { styleFor, unlimited } from '../format.js';
 import { println } from '../io.js';
 import { renderAudit } from '../render-ledger.js';
 import { apiOptions, intFlag, nameArg, printJson, withApi, type ApiFlags } from './api-command.js';
@@ -14,6 +14,7 @@ interface AuditFlags extends ApiFlags {
   target?: string;
   limit?: string;
   before?: string;
+  wide?: boolean;
 }
 
 /** Registers `audit`. */
@@ -26,7 +27,8 @@ export function auditCommand(program: Command, ctx: CommandContext): void {
       .option('--action <action>', 'only this action: attachment.create, tenant.update, ...')
       .option('--target <target>', 'only this target: tenant/team-a, attachment/<id>, ...')
       .option('--limit <n>', 'at most this many entries, 1-1000 (default 100)')
-      .option('--before <seq>', 'entries older than this sequence number (the next page)'),
+      .option('--before <seq>', 'entries older than this sequence number (the next page)')
+      .option('--wide', 'print the table at full width (by default it fits the terminal)'),
   ).action((flags: AuditFlags) =>
     withApi(ctx, flags, async (api) => {
       const limit = intFlag('--limit', flags.limit);
@@ -47,7 +49,8 @@ export function auditCommand(program: Command, ctx: CommandContext): void {
         before,
       });
       if (flags.json) return printJson(ctx.io, r);
-      println(ctx.io.stdout, renderAudit(r.items, styleFor(ctx.io.stdout, ctx.io.env)));
+      const style = styleFor(ctx.io.stdout, ctx.io.env);
+      println(ctx.io.stdout, renderAudit(r.items, flags.wide ? unlimited(style) : style));
       if (r.next !== null)
         println(ctx.io.stderr, `sriovctl: more entries: add --before ${r.next} for the next page`);
     }),

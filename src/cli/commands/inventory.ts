@@ -1,7 +1,8 @@
 /** `sriovctl inventory`: the PFs and VFs of the host, as a table grouped by PF or as JSON. */
 import type { Command } from 'commander';
 import { NO_SRIOV_DEVICES } from '../../doctor/index.js';
-import { styleFor } from '../format.js';
+import { UsageError } from '../exit-codes.js';
+import { styleFor, unlimited } from '../format.js';
 import {
   filterInventory,
   hasFilter,
@@ -9,13 +10,26 @@ import {
   type InventoryFilterFlags,
 } from '../inventory-filter.js';
 import { println } from '../io.js';
-import { renderInventory } from '../render-inventory.js';
+import { defaultVfLimit, renderInventory, SUMMARY_ABOVE_VFS } from '../render-inventory.js';
 import { loadInventory, printIssues, toJson } from '../session.js';
 import type { CommandContext } from './context.js';
 
 interface InventoryFlags extends InventoryFilterFlags {
   wide?: boolean;
   json?: boolean;
+  vfs?: boolean;
+  limit?: string;
+}
+
+/** `--limit N`: a whole number of VF rows per PF. */
+function parseLimit(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v))
+    throw new UsageError(
+      `--limit ${JSON.stringify(v)}: expected a number of VF rows per PF (0 for a summary)`,
+      'e.g. --limit 20, or --vfs for every VF',
+    );
+  return Number(v);
 }
 
 /** Registers `inventory`. */
@@ -27,10 +41,21 @@ export function inventoryCommand(program: Command, ctx: CommandContext): void {
     .option('--driver <name>', 'only PFs bound to this driver (ice, mlx5_core, ...)')
     .option('--vendor <id>', 'only PFs with this PCI vendor ID (8086, 15b3, ...)')
     .option('--numa <n>', 'only PFs on this NUMA node')
-    .option('--wide', 'add IOMMU group, NUMA node, counters and driver_override per VF')
+    .option(
+      '--wide',
+      'add IOMMU group, NUMA node, counters and driver_override per VF; never drop or cut columns',
+    )
+    .option(
+      '--vfs',
+      `list every VF (by default a host with more than ${SUMMARY_ABOVE_VFS} VFs gets a summary per PF)`,
+    )
+    .option('--limit <n>', 'list at most N VFs per PF (0: the summary)')
     .option('--json', 'print the (filtered) inventory snapshot as JSON')
     .action(async (flags: InventoryFlags, cmd: Command) => {
       const filter = parseInventoryFilter(flags);
+      const limit = parseLimit(flags.limit);
+      if (flags.vfs && limit !== undefined)
+        throw new UsageError('--vfs lists every VF and --limit some: give one of them');
       const full = await loadInventory(ctx.io, ctx.hostFlags(cmd), 'linux');
       const inv = filterInventory(full, filter);
       printIssues(ctx.io, inv);
@@ -46,9 +71,15 @@ export function inventoryCommand(program: Command, ctx: CommandContext): void {
           `No PF matches the filters (${full.pfs.length} SR-IOV PFs on this host).`,
         );
       } else {
+        const style = styleFor(ctx.io.stdout, ctx.io.env);
+        const rows = flags.vfs ? undefined : (limit ?? defaultVfLimit(inv));
         println(
           ctx.io.stdout,
-          renderInventory(inv, { wide: flags.wide === true }, styleFor(ctx.io.stdout, ctx.io.env)),
+          renderInventory(
+            inv,
+            { wide: flags.wide === true, ...(rows === undefined ? {} : { limit: rows }) },
+            flags.wide ? unlimited(style) : style,
+          ),
         );
       }
     });

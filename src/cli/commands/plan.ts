@@ -24,7 +24,7 @@ import { DEFAULT_API_SOCKET } from '../api-client.js';
 import { printRefusal, printStep, unverifiedLine } from '../apply-output.js';
 import { applyThroughDaemon, chooseDaemon, combinePolicies } from '../daemon-apply.js';
 import { exitForRefusal, exitForVerdict, PLAN_EXIT, UsageError } from '../exit-codes.js';
-import { renderTable, styleFor, type Style } from '../format.js';
+import { renderTable, styleFor, unlimited, wrapText, type Style } from '../format.js';
 import { println, type CliIo } from '../io.js';
 import { waitForPfsBeforeApply, warnNotRecorded } from '../persist-hooks.js';
 import { openSession, toJson } from '../session.js';
@@ -33,6 +33,7 @@ import type { CommandContext } from './context.js';
 interface PlanFlags {
   file?: string[];
   json?: boolean;
+  wide?: boolean;
   allowDefaultRoute?: boolean;
   force?: boolean;
   yes?: boolean;
@@ -115,17 +116,25 @@ export function renderPlan(plan: PlanAnswer['plan'], style: Style): string {
   else
     lines.push(
       renderTable(
-        { head: ['#', 'PF', 'STEP', 'DISRUPTIVE', 'WHY'], rows: stepRows(plan, style) },
+        {
+          head: ['#', 'PF', 'STEP', 'DISRUPTIVE', 'WHY'],
+          rows: stepRows(plan, style),
+          // Too wide: the PF goes (each step names it), and the prose wraps rather than being cut.
+          drop: [1],
+          shrink: [4, 3, 2],
+          wrap: [2, 3, 4],
+        },
         style,
       ),
     );
   for (const r of plan.refusals)
     lines.push(
+      // Not wrapped: a refusal stays one greppable line with its override.
       style.c.red(
         `refused: ${r.reason} (override: --${r.override === 'force' ? 'force' : 'allow-default-route'})`,
       ),
     );
-  for (const n of plan.notes) lines.push(`note: ${n}`);
+  for (const n of plan.notes) lines.push(wrapText(`note: ${n}`, style.width));
   return lines.join('\n');
 }
 
@@ -177,6 +186,12 @@ async function makePlan(
   }
 }
 
+/** stdout's style; `--wide` lifts the width limit (every column, nothing cut or wrapped). */
+function outStyle(io: CliIo, flags: { wide?: boolean }): Style {
+  const style = styleFor(io.stdout, io.env);
+  return flags.wide ? unlimited(style) : style;
+}
+
 function withCommon(cmd: Command, files: 'required' | 'optional' = 'required'): Command {
   const f = ['-f, --file <path...>', 'policy files (YAML or JSON; several allowed)'] as const;
   return (files === 'required' ? cmd.requiredOption(...f) : cmd.option(...f))
@@ -186,6 +201,7 @@ function withCommon(cmd: Command, files: 'required' | 'optional' = 'required'): 
     )
     .option('--force', 'allow destroying or rebinding VFs that look in use')
     .option('--json', 'print the plan (and result) as JSON')
+    .option('--wide', 'print the plan table at full width (by default it fits the terminal)')
     .addHelpText('after', PLAN_EXIT_HELP);
 }
 
@@ -233,7 +249,7 @@ export async function diffCommand(
     if (!p) return;
     r = p;
   }
-  const style = styleFor(io.stdout, io.env);
+  const style = outStyle(io, flags);
   // The plan just made is the read-back of the host against the desired state.
   const v = readBack(r.desired, r.inventory, r.plan);
   if (flags.json)
@@ -276,7 +292,7 @@ export function planCommands(program: Command, ctx: CommandContext): void {
     const host = await openSession(ctx.io, ctx.hostFlags(cmd), 'linux');
     const r = await makePlan(ctx.io, directPolicy(host), flags, ctx.setExitCode);
     if (!r) return;
-    const style = styleFor(ctx.io.stdout, ctx.io.env);
+    const style = outStyle(ctx.io, flags);
     if (flags.json) ctx.io.stdout.write(toJson(r.plan));
     else println(ctx.io.stdout, renderPlan(r.plan, style));
     if (r.plan.refusals.length) ctx.setExitCode(PLAN_EXIT.refused);
@@ -329,7 +345,7 @@ consumers. --timeout applies to direct applies only.`,
       if (daemon) {
         const loaded = loadOrReport(ctx.io, flags.file ?? [], ctx.setExitCode);
         if (!loaded) return;
-        const style = styleFor(ctx.io.stdout, ctx.io.env);
+        const style = outStyle(ctx.io, flags);
         await applyThroughDaemon(
           ctx.io,
           daemon,
@@ -345,7 +361,7 @@ consumers. --timeout applies to direct applies only.`,
       const policy = directPolicy(host, timeoutMs);
       const r = await makePlan(ctx.io, policy, flags, ctx.setExitCode);
       if (!r) return;
-      const out = styleFor(ctx.io.stdout, ctx.io.env);
+      const out = outStyle(ctx.io, flags);
       const err = styleFor(ctx.io.stderr, ctx.io.env);
       if (!flags.json) println(ctx.io.stdout, renderPlan(r.plan, out));
       if (flags.dryRun || r.plan.steps.length === 0) {

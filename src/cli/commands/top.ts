@@ -24,9 +24,9 @@ export interface TopRow extends VfRate {
 
 interface TopFlags extends ApiFlags {
   once?: boolean;
-  sort: string;
+  sort?: string;
   pf?: string;
-  interval: string;
+  interval?: string;
   limit?: string;
 }
 
@@ -189,18 +189,20 @@ export function topCommand(program: Command, ctx: CommandContext): void {
         'live per-VF throughput, drops and consumers from the daemon (one table with --once or when piped)',
       )
       .option('--once', 'print one table and exit (the default when stdout is not a terminal)')
-      .option('--sort <key>', `sort by ${SORTS.join(', ')} (default rx)`, 'rx')
+      .option('--sort <key>', `sort by ${SORTS.join(', ')} (default rx)`)
       .option('--pf <netdev>', 'only the VFs of this PF')
-      .option('--interval <seconds>', 'refresh interval on a terminal (default 2)', '2')
+      .option('--interval <seconds>', 'refresh interval on a terminal (default 2)')
       .option('--limit <n>', 'at most this many rows'),
   ).action((flags: TopFlags) =>
     withApi(ctx, flags, async (api) => {
-      if (!(SORTS as readonly string[]).includes(flags.sort))
+      // Defaults applied here, not by commander, which would print them a second time in --help.
+      const sortFlag = flags.sort ?? 'rx';
+      if (!(SORTS as readonly string[]).includes(sortFlag))
         throw new UsageError(
-          `--sort ${JSON.stringify(flags.sort)}: expected one of ${SORTS.join(', ')}`,
+          `--sort ${JSON.stringify(sortFlag)}: expected one of ${SORTS.join(', ')}`,
         );
-      let sort = flags.sort as TopSort;
-      const interval = Number(flags.interval);
+      let sort = sortFlag as TopSort;
+      const interval = Number(flags.interval ?? '2');
       if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600)
         throw new UsageError(
           `--interval ${JSON.stringify(flags.interval)}: expected 0.2 to 3600 seconds`,

@@ -30,7 +30,8 @@ import type { Attachment, AttachResult, ListOf, Pool, Tenant } from '../../contr
 import { StateLabel } from '../components/labels.js';
 import { Empty, ErrorState, Loading, ProblemAlert } from '../components/states.js';
 import { filterRows, haystack } from '../lib/filter.js';
-import { formatMbps, formatTime, formatVlan, shortId } from '../lib/format.js';
+import { shortAttachmentId } from '../../contract/attachment-id.js';
+import { formatMbps, formatTime, formatVlan } from '../lib/format.js';
 import type { ApiError } from '../lib/problem.js';
 import { useRefreshOn } from '../state/live.js';
 import { navigate } from '../state/router.js';
@@ -297,7 +298,7 @@ function AttachmentsTab({
                   data-vf={`${a.pfNetdev ?? a.pf}#${a.vfIndex}`}
                 >
                   <Td modifier="nowrap" dataLabel="ID" className="sriov-mono" title={a.id}>
-                    {shortId(a.id)}
+                    {shortAttachmentId(a.id)}
                   </Td>
                   <Td modifier="nowrap" dataLabel="Tenant">
                     {a.tenant}

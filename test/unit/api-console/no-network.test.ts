@@ -1,6 +1,7 @@
 // VFs without a network over the daemon's API and the CLI, on the simulated QEMU NVMe host: an
 // NVMe pool attaches (201, no MAC, no PF netdev), refuses a VLAN with the field, and every view
 // copes — the pool's VFs, the attachments table, capacity, /metrics and the CLI tables.
+import { shortAttachmentId } from '../../../src/contract/attachment-id.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Attachment } from '../../../src/ledger/types.js';
 import type { ProblemBody } from '../../support/api-fixture.js';
@@ -80,9 +81,10 @@ describe('an NVMe pool', () => {
   it('renders in the CLI tables with "-" for what it does not have', async () => {
     const list = await cli(['attachments']);
     expect(list.code).toBe(0);
-    const row = list.stdout.split('\n').find((l) => l.startsWith(a.id))!;
+    // Tables show an attachment ID's last 8 hex digits (issue 14).
+    const row = list.stdout.split('\n').find((l) => l.startsWith(shortAttachmentId(a.id)))!;
     expect(row.split(/\s{2,}/)).toEqual([
-      a.id,
+      shortAttachmentId(a.id),
       'team-a',
       'nvme',
       `vm:db-1@${a.consumer.host}`,

@@ -159,6 +159,35 @@ describe('sriovctl (entry and options)', () => {
     expect((await runCli(['doctor', '--help'])).stdout).toMatch(/2 +doctor: at least one failure/);
   });
 
+  it('refuses an unknown command with exit 64, suggesting the one meant, even with --help', async () => {
+    const typo = await runCli(['inventroy']);
+    expect(typo.code).toBe(64);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain(
+      "sriovctl: unknown command 'inventroy' (did you mean inventory?)",
+    );
+    const fleet = await runCli(['fleet', '--help']);
+    expect(fleet.code).toBe(64);
+    expect(fleet.stdout).toBe('');
+    expect(fleet.stderr.split('\n')[0]).toBe("sriovctl: unknown command 'fleet'");
+    const afterSim = await runCli(['--sim', 'small-82599', 'fleet']);
+    expect(afterSim.code).toBe(64);
+    expect(afterSim.stderr).toContain("unknown command 'fleet'");
+    // No command is still the overview, with or without global options.
+    const bare = await runCli(['--sim', 'small-82599']);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/^sriovctl overview: edge-03 /);
+    expect((await runCli(['--help'])).stdout).toMatch(/^Usage: sriovctl \[options\] \[command\]/);
+  });
+
+  it('top --help states each default once', async () => {
+    const r = await runCli(['top', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(default rx)');
+    expect(r.stdout).toContain('(default 2)');
+    expect(r.stdout).not.toContain('(default: ');
+  });
+
   it('maps unknown options, unknown fixtures and a missing --sysfs-root to exit 64', async () => {
     const unknown = await runCli(['inventory', '--bogus']);
     expect(unknown.code).toBe(64);

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../../src/api/server.js';
 import { normalizeArgv } from '../../../src/cli/main.js';
+import { shortAttachmentId } from '../../../src/contract/attachment-id.js';
 import { loadSimHost, type SimHost } from '../../../src/host/sim/index.js';
 import { discover } from '../../../src/inventory/discover.js';
 import { InventoryCache } from '../../../src/inventory/inventory-cache.js';
@@ -603,9 +604,7 @@ describe('attach, attachments, detach', () => {
 
   it('pool vfs shows who holds what; tenant show counts what the tenant holds', async () => {
     const vfs = await cli(['pool', 'vfs', 'e810']);
-    expect(vfs.stdout).toMatch(
-      /^ens1f0#0 .* attached +team-a +vm:web-1@compute-17 +[0-9a-f-]{36}$/m,
-    );
+    expect(vfs.stdout).toMatch(/^ens1f0#0 .* attached +team-a +vm:web-1@compute-17 +[0-9a-f]{8}$/m);
     expect(vfs.stdout).toMatch(/^ens1f0#3 .* free +- +- +-$/m);
     const show = await cli(['tenant', 'show', 'team-a']);
     expect(show.stdout).toMatch(/^VFs held: +2 of 4$/m);
@@ -663,6 +662,55 @@ describe('attach --vlan-proto', () => {
     );
     expect(refused.stderr).toMatch(/^fix: use 802\.1Q, or on ice enable Double VLAN Mode/m);
     expect((await attachmentsOf('team-a')).filter((a) => a.consumer.name === 'qinq')).toEqual([]);
+  });
+});
+
+describe('attachment IDs people can tell apart', () => {
+  it('shows the last 8 hex digits and takes them, or a unique prefix, in place of the ID', async () => {
+    const r = await cli([
+      'attach',
+      '--tenant',
+      'team-b',
+      '--pool',
+      'e810',
+      '--consumer',
+      'vm:ids',
+      '--count',
+      '2',
+      '--vlan',
+      '0',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [x, y] = json<{ attachments: Attachment[] }>(r).attachments.map((a) => a.id);
+    // Made in one request: a UUIDv7's first 8 digits (its timestamp) are the same.
+    expect(x!.slice(0, 8)).toBe(y!.slice(0, 8));
+    const table = (await cli(['attachments', '--tenant', 'team-b'])).stdout;
+    expect(table).toMatch(new RegExp(`^${shortAttachmentId(x!)} +team-b +e810 +vm:ids`, 'm'));
+    expect(table).toMatch(new RegExp(`^${shortAttachmentId(y!)} +team-b +e810 +vm:ids`, 'm'));
+    expect(table).not.toContain(x);
+    const wide = (await cli(['attachments', '--tenant', 'team-b', '--wide'])).stdout;
+    expect(wide).toMatch(new RegExp(`^${x} +team-b`, 'm'));
+
+    const ambiguous = await cli(['detach', x!.slice(0, 8)]);
+    expect(ambiguous.code).toBe(64);
+    expect(ambiguous.stderr).toMatch(/^sriovctl: "[0-9a-f]{8}" matches \d+ attachments: /);
+    expect(ambiguous.stderr).toContain(shortAttachmentId(x!));
+    expect(ambiguous.stderr).toContain(shortAttachmentId(y!));
+    const none = await cli(['detach', '00000000']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('sriovctl: no attachment ID starts or ends with 00000000');
+    const short = await cli(['detach', shortAttachmentId(x!).slice(1)]);
+    expect(short.code).toBe(64);
+    expect(short.stderr).toContain('nor 8 or more of its last or first hex digits');
+    expect(await attachmentsOf('team-b')).toHaveLength(3);
+
+    const d = await cli(['detach', shortAttachmentId(x!).toUpperCase(), y!.slice(-12)]);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toContain(`Detached ${x}: `);
+    expect(d.stdout).toContain(`Detached ${y}: `);
+    expect(await attachmentsOf('team-b')).toHaveLength(1);
   });
 });
 
@@ -736,6 +784,13 @@ describe('tenant-scoped tokens see their own tenant only', () => {
     const steal = await cli(['detach', bId], opA);
     expect(steal.code).toBe(1);
     expect(steal.stderr).toBe(`sriovctl: attachment ${bId} does not exist\n`);
+    // Its short ID is looked up among team-a's own: not found, and nothing of team-b's named.
+    const stealShort = await cli(['detach', shortAttachmentId(bId)], opA);
+    expect(stealShort.code).toBe(1);
+    expect(stealShort.stderr).toContain(
+      `no attachment ID starts or ends with ${shortAttachmentId(bId)}`,
+    );
+    expect(stealShort.stderr).not.toContain('team-b');
     expect(await attachmentsOf('team-b')).toHaveLength(1);
     const viewer = await cli(['detach', id], viewerA);
     expect(viewer.code).toBe(77);

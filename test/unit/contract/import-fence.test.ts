@@ -55,6 +55,7 @@ describe('the console loads only the zod-free modules of the contract', () => {
     "import type { z as x } from 'zod';",
     "import { readProblem as x } from '../../contract/problem.js';",
     "import { ApiCore as x } from '../../contract/client.js';",
+    "import { shortAttachmentId as x } from '../../contract/attachment-id.js';",
   ])('lets %s through', async (code) => {
     expect(await fenced(file, code)).toEqual([]);
   });

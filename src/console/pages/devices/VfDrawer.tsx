@@ -18,7 +18,8 @@ import type { AuditEntry, AuditPage } from '../../../contract/index.js';
 import { OnOff, StateLabel } from '../../components/labels.js';
 import { Sparkline } from '../../components/Sparkline.js';
 import { Empty, Loading, ProblemAlert } from '../../components/states.js';
-import { formatBitRate, formatMbps, formatTime, formatVlan, shortId } from '../../lib/format.js';
+import { shortAttachmentId } from '../../../contract/attachment-id.js';
+import { formatBitRate, formatMbps, formatTime, formatVlan } from '../../lib/format.js';
 import type { TrafficHistory } from '../../lib/traffic.js';
 import { useApi } from '../../state/useApi.js';
 import type { VfRow } from './rows.js';
@@ -75,7 +76,7 @@ function History({ row }: { row: VfRow }) {
           <div className="sriov-muted">
             {e.target.replace(
               /^attachment\/(.*)$/,
-              (_m, id: string) => `attachment ${shortId(id)}`,
+              (_m, id: string) => `attachment ${shortAttachmentId(id)}`,
             )}
             {e.tenant ? ` · tenant ${e.tenant}` : ''}
           </div>
