@@ -10,6 +10,7 @@
  * while the daemon is still starting (see sriovctlSocket).
  */
 import { UnsafeInputError } from '../host/errors.js';
+import { hasControlCharacter } from '../host/names.js';
 import {
   API_SOCKET,
   APPLY_UNIT,
@@ -62,8 +63,7 @@ const BARE = /^[A-Za-z0-9_@+=:,./-]+$/;
  * @throws UnsafeInputError for control characters (a newline would end the directive).
  */
 export function execArg(arg: string): string {
-  // eslint-disable-next-line no-control-regex
-  if (arg === '' || /[\0-\x1f\x7f]/.test(arg)) {
+  if (arg === '' || hasControlCharacter(arg)) {
     throw new UnsafeInputError(
       'ExecStart argument',
       arg,

@@ -2,6 +2,7 @@
  * Output helpers: colours only on a TTY without NO_COLOR, boxed tables (cli-table3) on a TTY and
  * plain aligned columns otherwise, so piped output stays greppable and free of escape codes.
  */
+import { stripVTControlCharacters } from 'node:util';
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
 import type { CheckStatus } from '../doctor/types.js';
@@ -52,8 +53,7 @@ export function unlimited(style: Style): Style {
 /** `s` cut to `n` visible characters, ending in `…` when cut (colour is dropped from a cut cell). */
 export function truncate(s: string, n: number): string {
   if (visibleWidth(s) <= n) return s;
-  // eslint-disable-next-line no-control-regex
-  const plain = s.replace(/\x1b\[[0-9;]*m/g, '');
+  const plain = stripVTControlCharacters(s);
   return n <= 0 ? '' : `${plain.slice(0, n - 1)}…`;
 }
 
@@ -83,8 +83,7 @@ export function wrapParts(
 
 /** Visible width of a string, ignoring ANSI colour codes. */
 export function visibleWidth(s: string): number {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\x1b\[[0-9;]*m/g, '').length;
+  return stripVTControlCharacters(s).length;
 }
 
 function pad(s: string, width: number, align: 'left' | 'right'): string {
@@ -130,8 +129,7 @@ export function wrapText(text: string, width: number | null): string {
 /** A cell's text in lines of at most `width`, broken at spaces (colour dropped when it breaks). */
 export function wrapCell(s: string, width: number): string[] {
   if (visibleWidth(s) <= width) return [s];
-  // eslint-disable-next-line no-control-regex
-  const words = s.replace(/\x1b\[[0-9;]*m/g, '').split(' ');
+  const words = stripVTControlCharacters(s).split(' ');
   const lines: string[] = [];
   let line = '';
   for (let word of words) {

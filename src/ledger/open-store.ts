@@ -5,6 +5,7 @@
  * store.
  */
 import { SriovctlError } from '../host/errors.js';
+import { hasControlCharacter } from '../host/names.js';
 import { SqliteLedgerStore } from './sqlite/sqlite-store.js';
 import type { LedgerStore } from './store.js';
 
@@ -24,15 +25,6 @@ function refuse(value: string, why: string): never {
   throw new SriovctlError(`--db ${JSON.stringify(value)}: ${why}`, FIX);
 }
 
-/** Whether `s` holds a C0 control character or DEL (a NUL ends a C string early). */
-function hasControl(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return true;
-  }
-  return false;
-}
-
 /** A PostgreSQL URL with its password hidden (it must not reach a log or a terminal). */
 function hidePassword(url: string): string {
   try {
@@ -50,7 +42,8 @@ export function parseStoreLocation(value: string): StoreLocation {
   if (scheme === 'postgres' || scheme === 'postgresql')
     return { kind: 'postgres', shown: hidePassword(value) };
   if (value.length > MAX_LENGTH) refuse(value.slice(0, 64) + '…', `longer than ${MAX_LENGTH}`);
-  if (hasControl(value)) refuse(value, 'contains a control character (a NUL, a newline...)');
+  if (hasControlCharacter(value))
+    refuse(value, 'contains a control character (a NUL, a newline...)');
   if (value === ':memory:') return { kind: 'sqlite', path: value };
   let path = value;
   if (scheme === 'sqlite') {
