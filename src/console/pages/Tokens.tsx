@@ -18,6 +18,7 @@ import { useSession } from '../state/session.js';
 import { useApi } from '../state/useApi.js';
 import { DeleteModal } from './catalog/DeleteModal.js';
 import { EmptyWithAction } from './catalog/EmptyWithAction.js';
+import { RowActions } from './catalog/RowActions.js';
 import { CreateTokenModal } from './tokens/CreateTokenModal.js';
 
 export function TokensPage() {
@@ -78,17 +79,12 @@ export function TokensPage() {
               <Td dataLabel="Created" modifier="nowrap">
                 {formatTime(t.createdAt)}
               </Td>
-              <Td dataLabel="Actions">
-                <Button
-                  variant="secondary"
-                  isDanger
-                  size="sm"
-                  onClick={() => setRevoking(t)}
-                  data-testid={`token-revoke-${t.name}`}
-                >
-                  Revoke
-                </Button>
-              </Td>
+              <RowActions
+                kind="token"
+                name={t.name}
+                onRemove={() => setRevoking(t)}
+                remove="Revoke"
+              />
             </Tr>
           ))}
         </Tbody>

@@ -21,9 +21,7 @@ import { useMemo, useState } from 'react';
 import type { Pool, PoolPreview } from '../../../contract/index.js';
 import { ProblemAlert } from '../../components/states.js';
 import { formKeys, type FieldErrors } from '../../lib/form-fields.js';
-import type { ApiError } from '../../lib/problem.js';
 import { useSession } from '../../state/session.js';
-import { asApiError } from '../../state/useApi.js';
 import { FormField } from './FormField.js';
 import {
   poolDraftOf,
@@ -35,6 +33,7 @@ import {
 import { PoolPreviewPanel } from './PoolPreviewPanel.js';
 import { useDraftCheck } from './useDraftCheck.js';
 import { useFormChecks } from './useFormChecks.js';
+import { useSubmit } from './useSubmit.js';
 
 const SELECTOR_FIELDS: { k: SelectorKey; label: string; help: string; placeholder: string }[] = [
   {
@@ -75,8 +74,6 @@ export function PoolFormModal({
 }) {
   const { api } = useSession();
   const [form, setForm] = useState<PoolForm>(() => poolFormFrom(pool));
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiError | null>(null);
   const draft = useMemo(() => poolDraftOf(form), [form]);
   const check = useDraftCheck<PoolPreview>('/pools/preview', draft);
   const local = useMemo<FieldErrors>(() => {
@@ -86,6 +83,7 @@ export function PoolFormModal({
     return out;
   }, [check.answer, pool, taken, draft.name]);
   const checks = useFormChecks(local);
+  const { busy, problem, submit } = useSubmit(checks);
 
   const set = <K extends keyof PoolForm>(k: K, v: PoolForm[K], key: string) => {
     setForm((f) => ({ ...f, [k]: v }));
@@ -95,20 +93,13 @@ export function PoolFormModal({
   const save = async () => {
     checks.showAll();
     if (Object.keys(local).length > 0) return;
-    setBusy(true);
-    setProblem(null);
-    try {
-      const saved = await api<Pool>('PUT', `/pools/${encodeURIComponent(draft.name)}`, {
-        body: poolSpecOf(form),
-      });
-      onSaved(saved);
-    } catch (err) {
-      const e = asApiError(err);
-      setProblem(e);
-      checks.setApiErrors(formKeys(e.problem.errors ?? []));
-    } finally {
-      setBusy(false);
-    }
+    await submit(
+      () =>
+        api<Pool>('PUT', `/pools/${encodeURIComponent(draft.name)}`, {
+          body: poolSpecOf(form),
+        }),
+      onSaved,
+    );
   };
 
   const selectorError = checks.errorOf('selector');

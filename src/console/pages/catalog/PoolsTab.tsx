@@ -1,7 +1,8 @@
 /** The pools: their selector, driver and VF use; admins create, edit and delete them here. */
-import { Button, Flex, FlexItem, Stack, StackItem } from '@patternfly/react-core';
+import { Stack, StackItem } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
+import { CreateButton, RowActions } from './RowActions.js';
 import type { ListOf, Pool, PoolSelector, PoolVf } from '../../../contract/index.js';
 import { ErrorState, Loading } from '../../components/states.js';
 import { can, useSession } from '../../state/session.js';
@@ -107,25 +108,12 @@ export function PoolsTab({
               </Td>
               <Td dataLabel="Description">{p.description ?? ''}</Td>
               {admin && (
-                <Td dataLabel="Actions" modifier="nowrap">
-                  <Button
-                    variant="secondary"
-                    size="sm"
-                    onClick={() => setEditing(p)}
-                    data-testid={`pool-edit-${p.name}`}
-                  >
-                    Edit
-                  </Button>{' '}
-                  <Button
-                    variant="secondary"
-                    isDanger
-                    size="sm"
-                    onClick={() => setDeleting(p)}
-                    data-testid={`pool-delete-${p.name}`}
-                  >
-                    Delete
-                  </Button>
-                </Td>
+                <RowActions
+                  kind="pool"
+                  name={p.name}
+                  onEdit={() => setEditing(p)}
+                  onRemove={() => setDeleting(p)}
+                />
               )}
             </Tr>
           ))}
@@ -137,13 +125,7 @@ export function PoolsTab({
     <Stack hasGutter style={{ paddingTop: '1rem' }}>
       {admin && (pools.data?.items.length ?? 0) > 0 && (
         <StackItem>
-          <Flex justifyContent={{ default: 'justifyContentFlexEnd' }}>
-            <FlexItem>
-              <Button variant="primary" onClick={() => setEditing(null)} data-testid="pool-create">
-                Create pool
-              </Button>
-            </FlexItem>
-          </Flex>
+          <CreateButton label="Create pool" testId="pool-create" onClick={() => setEditing(null)} />
         </StackItem>
       )}
       <StackItem>{body}</StackItem>

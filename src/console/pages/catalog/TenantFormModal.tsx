@@ -16,13 +16,12 @@ import { useMemo, useState } from 'react';
 import type { FormCheck, Pool, Tenant } from '../../../contract/index.js';
 import { ProblemAlert } from '../../components/states.js';
 import { formKeys, type FieldErrors } from '../../lib/form-fields.js';
-import type { ApiError } from '../../lib/problem.js';
 import { useSession } from '../../state/session.js';
-import { asApiError } from '../../state/useApi.js';
 import { FormField } from './FormField.js';
 import { tenantDraftOf, tenantFormFrom, tenantSpecOf, type TenantForm } from './tenantForm.js';
 import { useDraftCheck } from './useDraftCheck.js';
 import { useFormChecks } from './useFormChecks.js';
+import { useSubmit } from './useSubmit.js';
 
 type TextKey = 'name' | 'description' | 'vlans' | 'maxVfs' | 'maxGuaranteedMbps';
 
@@ -112,8 +111,6 @@ export function TenantFormModal({
 }) {
   const { api } = useSession();
   const [form, setForm] = useState<TenantForm>(() => tenantFormFrom(tenant));
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiError | null>(null);
   const draft = useMemo(() => tenantDraftOf(form), [form]);
   const check = useDraftCheck<FormCheck>('/tenants/check', draft);
   const local = useMemo<FieldErrors>(() => {
@@ -123,6 +120,7 @@ export function TenantFormModal({
     return out;
   }, [check.answer, tenant, taken, draft.name]);
   const checks = useFormChecks(local);
+  const { busy, problem, submit } = useSubmit(checks);
 
   const set = <K extends keyof TenantForm>(k: K, v: TenantForm[K]) => {
     setForm((f) => ({ ...f, [k]: v }));
@@ -132,20 +130,13 @@ export function TenantFormModal({
   const save = async () => {
     checks.showAll();
     if (Object.keys(local).length > 0) return;
-    setBusy(true);
-    setProblem(null);
-    try {
-      const saved = await api<Tenant>('PUT', `/tenants/${encodeURIComponent(draft.name)}`, {
-        body: tenantSpecOf(form),
-      });
-      onSaved(saved);
-    } catch (err) {
-      const e = asApiError(err);
-      setProblem(e);
-      checks.setApiErrors(formKeys(e.problem.errors ?? []));
-    } finally {
-      setBusy(false);
-    }
+    await submit(
+      () =>
+        api<Tenant>('PUT', `/tenants/${encodeURIComponent(draft.name)}`, {
+          body: tenantSpecOf(form),
+        }),
+      onSaved,
+    );
   };
 
   return (

@@ -1,7 +1,8 @@
 /** The tenants with their quota use; admins create, edit and delete them here. */
-import { Button, Flex, FlexItem, Stack, StackItem } from '@patternfly/react-core';
+import { Stack, StackItem } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useState } from 'react';
+import { CreateButton, RowActions } from './RowActions.js';
 import type { Attachment, ListOf, Pool, Tenant } from '../../../contract/index.js';
 import { ErrorState, Loading } from '../../components/states.js';
 import { formatMbps } from '../../lib/format.js';
@@ -91,25 +92,12 @@ export function TenantsTab({
                 <Td dataLabel="Trust">{t.allowTrust ? 'allowed' : 'no'}</Td>
                 <Td dataLabel="Description">{t.description ?? ''}</Td>
                 {admin && (
-                  <Td dataLabel="Actions" modifier="nowrap">
-                    <Button
-                      variant="secondary"
-                      size="sm"
-                      onClick={() => setEditing(t)}
-                      data-testid={`tenant-edit-${t.name}`}
-                    >
-                      Edit
-                    </Button>{' '}
-                    <Button
-                      variant="secondary"
-                      isDanger
-                      size="sm"
-                      onClick={() => setDeleting(t)}
-                      data-testid={`tenant-delete-${t.name}`}
-                    >
-                      Delete
-                    </Button>
-                  </Td>
+                  <RowActions
+                    kind="tenant"
+                    name={t.name}
+                    onEdit={() => setEditing(t)}
+                    onRemove={() => setDeleting(t)}
+                  />
                 )}
               </Tr>
             );
@@ -122,17 +110,11 @@ export function TenantsTab({
     <Stack hasGutter style={{ paddingTop: '1rem' }}>
       {admin && (tenants.data?.items.length ?? 0) > 0 && (
         <StackItem>
-          <Flex justifyContent={{ default: 'justifyContentFlexEnd' }}>
-            <FlexItem>
-              <Button
-                variant="primary"
-                onClick={() => setEditing(null)}
-                data-testid="tenant-create"
-              >
-                Create tenant
-              </Button>
-            </FlexItem>
-          </Flex>
+          <CreateButton
+            label="Create tenant"
+            testId="tenant-create"
+            onClick={() => setEditing(null)}
+          />
         </StackItem>
       )}
       <StackItem>{body}</StackItem>

@@ -19,10 +19,9 @@ import { useState } from 'react';
 import type { CreatedToken, Role, Tenant } from '../../../contract/index.js';
 import { ProblemAlert } from '../../components/states.js';
 import { formKeys } from '../../lib/form-fields.js';
-import type { ApiError } from '../../lib/problem.js';
 import { useSession } from '../../state/session.js';
-import { asApiError } from '../../state/useApi.js';
 import { FormField } from '../catalog/FormField.js';
+import { useSubmit } from '../catalog/useSubmit.js';
 
 const ROLES: { role: Role; label: string }[] = [
   { role: 'viewer', label: 'viewer: reads' },
@@ -73,26 +72,21 @@ export function CreateTokenModal({
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [tenant, setTenant] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const { busy, problem, submit } = useSubmit();
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const errors = problem ? formKeys(problem.problem.errors ?? []) : {};
 
-  const create = async () => {
-    setBusy(true);
-    setProblem(null);
-    try {
-      const r = await api<CreatedToken>('POST', '/tokens', {
-        body: { name: name.trim(), role, ...(tenant && role !== 'admin' ? { tenant } : {}) },
-      });
-      setCreated(r);
-      onCreated();
-    } catch (err) {
-      setProblem(asApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const create = () =>
+    submit(
+      () =>
+        api<CreatedToken>('POST', '/tokens', {
+          body: { name: name.trim(), role, ...(tenant && role !== 'admin' ? { tenant } : {}) },
+        }),
+      (r) => {
+        setCreated(r);
+        onCreated();
+      },
+    );
 
   return (
     <Modal
