@@ -9,14 +9,14 @@ import { v7 as timeOrderedUuid } from 'uuid';
 import type { RequestContext } from '../ledger/actor.js';
 import { appendAudit, auditEntry } from '../ledger/audit.js';
 import { LedgerError } from '../ledger/errors.js';
-import { hashBody, hashedRequest, replay } from '../ledger/idempotency.js';
+import { hashBody, hashedRequest, keyRecord, replay } from '../ledger/idempotency.js';
 import { uniqueConsumerMac } from '../ledger/mac.js';
 import { place, resolveVlan, type PlacementExplanation } from '../ledger/placement.js';
 import { conflictRefusal } from '../ledger/refusals.js';
 import { ConflictError } from '../ledger/store.js';
 import type { AttachRequest, Attachment } from '../ledger/types.js';
 import type { Claim } from './claims.js';
-import { onHost, type AllocationDeps } from './deps.js';
+import { hostRows, type AllocationDeps } from './deps.js';
 import { rollBack, rolledBackText } from './rollback.js';
 import {
   checkMac,
@@ -65,13 +65,10 @@ export async function attach(
       if (key) {
         const seen = await tx.getIdempotency(ctx.actor.name, key);
         if (seen) return { replay: seen } as const;
-        await tx.putIdempotency(
-          { actor: ctx.actor.name, key, requestHash, status: 'pending', response: null },
-          now,
-        );
+        await tx.putIdempotency(keyRecord(ctx, key, requestHash, null), now);
       }
       const { tenant, pool } = await tenantAndPool(tx, req, ctx.actor);
-      const all = onHost(await tx.listAttachments({ host: d.hostname }), d.hostname);
+      const all = await hostRows(tx, d.hostname);
       const consumer = consumerOf(req, d.hostname);
       // First: whatever is refused after this concerns the tenant's own consumer only.
       const held = consumerRows(ctx.actor, tenant.name, consumer, all);
@@ -201,16 +198,7 @@ export async function attach(
       reasons: reserved.reasons,
     };
     if (key)
-      await tx.putIdempotency(
-        {
-          actor: ctx.actor.name,
-          key,
-          requestHash,
-          status: 'done',
-          response: { status: 201, body: res },
-        },
-        done,
-      );
+      await tx.putIdempotency(keyRecord(ctx, key, requestHash, { status: 201, body: res }), done);
     return res;
   });
   for (const a of result.attachments)

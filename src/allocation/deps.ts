@@ -3,7 +3,7 @@ import type { Host } from '../host/host.js';
 import type { InventoryCache } from '../inventory/inventory-cache.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { PlacementConfig } from '../ledger/placement.js';
-import type { LedgerStore } from '../ledger/store.js';
+import type { LedgerReader, LedgerStore } from '../ledger/store.js';
 import type { Attachment } from '../ledger/types.js';
 import type { Abandoned } from './abandoned.js';
 import type { Claims } from './claims.js';
@@ -25,9 +25,9 @@ export interface AllocationDeps {
   events: AllocationEvents;
 }
 
-/** This host's rows: the store filters by host; a store that predates the filter is not trusted. */
-export function onHost(rows: readonly Attachment[], hostname: string): Attachment[] {
-  return rows.filter((a) => a.host === hostname);
+/** This host's attachments (every store filters by host: the store contract suite checks it). */
+export function hostRows(reader: LedgerReader, hostname: string): Promise<Attachment[]> {
+  return reader.listAttachments({ host: hostname });
 }
 
 /** How to name a VF in messages: `VF 3 of ens1f0`, or of its PF address when it has no netdev. */

@@ -6,7 +6,7 @@
 import type { RequestContext } from '../ledger/actor.js';
 import { appendAudit, auditEntry } from '../ledger/audit.js';
 import { LedgerError } from '../ledger/errors.js';
-import { hashBody, replay } from '../ledger/idempotency.js';
+import { hashBody, keyRecord, replay } from '../ledger/idempotency.js';
 import type { Attachment } from '../ledger/types.js';
 import type { Claim } from './claims.js';
 import { failedWayOut, vfName, type AllocationDeps } from './deps.js';
@@ -79,13 +79,7 @@ export async function detach(
       if (a.state !== 'detaching') await tx.updateAttachment(id, { state: 'detaching' }, now);
       if (key)
         await tx.putIdempotency(
-          {
-            actor: ctx.actor.name,
-            key,
-            requestHash,
-            status: 'pending',
-            response: { status: 200, body: a },
-          },
+          keyRecord(ctx, key, requestHash, { status: 200, body: a }, 'pending'),
           now,
         );
       return a;
@@ -143,13 +137,7 @@ export async function detach(
     await tx.deleteAttachment(id);
     if (key)
       await tx.putIdempotency(
-        {
-          actor: ctx.actor.name,
-          key,
-          requestHash,
-          status: 'done',
-          response: { status: 200, body: answer },
-        },
+        keyRecord(ctx, key, requestHash, { status: 200, body: answer }),
         done,
       );
     await appendAudit(

@@ -4,7 +4,7 @@ import type { PlacementExplanation } from '../ledger/placement.js';
 import { place, resolveVlan } from '../ledger/placement.js';
 import { Unavailable } from '../ledger/refusals.js';
 import type { AttachRequest, Attachment } from '../ledger/types.js';
-import { onHost, type AllocationDeps } from './deps.js';
+import { hostRows, type AllocationDeps } from './deps.js';
 import {
   auditRefusal,
   checkMac,
@@ -41,7 +41,7 @@ export async function preview(
   confine(ctx, req.tenant);
   const { tenant, pool } = await tenantAndPool(d.store, req, ctx.actor);
   const inv = await d.inventory.get();
-  const all = onHost(await d.store.listAttachments({ host: d.hostname }), d.hostname);
+  const all = await hostRows(d.store, d.hostname);
   const consumer = consumerOf(req, d.hostname);
   // The same rules attach applies first, in its order, so a dry run never promises what attach
   // refuses (and a probe learns no more from it).

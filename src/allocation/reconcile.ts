@@ -13,7 +13,7 @@ import { appendAudit, type AuditAction } from '../ledger/audit.js';
 import type { ReconcileReport } from '../ledger/events.js';
 import { attachmentVfSettings, type Attachment, type PoolSpec } from '../ledger/types.js';
 import type { Claim } from './claims.js';
-import { failedWayOut, groupBy, onHost, vfName, type AllocationDeps } from './deps.js';
+import { failedWayOut, groupBy, hostRows, vfName, type AllocationDeps } from './deps.js';
 import { configure, scrub, vfExists } from './vf-work.js';
 
 /** Whether a VF of a vfio-pci pool left vfio-pci (a host-driver pool's VF may be on any). */
@@ -53,9 +53,7 @@ export async function reconcile(d: AllocationDeps, claim: Claim): Promise<Reconc
   // Rows a request is working on are that request's to finish (a running daemon reconciles on
   // demand, not only at start); the rest are claimed until this pass is done. Rows whose kernel
   // operation timed out wait for it to return: what the kernel shows now may still change.
-  const listed = onHost(await d.store.listAttachments({ host: d.hostname }), d.hostname).filter(
-    (a) => !d.claims.has(a.id),
-  );
+  const listed = (await hostRows(d.store, d.hostname)).filter((a) => !d.claims.has(a.id));
   const all = listed.filter((a) => !d.abandoned.has(a.id));
   for (const a of listed) {
     const t = d.abandoned.get(a.id);
@@ -164,7 +162,7 @@ export async function reconcile(d: AllocationDeps, claim: Claim): Promise<Reconc
     for (const a of claimable.values()) {
       const idem = await tx.getIdempotency(a.requestedBy, a.requestKey!);
       if (idem?.status !== 'pending') continue;
-      const mine = onHost(await tx.listAttachments({ host: d.hostname }), d.hostname).filter(
+      const mine = (await hostRows(tx, d.hostname)).filter(
         (r) =>
           r.requestKey === a.requestKey &&
           r.requestedBy === a.requestedBy &&

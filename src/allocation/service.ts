@@ -18,7 +18,7 @@ import type { AttachRequest, Attachment } from '../ledger/types.js';
 import { Abandoned } from './abandoned.js';
 import { attach, type AttachResult } from './attach.js';
 import { Claims } from './claims.js';
-import { onHost, type AllocationDeps } from './deps.js';
+import { hostRows, type AllocationDeps } from './deps.js';
 import { detach } from './detach.js';
 import { AllocationEvents } from './events.js';
 import { preview, type PlacementPreview } from './preview.js';
@@ -145,9 +145,8 @@ export class AllocationService {
   }
 
   /** This host's attachments, every tenant's (for host-wide operations: policy apply). */
-  async attachments(): Promise<Attachment[]> {
-    const rows = await this.ledger.store.listAttachments({ host: this.hostname });
-    return onHost(rows, this.hostname);
+  attachments(): Promise<Attachment[]> {
+    return hostRows(this.ledger.store, this.hostname);
   }
 
   /** Resolves once no background reconcile (after a late kernel answer) is queued or running. */

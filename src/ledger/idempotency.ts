@@ -1,6 +1,8 @@
 /** Idempotency-Key bookkeeping shared by attach and detach: what a key remembers, what it answers. */
 import { createHash } from 'node:crypto';
+import type { RequestContext } from './actor.js';
 import { LedgerError } from './errors.js';
+import type { IdempotencyRecord } from './store.js';
 import type { AttachRequest } from './types.js';
 
 /** The hash a key remembers its request by. */
@@ -37,4 +39,15 @@ export function replay<T>(
       'retry in a moment',
     );
   return seen.response.body as T;
+}
+
+/** What `ctx`'s Idempotency-Key remembers: the request's hash and, once answered, the answer. */
+export function keyRecord(
+  ctx: RequestContext,
+  key: string,
+  requestHash: string,
+  answer: { status: number; body: unknown } | null,
+  status: IdempotencyRecord['status'] = answer === null ? 'pending' : 'done',
+): IdempotencyRecord {
+  return { actor: ctx.actor.name, key, requestHash, status, response: answer };
 }
